@@ -1,0 +1,252 @@
+"""The shipped networks through ONNX Runtime: manifest, integrity check, device, windows.
+
+`models/manifest.json` (schema in training/manifest.py) lists a `noise_generator`
+(z [B, Z] -> noise [B, N, 2], or a walking sequence [B, T', N, 2]) and one
+`anonymizer` per alpha (contours [B, T, N, 2] + noise -> anonymized [B, T, N, 2]).
+Every file's sha256 is checked before ONNX Runtime opens it, so a swapped or
+damaged model is refused rather than run.
+
+A clip gets ONE latent z (from the operating system's entropy unless a seed is
+given for tests), ONE run of the noise generator, and the anonymizer over its
+whole contour sequence in overlapping windows blended linearly across the
+overlap, so a long clip needs bounded memory and shows no seam.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import onnxruntime as ort
+
+from .errors import GaitanonError, UsageError
+from .paths import models_dir as default_models_dir
+
+DEVICES = ("auto", "cpu", "cuda")
+WINDOW = 64  # frames per anonymizer run (a long clip is cut into these)
+OVERLAP = 16  # frames shared by consecutive windows, cross-faded
+_CUDA = "CUDAExecutionProvider"
+_CPU = "CPUExecutionProvider"
+_ORT_DEFAULT_SEVERITY = 2  # warnings and above, ONNX Runtime's default
+
+Payload = TypeVar("Payload")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    role: str
+    path: Path
+    sha256: str
+    alpha: float | None
+    entry: dict[str, Any]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise GaitanonError(f"no model manifest at {path}; the installation has no trained models")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise GaitanonError(f"the model manifest {path} cannot be read ({error})") from None
+    if not isinstance(manifest.get("models"), list):
+        raise GaitanonError(f"the model manifest {path} lists no models")
+    return manifest
+
+
+def manifest_entries(folder: Path, manifest: dict[str, Any]) -> list[ModelEntry]:
+    return [
+        ModelEntry(name=e["name"], role=e["role"], path=folder / e["file"], sha256=e["sha256"],
+                   alpha=float(e["alpha"]) if "alpha" in e else None, entry=e)
+        for e in manifest["models"] if "file" in e and "role" in e
+    ]
+
+
+def verify_file(model: ModelEntry) -> None:
+    """Refuse a model file whose bytes differ from what the manifest recorded."""
+    if not model.path.is_file():
+        raise GaitanonError(f"the model file {model.path} is missing; reinstall the models")
+    if file_sha256(model.path) != model.sha256:
+        raise GaitanonError(
+            f"the model file {model.path.name} does not match its recorded checksum "
+            "(damaged or replaced); refusing to run it"
+        )
+
+
+def check_device(device: str) -> None:
+    if device not in DEVICES:
+        raise UsageError(f"unknown device '{device}'; choose one of: {', '.join(DEVICES)}")
+
+
+def open_session(path: Path, device: str) -> ort.InferenceSession:
+    """CPU, or CUDA when asked for (auto/cuda) and ONNX Runtime can really run on it.
+
+    onnxruntime-gpu lists CUDA as available even without a GPU, then logs an error
+    line while falling back to CPU: we silence that line and read what runs from
+    `session.get_providers()` instead.
+    """
+    options = ort.SessionOptions()
+    if device == "cpu" or _CUDA not in ort.get_available_providers():
+        return ort.InferenceSession(str(path), options, providers=[_CPU])
+    ort.set_default_logger_severity(4)
+    try:
+        return ort.InferenceSession(str(path), options, providers=[_CUDA, _CPU])
+    finally:
+        ort.set_default_logger_severity(_ORT_DEFAULT_SEVERITY)
+
+
+def _io_names(entry: dict[str, Any], key: str, declared: list[Any]) -> list[str]:
+    """The manifest's I/O names (a list of names or of {"name": ...}), else the graph's order."""
+    listed = entry.get(key)
+    if isinstance(listed, dict):
+        return list(listed)
+    if isinstance(listed, list) and listed:
+        return [item["name"] if isinstance(item, dict) else str(item) for item in listed]
+    return [node.name for node in declared]
+
+
+class _Network:
+    """One verified ONNX model with its input and output names."""
+
+    def __init__(self, model: ModelEntry, device: str) -> None:
+        verify_file(model)
+        self.model = model
+        self.session = open_session(model.path, device)
+        self.inputs = _io_names(model.entry, "inputs", self.session.get_inputs())
+        self.output = _io_names(model.entry, "outputs", self.session.get_outputs())[0]
+
+    @property
+    def provider(self) -> str:
+        return self.session.get_providers()[0]
+
+    def input_rank(self, index: int) -> int:
+        name = self.inputs[index]
+        node = next(n for n in self.session.get_inputs() if n.name == name)
+        return len(node.shape)
+
+    def run(self, *arrays: np.ndarray) -> np.ndarray:
+        feeds = {name: np.ascontiguousarray(a, dtype=np.float32) for name, a in zip(self.inputs, arrays)}
+        return self.session.run([self.output], feeds)[0]
+
+
+class ModelBank:
+    """The manifest's networks, verified and opened on the chosen device."""
+
+    def __init__(self, models_dir: Path | str | None = None, device: str = "auto") -> None:
+        check_device(device)
+        self.folder = Path(models_dir) if models_dir is not None else default_models_dir()
+        self.manifest = read_manifest(self.folder)
+        self.entries = manifest_entries(self.folder, self.manifest)
+        self.layout: str | None = self.manifest.get("layout")
+        self.n_points = int(self.manifest.get("n_points", 0))
+        anonymizers = sorted((m for m in self.entries if m.role == "anonymizer" and m.alpha is not None),
+                             key=lambda m: m.alpha)
+        noise = [m for m in self.entries if m.role == "noise_generator"]
+        if not anonymizers or not noise:
+            raise GaitanonError(f"the model manifest in {self.folder} lacks an anonymizer or the noise generator")
+        self._anonymizers = {m.alpha: m for m in anonymizers}
+        self.strengths: list[float] = [m.alpha for m in anonymizers]
+        self.device = device
+        self._noise = _Network(noise[0], device)
+        self._opened: dict[float, _Network] = {}
+        self.provider = self._noise.provider
+        if device == "cuda" and self.provider != _CUDA:
+            raise UsageError("--device cuda was asked for, but no usable CUDA GPU was found; use --device auto or cpu")
+        self.device_note = (
+            "no usable CUDA GPU found; running on the CPU" if device == "auto" and self.provider != _CUDA else None
+        )
+
+    def check_strength(self, alpha: float) -> float:
+        """The shipped alpha equal to `alpha`, else a UsageError listing the shipped ones."""
+        for shipped in self.strengths:
+            if abs(shipped - alpha) < 1e-6:
+                return shipped
+        listed = ", ".join(f"{a:g}" for a in self.strengths)
+        raise UsageError(f"strength {alpha:g} is not one of the shipped strengths: {listed}")
+
+    def anonymizer_entry(self, alpha: float) -> ModelEntry:
+        return self._anonymizers[self.check_strength(alpha)]
+
+    def _anonymizer(self, alpha: float) -> _Network:
+        alpha = self.check_strength(alpha)
+        if alpha not in self._opened:
+            self._opened[alpha] = _Network(self._anonymizers[alpha], self.device)
+        return self._opened[alpha]
+
+    def start_clip(self, alpha: float, rng: np.random.Generator | None = None) -> ClipAnonymizer:
+        """One clip's anonymizer: a fresh latent z (OS entropy unless `rng`), the noise drawn once."""
+        network = self._anonymizer(alpha)
+        rng = rng if rng is not None else np.random.default_rng()
+        z_dim = self._noise.session.get_inputs()[0].shape[-1]
+        z = rng.standard_normal((1, int(z_dim))).astype(np.float32)
+        noise = self._noise.run(z)
+        del z  # never kept: the latent is what would let someone redo the draw
+        return ClipAnonymizer(network, noise)
+
+    def anonymize(self, contours: np.ndarray, alpha: float, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Anonymize a whole (T, N, 2) canonical contour sequence."""
+        clip = self.start_clip(alpha, rng)
+        return np.stack([out for _, out in clip.stream((None, c) for c in contours)])
+
+
+class ClipAnonymizer:
+    """The anonymizer over one clip's contour stream, in overlapping cross-faded windows."""
+
+    def __init__(self, network: _Network, noise: np.ndarray) -> None:
+        self.network = network
+        self.noise = noise  # [1, N, 2] one contour per clip, or [1, T', N, 2] a walking sequence
+        self._noise_is_sequence = noise.ndim == 4
+        self._model_takes_sequence = network.input_rank(1) == 4
+
+    def _noise_for(self, first: int, count: int) -> np.ndarray:
+        if not self._noise_is_sequence:
+            return self.noise if not self._model_takes_sequence else np.repeat(self.noise[:, None], count, 1)
+        period = self.noise.shape[1]  # a generated walk: repeat it over the clip
+        return self.noise[:, (first + np.arange(count)) % period]
+
+    def _run(self, first: int, contours: np.ndarray) -> np.ndarray:
+        return self.network.run(contours[None], self._noise_for(first, len(contours)))[0]
+
+    def stream(self, items: Iterable[tuple[Payload, np.ndarray]],
+               window: int = WINDOW, overlap: int = OVERLAP) -> Iterator[tuple[Payload, np.ndarray]]:
+        """(payload, contour) in, (payload, anonymized contour) out, in order, at most `window` held."""
+        pending: list[tuple[Payload, np.ndarray]] = []  # inputs not yet emitted
+        tail: np.ndarray | None = None  # outputs already computed for the first frames of `pending`
+        first = 0  # clip index of pending[0]
+        for item in items:
+            pending.append(item)
+            if len(pending) == window:
+                out = _cross_fade(tail, self._run(first, np.stack([c for _, c in pending])))
+                emit = window - overlap
+                yield from ((p, o) for (p, _), o in zip(pending[:emit], out[:emit]))
+                pending, tail, first = pending[emit:], out[emit:], first + emit
+        if not pending:
+            return
+        if tail is None or len(tail) < len(pending):
+            tail = _cross_fade(tail, self._run(first, np.stack([c for _, c in pending])))
+        yield from ((p, o) for (p, _), o in zip(pending, tail))
+
+
+def _cross_fade(previous: np.ndarray | None, current: np.ndarray) -> np.ndarray:
+    """Blend the previous window's outputs into the start of the current one, linearly."""
+    if previous is None or len(previous) == 0:
+        return current
+    k = len(previous)
+    ramp = (np.arange(1, k + 1, dtype=np.float32) / (k + 1))[:, None, None]
+    blended = current.copy()
+    blended[:k] = (1.0 - ramp) * previous + ramp * current[:k]
+    return blended
