@@ -1,0 +1,408 @@
+"""What a video file holds, read with the bundled ffmpeg (there is no ffprobe).
+
+`probe()` parses the banner of `ffmpeg -i FILE` (streams, tags, chapters,
+rotation) and scans the main video stream's packets without decoding them
+(`-c copy -f framecrc`) for the exact presentation time of every frame. Hostile
+headers (absurd sizes, durations, frame counts) are refused with an
+`InputError` before anything is allocated for them.
+
+Every ffmpeg child runs with a timeout and is killed when Python exits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import re
+import subprocess
+import tempfile
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+
+from .errors import InputError
+
+# Refused before anything is allocated: no camera the tool is meant for exceeds these.
+MAX_SIDE = 8192
+MAX_PIXELS = 40_000_000
+MAX_DURATION_S = 6 * 3600.0
+MAX_FRAMES = int(MAX_DURATION_S * 240)
+
+BANNER_TIMEOUT_S = 30.0
+# Packet scan: a fixed allowance plus one second per 20 MB read (the file is read, not decoded).
+SCAN_TIMEOUT_S = 60.0
+SCAN_BYTES_PER_S = 20e6
+
+# Tags every muxer writes on its own (they say nothing about who filmed what).
+_NEUTRAL_TAGS = {"major_brand", "minor_version", "compatible_brands", "duration"}
+_NEUTRAL_VALUES = {
+    "handler_name": {"VideoHandler", "SoundHandler", "SubtitleHandler"},
+    "vendor_id": {"[0][0][0][0]"},
+    "language": {"und"},
+}
+# Subtitle codecs an MP4 can carry (as mov_text) when the user keeps metadata.
+_TEXT_SUBTITLE_CODECS = {"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text"}
+# Relative tolerance on frame intervals before a clip counts as variable-rate;
+# the absolute floor absorbs millisecond time bases (Matroska, WebM).
+_VFR_RELATIVE = 0.02
+_VFR_FLOOR_S = 0.0015
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    path: Path
+    width: int  # displayed size, after rotation
+    height: int
+    fps: float  # mean rate over the clip
+    frame_count: int
+    duration: float  # seconds, from the container's start to the end of the last frame
+    is_vfr: bool
+    rotation: int  # 0/90/180/270 clockwise, as stored in the file
+    video_codec: str
+    has_audio: bool
+    audio_codec: str | None
+    metadata: dict[str, str]  # container + stream tags present (would be stripped)
+    other_streams: list[str]  # subtitles, attachments, data, cover art
+    # Where the streams are, for reading and writing (ffmpeg stream indices).
+    video_stream: int = 0
+    audio_stream: int | None = None
+    text_subtitle_streams: tuple[int, ...] = field(default=())
+
+
+# --- ffmpeg children --------------------------------------------------------
+
+_LIVE_CHILDREN: weakref.WeakSet[subprocess.Popen] = weakref.WeakSet()
+
+
+def ffmpeg_exe() -> str:
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def ffmpeg_args(*args: str, loglevel: str = "error") -> list[str]:
+    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", loglevel, *args]
+
+
+def start_ffmpeg(args: list[str], stdin=None, stdout=None) -> subprocess.Popen:
+    """Start ffmpeg with stderr in a temporary file (read by `last_error_line`)."""
+    stderr = tempfile.TemporaryFile()
+    process = subprocess.Popen(args, stdin=stdin, stdout=stdout, stderr=stderr)
+    process.stderr_file = stderr  # type: ignore[attr-defined]
+    _LIVE_CHILDREN.add(process)
+    return process
+
+
+def stop_ffmpeg(process: subprocess.Popen) -> None:
+    """Kill a child that is still running and reap it, so nothing is left behind."""
+    if process.poll() is None:
+        process.kill()
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            try:
+                stream.close()
+            except OSError:  # a broken pipe to a killed child
+                pass
+    process.wait()
+    process.stderr_file.close()  # type: ignore[attr-defined]
+
+
+def last_error_line(process: subprocess.Popen) -> str:
+    stderr = process.stderr_file  # type: ignore[attr-defined]
+    stderr.seek(0)
+    lines = stderr.read().decode("utf-8", "replace").strip().splitlines()
+    return lines[-1].strip() if lines else f"ffmpeg exited with code {process.returncode}"
+
+
+@atexit.register
+def _kill_live_children() -> None:
+    for process in list(_LIVE_CHILDREN):
+        if process.poll() is None:
+            process.kill()
+
+
+class Watchdog:
+    """Kills a child that makes no progress for `timeout` seconds; `feed()` on progress."""
+
+    def __init__(self, process: subprocess.Popen, timeout: float):
+        self._process = process
+        self._timeout = timeout
+        self._deadline = time.monotonic() + timeout
+        self._stopped = threading.Event()
+        self.fired = False
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def feed(self) -> None:
+        self._deadline = time.monotonic() + self._timeout
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(0.5):
+            if time.monotonic() > self._deadline and self._process.poll() is None:
+                self.fired = True
+                self._process.kill()
+                return
+
+
+def run_ffmpeg(args: list[str], timeout: float) -> tuple[int, str, str]:
+    """Run ffmpeg to completion; returns (exit code, stdout, stderr) as text."""
+    try:
+        done = subprocess.run(args, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as error:  # run() has killed the child
+        raise InputError(f"ffmpeg took longer than {timeout:.0f} s on this file; it may be damaged") from error
+    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+
+
+# --- the `ffmpeg -i` banner -------------------------------------------------
+
+_STREAM_RE = re.compile(r"^\s*Stream #0:(\d+)(?:\[[^\]]*\])?(?:\([^)]*\))?: (\w+): (.*)$")
+_SIZE_RE = re.compile(r", (\d+)x(\d+)(?=[ ,]|$)")
+_DURATION_RE = re.compile(r"^\s*Duration: (?:(\d+):(\d+):([\d.]+)|N/A)(?:, start: (-?[\d.]+))?")
+_ROTATION_RE = re.compile(r"^\s*Display ?matrix: rotation of (-?[\d.]+) degrees", re.IGNORECASE)
+_TAG_RE = re.compile(r"^(\s*)([^:]+?)\s*: (.*)$")
+_CHAPTER_RE = re.compile(r"^\s*Chapter #0:\d+:")
+
+
+@dataclass
+class _Stream:
+    index: int
+    kind: str  # Video, Audio, Subtitle, Attachment, Data
+    codec: str
+    description: str
+    tags: dict[str, str] = field(default_factory=dict)
+    rotation: int = 0
+
+    @property
+    def is_cover_art(self) -> bool:
+        return self.kind == "Video" and "(attached pic)" in self.description
+
+
+@dataclass
+class _Banner:
+    streams: list[_Stream]
+    tags: dict[str, str]
+    chapters: int
+    duration: float | None
+    start: float
+
+
+def _clockwise(displaymatrix_degrees: float) -> int:
+    """ffmpeg prints the counter-clockwise angle; phones' `rotate` tag is clockwise."""
+    return int(round(-displaymatrix_degrees / 90.0)) % 4 * 90
+
+
+def _parse_banner(text: str) -> _Banner:
+    streams: list[_Stream] = []
+    container_tags: dict[str, str] = {}
+    chapters = 0
+    duration: float | None = None
+    start = 0.0
+    section = ""  # which block the indented lines belong to
+    tags: dict[str, str] | None = None
+    last_key = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if line.startswith("Input #"):
+            section, tags = "input", None
+        elif match := _STREAM_RE.match(line):
+            streams.append(_Stream(int(match[1]), match[2], match[3].split()[0].rstrip(","), match[3]))
+            section, tags = "stream", None
+        elif match := _DURATION_RE.match(line):
+            if match[1] is not None:
+                duration = int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3])
+            start = float(match[4] or 0.0)
+            section, tags = "input", None
+        elif stripped == "Chapters:" or _CHAPTER_RE.match(line):
+            chapters += stripped != "Chapters:"
+            section, tags = "chapter", None
+        elif stripped == "Metadata:":
+            tags = {"input": container_tags, "stream": streams[-1].tags if streams else None}.get(section)
+        elif stripped in ("Side data:", "Side data"):
+            tags = None
+        elif section == "stream" and (match := _ROTATION_RE.match(line)):
+            streams[-1].rotation = _clockwise(float(match[1]))
+        elif tags is not None and stripped.startswith(": ") and last_key:
+            tags[last_key] += "\n" + stripped[2:]  # a multi-line tag value
+        elif tags is not None and (match := _TAG_RE.match(line)):
+            last_key = match[2]
+            tags[last_key] = match[3]
+    return _Banner(streams, container_tags, chapters, duration, start)
+
+
+def _identifying_tags(tags: dict[str, str]) -> dict[str, str]:
+    return {
+        key: value
+        for key, value in tags.items()
+        if value.strip() and key.lower() not in _NEUTRAL_TAGS and value not in _NEUTRAL_VALUES.get(key.lower(), ())
+    }
+
+
+def _stream_label(stream: _Stream) -> str:
+    if stream.is_cover_art:
+        return f"cover art ({stream.codec})"
+    return f"{stream.kind.lower()} ({stream.codec})"
+
+
+# --- frame timestamps ---------------------------------------------------------
+
+_TB_RE = re.compile(r"^#tb 0: (\d+)/(\d+)", re.MULTILINE)
+
+
+def _scan_timeout(path: Path) -> float:
+    return SCAN_TIMEOUT_S + path.stat().st_size / SCAN_BYTES_PER_S
+
+
+def _packet_times(path: Path, stream: int, start: float) -> tuple[np.ndarray, float]:
+    """Presentation times (s, from the container start) of every packet, and the last one's duration."""
+    code, out, err = run_ffmpeg(
+        ffmpeg_args("-i", str(path), "-map", f"0:{stream}", "-c", "copy", "-copyts", "-f", "framecrc", "-"),
+        timeout=_scan_timeout(path),
+    )
+    tb = _TB_RE.search(out)
+    if code != 0 or tb is None:
+        raise InputError(f"{path.name}: the video stream cannot be read ({_last_line(err)})")
+    rows = [line.split(",") for line in out.splitlines() if line and not line.startswith("#")]
+    if len(rows) > MAX_FRAMES:
+        raise InputError(f"{path.name}: {len(rows)} frames is more than the {MAX_FRAMES} this tool accepts")
+    if not rows:
+        raise InputError(f"{path.name}: the video stream holds no frames")
+    seconds = int(tb[1]) / int(tb[2])
+    pts = np.array([int(row[2]) for row in rows], dtype=np.int64)
+    order = np.argsort(pts, kind="stable")
+    times = pts[order] * seconds - start
+    last_duration = int(rows[order[-1]][3]) * seconds
+    return times, last_duration
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1].strip() if lines else "no message"
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_scan(path: Path, _size: int, _mtime_ns: int) -> tuple[_Banner, np.ndarray, float]:
+    """Banner + packet times, cached per file version (the reader and the writer ask again)."""
+    banner = _read_banner(path)
+    video = _main_video(banner, path)
+    _check_header_limits(banner, video, path)
+    times, last_duration = _packet_times(path, video.index, banner.start)
+    times.setflags(write=False)
+    return banner, times, last_duration
+
+
+def _scan(path: Path) -> tuple[_Banner, np.ndarray, float]:
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise InputError(f"{path.name}: no such file")
+    stat = path.stat()
+    if stat.st_size == 0:
+        raise InputError(f"{path.name}: the file is empty (0 bytes)")
+    return _cached_scan(path, stat.st_size, stat.st_mtime_ns)
+
+
+def _read_banner(path: Path) -> _Banner:
+    # `ffmpeg -i` alone exits 1 ("At least one output file must be specified"): expected.
+    _, _, err = run_ffmpeg(ffmpeg_args("-i", str(path), loglevel="info"), timeout=BANNER_TIMEOUT_S)
+    banner = _parse_banner(err)
+    if not banner.streams:
+        raise InputError(f"{path.name}: not a video file ffmpeg can read ({_last_line(err)})")
+    return banner
+
+
+def _main_video(banner: _Banner, path: Path) -> _Stream:
+    for stream in banner.streams:
+        if stream.kind == "Video" and not stream.is_cover_art:
+            return stream
+    raise InputError(f"{path.name}: the file holds no video stream")
+
+
+def _stored_size(video: _Stream, path: Path) -> tuple[int, int]:
+    match = _SIZE_RE.search(video.description)
+    if match is None:
+        raise InputError(f"{path.name}: the video stream does not state its frame size")
+    return int(match[1]), int(match[2])
+
+
+def _check_header_limits(banner: _Banner, video: _Stream, path: Path) -> None:
+    width, height = _stored_size(video, path)
+    if width < 1 or height < 1 or max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
+        raise InputError(
+            f"{path.name}: a frame size of {width}x{height} is outside what this tool accepts "
+            f"(at most {MAX_SIDE} pixels a side and {MAX_PIXELS // 1_000_000} megapixels)"
+        )
+    if banner.duration is not None and banner.duration > MAX_DURATION_S:
+        raise InputError(
+            f"{path.name}: a duration of {banner.duration / 3600:.1f} h is more than the "
+            f"{MAX_DURATION_S / 3600:.0f} h this tool accepts"
+        )
+
+
+def _is_vfr(times: np.ndarray) -> bool:
+    if len(times) < 3:
+        return False
+    steps = np.diff(times)
+    median = float(np.median(steps))
+    return bool(np.max(np.abs(steps - median)) > max(_VFR_FLOOR_S, _VFR_RELATIVE * median))
+
+
+def _mean_fps(times: np.ndarray, last_duration: float) -> float:
+    span = float(times[-1] - times[0]) + last_duration
+    return len(times) / span if span > 0 else 0.0
+
+
+def probe(path) -> VideoInfo:
+    """Everything a user needs to know before anonymizing; `InputError` on a bad file."""
+    path = Path(path).resolve()
+    banner, times, last_duration = _scan(path)
+    video = _main_video(banner, path)
+    audio = [s for s in banner.streams if s.kind == "Audio"]
+    width, height = _stored_size(video, path)
+    if video.rotation in (90, 270):
+        width, height = height, width
+    metadata = _identifying_tags(banner.tags)
+    for stream in banner.streams:
+        for key, value in _identifying_tags(stream.tags).items():
+            metadata[f"stream {stream.index} {key}"] = value
+    if banner.chapters:
+        metadata["chapters"] = str(banner.chapters)
+    kept = {video.index, audio[0].index if audio else None}
+    if last_duration <= 0 and len(times) > 1:  # some containers leave the last duration unset
+        last_duration = float(np.median(np.diff(times)))
+    return VideoInfo(
+        path=path,
+        width=width,
+        height=height,
+        fps=_mean_fps(times, last_duration),
+        frame_count=len(times),
+        duration=float(times[-1]) + last_duration,
+        is_vfr=_is_vfr(times),
+        rotation=video.rotation,
+        video_codec=video.codec,
+        has_audio=bool(audio),
+        audio_codec=audio[0].codec if audio else None,
+        metadata=metadata,
+        other_streams=[_stream_label(s) for s in banner.streams if s.index not in kept],
+        video_stream=video.index,
+        audio_stream=audio[0].index if audio else None,
+        text_subtitle_streams=tuple(
+            s.index for s in banner.streams if s.kind == "Subtitle" and s.codec in _TEXT_SUBTITLE_CODECS
+        ),
+    )
+
+
+def select_frames(times: np.ndarray, start: float | None, end: float | None) -> range:
+    """Indices of the frames with start <= time < end."""
+    first = 0 if start is None else int(np.searchsorted(times, start, side="left"))
+    stop = len(times) if end is None else int(np.searchsorted(times, end, side="left"))
+    return range(first, max(first, stop))
+
+
+def frame_times(path) -> np.ndarray:
+    """Source timestamps (s, from the container's start) of every frame, in display order."""
+    _, times, _ = _scan(Path(path))
+    return times
