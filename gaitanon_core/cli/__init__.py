@@ -15,7 +15,7 @@ import sys
 
 from ..errors import EXIT_FAILED, GaitanonError
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("info",)
 
 
 def build_parser() -> argparse.ArgumentParser:
