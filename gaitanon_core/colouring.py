@@ -8,11 +8,18 @@ silhouettes S_Or (original) and S_An (anonymized):
     only in S_Or      -> I_Bg
     only in S_An      -> I_Or at the nearest pixel of S_Or
 
-The original's shadow is outside S_An, so it takes I_Bg like the rest of the
-background: a clean shadow is a second silhouette of the same gait. The
-anonymized outline gets a soft edge of about 1-2 px (a Gaussian of
-`SOFT_EDGE_SIGMA` on S_An) so it does not look cut out. All work happens in the
-person's bounding box; the rest of the frame is a copy of I_Bg.
+The original's shadow takes I_Bg too: a clean shadow is a second silhouette of
+the same gait. The anonymized outline gets a soft edge of about 1-2 px (a
+Gaussian of `SOFT_EDGE_SIGMA` on S_An) so it does not look cut out.
+
+"Outside both" is I_Bg only near the person (`scene_margin`): beyond a band
+around S_Or and its shadow the frame stays the original. I_Bg is a median
+over the clip, so using it everywhere (the paper's letter, `margin=None`)
+freezes everything else in the scene (traffic, trees, light) while the
+person walks, and the switch from live to frozen shows where the person is.
+The band covers the segmenter's ragged edge and the anti-aliased halo, and it
+fades into the live frame over `FEATHER_PX` so it leaves no seam. All work
+happens in the person's bounding box.
 """
 
 from __future__ import annotations
@@ -22,6 +29,9 @@ import numpy as np
 
 SOFT_EDGE_SIGMA = 0.8  # px; the 5-95 % ramp of the edge is then about 2 px wide
 _EDGE_PAD = 3  # px around the silhouettes covered by the Gaussian's reach
+MARGIN_FRACTION = 0.04  # the band around the person, as a share of the person's height ...
+MARGIN_MIN_PX = 3.0  # ... and at least this many pixels
+FEATHER_PX = 2.0  # the band's outer edge fades into the live frame over this width
 
 
 def bounding_box(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
@@ -56,17 +66,43 @@ def soft_alpha(mask: np.ndarray, sigma: float = SOFT_EDGE_SIGMA) -> np.ndarray:
     return alpha[..., None]
 
 
-def colour_frame(original: np.ndarray, background: np.ndarray,
-                 person: np.ndarray, anonymized: np.ndarray) -> np.ndarray:
-    """The output frame (H, W, 3 uint8) of eq. 9 from I_Or, I_Bg, S_Or and S_An."""
-    out = background.copy()
-    box = bounding_box(person | anonymized, _EDGE_PAD)
+def scene_margin(person: np.ndarray) -> float:
+    """The width (px) of the band around the person that takes I_Bg: grows with the person's size."""
+    rows = np.flatnonzero(person.any(axis=1))
+    height = rows[-1] - rows[0] + 1 if rows.size else 0
+    return max(MARGIN_MIN_PX, MARGIN_FRACTION * height)
+
+
+def removal_weight(remove: np.ndarray, margin: float) -> np.ndarray:
+    """1 on `remove` and within margin - FEATHER_PX of it, falling linearly to 0 at `margin` (H, W, 1)."""
+    distance = cv2.distanceTransform((~remove).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+    return np.clip((margin - distance) / FEATHER_PX, 0.0, 1.0)[..., None]
+
+
+def colour_frame(original: np.ndarray, background: np.ndarray, person: np.ndarray, anonymized: np.ndarray,
+                 shadow: np.ndarray | None = None, margin: float | None = 0.0) -> np.ndarray:
+    """The output frame (H, W, 3 uint8) of eq. 9 from I_Or, I_Bg, S_Or and S_An.
+
+    `margin=None` applies I_Bg to the whole frame (the paper's rule); a number
+    is the band width in px around S_Or and the shadow, 0 picks `scene_margin`.
+    """
+    remove = person if shadow is None else person | shadow
+    if margin is None:
+        out, pad = background.copy(), _EDGE_PAD
+    else:
+        margin = margin or scene_margin(person)
+        out, pad = original.copy(), int(np.ceil(margin)) + _EDGE_PAD
+    box = bounding_box(remove | anonymized, pad)
     if box is None:
         return out
-    if not person[box].any():
+    if anonymized[box].any() and not person[box].any():
         raise ValueError("the anonymized silhouette needs an original silhouette to take its colours from")
-    colours = nearest_fill(original[box], person[box]).astype(np.float32)
-    alpha = soft_alpha(anonymized[box])
-    blended = alpha * colours + (1.0 - alpha) * background[box].astype(np.float32)
-    out[box] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    scene = background[box].astype(np.float32)
+    if margin is not None:
+        weight = removal_weight(remove[box], margin)
+        scene = weight * scene + (1.0 - weight) * original[box].astype(np.float32)
+    if person[box].any():
+        alpha = soft_alpha(anonymized[box])
+        scene = alpha * nearest_fill(original[box], person[box]).astype(np.float32) + (1.0 - alpha) * scene
+    out[box] = np.clip(scene + 0.5, 0, 255).astype(np.uint8)
     return out

@@ -218,27 +218,43 @@ class ClipAnonymizer:
         period = self.noise.shape[1]  # a generated walk: repeat it over the clip
         return self.noise[:, (first + np.arange(count)) % period]
 
-    def _run(self, first: int, contours: np.ndarray) -> np.ndarray:
-        return self.network.run(contours[None], self._noise_for(first, len(contours)))[0]
+    def stream(self, items: Iterable[tuple[Payload, np.ndarray | None]],
+               window: int = WINDOW, overlap: int = OVERLAP) -> Iterator[tuple[Payload, np.ndarray | None]]:
+        """(payload, contour) in, (payload, anonymized contour) out, in order, holding at most ~`window` contours.
 
-    def stream(self, items: Iterable[tuple[Payload, np.ndarray]],
-               window: int = WINDOW, overlap: int = OVERLAP) -> Iterator[tuple[Payload, np.ndarray]]:
-        """(payload, contour) in, (payload, anonymized contour) out, in order, at most `window` held."""
-        pending: list[tuple[Payload, np.ndarray]] = []  # inputs not yet emitted
-        tail: np.ndarray | None = None  # outputs already computed for the first frames of `pending`
-        first = 0  # clip index of pending[0]
-        for item in items:
-            pending.append(item)
-            if len(pending) == window:
-                out = _cross_fade(tail, self._run(first, np.stack([c for _, c in pending])))
-                emit = window - overlap
-                yield from ((p, o) for (p, _), o in zip(pending[:emit], out[:emit]))
-                pending, tail, first = pending[emit:], out[emit:], first + emit
-        if not pending:
-            return
-        if tail is None or len(tail) < len(pending):
-            tail = _cross_fade(tail, self._run(first, np.stack([c for _, c in pending])))
-        yield from ((p, o) for (p, _), o in zip(pending, tail))
+        A None contour (a frame with nobody to anonymize) passes through as None
+        and does not count toward a window.
+        """
+        if not 0 <= overlap < window:
+            raise ValueError(f"the overlap ({overlap}) must be shorter than the window ({window})")
+        pending: list[_Slot] = []
+        first = 0  # clip index of the first contour in `pending` (for a noise sequence)
+        for payload, contour in items:
+            pending.append(_Slot(payload, contour))
+            contours = [slot for slot in pending if slot.contour is not None]
+            if len(contours) == window:
+                self._fill(contours, first)
+                keep_from = pending.index(contours[window - overlap])
+                yield from ((slot.payload, slot.result) for slot in pending[:keep_from])
+                pending, first = pending[keep_from:], first + window - overlap
+        contours = [slot for slot in pending if slot.contour is not None]
+        if any(slot.result is None for slot in contours):
+            self._fill(contours, first)
+        yield from ((slot.payload, slot.result) for slot in pending)
+
+    def _fill(self, slots: list[_Slot], first: int) -> None:
+        """Run one window; cross-fade into the results the previous window left for its first slots."""
+        out = self.network.run(np.stack([s.contour for s in slots])[None], self._noise_for(first, len(slots)))[0]
+        previous = [s.result for s in slots if s.result is not None]
+        for slot, value in zip(slots, _cross_fade(np.array(previous), out)):
+            slot.result = value
+
+
+@dataclass(eq=False)  # slots are found by identity, never compared by value
+class _Slot:
+    payload: Any
+    contour: np.ndarray | None
+    result: np.ndarray | None = None
 
 
 def _cross_fade(previous: np.ndarray | None, current: np.ndarray) -> np.ndarray:

@@ -24,10 +24,10 @@ def _scene() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return original, person, anonymized
 
 
-def test_four_regions() -> None:
+def test_four_regions_of_the_paper() -> None:
     original, person, anonymized = _scene()
     original[5:15, 5:15] = 255  # something in the scene outside both silhouettes
-    out = colour_frame(original, BACKGROUND, person, anonymized)
+    out = colour_frame(original, BACKGROUND, person, anonymized, margin=None)
     assert np.array_equal(out[5:15, 5:15], BACKGROUND[5:15, 5:15]), "outside both -> background"
     assert np.array_equal(out[25:95, 73:77], original[25:95, 73:77]), "in both -> original"
     assert np.array_equal(out[25:95, 60:66], BACKGROUND[25:95, 60:66]), "only original -> background"
@@ -35,11 +35,25 @@ def test_four_regions() -> None:
     assert np.array_equal(out[25:95, 84:106], np.repeat(original[25:95, 79:80], 22, axis=1))
 
 
-def test_shadow_region_takes_background() -> None:
+def test_live_scene_keeps_the_frame_away_from_the_person() -> None:
     original, person, anonymized = _scene()
-    original[100:110, 30:140] = (5, 5, 5)  # a dark shadow beside the feet, outside both silhouettes
-    out = colour_frame(original, BACKGROUND, person, anonymized)
-    assert np.array_equal(out[103:110, 30:140], BACKGROUND[103:110, 30:140])
+    original[5:15, 5:15] = 255  # something far from the person
+    shadow = np.zeros((H, W), bool)
+    shadow[100:106, 30:140] = True
+    original[shadow] = (5, 5, 5)  # a dark shadow beside the feet, outside both silhouettes
+    out = colour_frame(original, BACKGROUND, person, anonymized, shadow=shadow, margin=6.0)
+    assert np.array_equal(out[5:15, 5:15], original[5:15, 5:15]), "far from the person: the live frame"
+    assert np.array_equal(out[103:106, 30:140], BACKGROUND[103:106, 30:140]), "the shadow takes the background"
+    assert np.array_equal(out[25:95, 55:66], BACKGROUND[25:95, 55:66]), "only original (+ its band) -> background"
+    assert np.array_equal(out[25:95, 73:77], original[25:95, 73:77]), "in both -> original"
+    band = out[60, 40:56, 0].astype(int)  # from the live frame into the band left of the person
+    assert np.all(np.diff(band) <= 0) or np.all(np.diff(band) >= 0), "the band fades in without a seam"
+
+
+def test_cover_paints_the_region_with_background() -> None:
+    original, person, _ = _scene()
+    out = colour_frame(original, BACKGROUND, person, np.zeros((H, W), bool))
+    assert np.array_equal(out[person], BACKGROUND[person])
 
 
 def test_soft_edge_is_one_to_two_pixels() -> None:
@@ -52,10 +66,11 @@ def test_soft_edge_is_one_to_two_pixels() -> None:
     assert np.all(np.diff(row) <= 0) or np.all(np.diff(row) >= 0), "the edge is a monotone ramp"
 
 
-def test_nothing_to_colour_gives_background() -> None:
+def test_nothing_to_colour() -> None:
     original, _, _ = _scene()
     empty = np.zeros((H, W), bool)
-    assert np.array_equal(colour_frame(original, BACKGROUND, empty, empty), BACKGROUND)
+    assert np.array_equal(colour_frame(original, BACKGROUND, empty, empty, margin=None), BACKGROUND)
+    assert np.array_equal(colour_frame(original, BACKGROUND, empty, empty), original)
 
 
 def test_anonymized_without_original_is_refused() -> None:

@@ -128,3 +128,16 @@ def test_manifest_io_names_are_used(bank_dir: Path, tmp_path: Path) -> None:
         entry["inputs"] = [{"name": n} for n in entry["inputs"]]
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     assert ModelBank(tmp_path, device="cpu").anonymize(_contours(4), 0.4).shape == (4, N, 2)
+
+
+def test_frames_without_a_contour_pass_through_in_order(bank_dir: Path) -> None:
+    bank = ModelBank(bank_dir, device="cpu")
+    contours = _contours(90)
+    clip = bank.start_clip(0.3, np.random.default_rng(0))
+    items = [(i, None if i % 7 == 3 else contours[i]) for i in range(90)]
+    out = list(clip.stream(items, window=16, overlap=4))
+    assert [p for p, _ in out] == list(range(90))
+    assert all((o is None) == (i % 7 == 3) for i, o in out)
+    whole = clip.network.run(contours[None], clip.noise)[0]
+    np.testing.assert_allclose(np.stack([o for _, o in out if o is not None]),
+                               whole[[i for i in range(90) if i % 7 != 3]], atol=1e-5)
