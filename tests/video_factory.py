@@ -129,8 +129,9 @@ def make_video(
         run_ffmpeg(*inputs, *maps, *codecs, *out_opts, str(target))
         if rotation:
             # ffmpeg's display_rotation is counter-clockwise; a phone's rotate tag is clockwise.
+            keep_tags = [] if mkv else ["-movflags", "+use_metadata_tags"]
             run_ffmpeg("-display_rotation", str((360 - rotation) % 360), "-i", str(target),
-                       "-map", "0", "-c", "copy", "-map_metadata", "0", str(path))  # fmt: skip
+                       "-map", "0", "-c", "copy", "-map_metadata", "0", *keep_tags, str(path))  # fmt: skip
             helpers.append(target)
     finally:
         for helper in helpers:
@@ -154,3 +155,13 @@ def hostile_long_duration(path: Path, scale: int = 30000) -> Path:
     finally:
         short.unlink(missing_ok=True)
     return path
+
+
+def stream_end_time(path: Path, selector: str) -> float:
+    """End (s) of the first stream matching `selector` ("v", "a"): last packet's time plus duration."""
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+               "-i", str(path), "-map", f"0:{selector}:0", "-c", "copy", "-f", "framecrc", "-"]  # fmt: skip
+    out = subprocess.run(command, check=True, capture_output=True, timeout=FFMPEG_TIMEOUT_S).stdout.decode()
+    num, den = next(line for line in out.splitlines() if line.startswith("#tb 0:")).split()[-1].split("/")
+    rows = [line.split(",") for line in out.splitlines() if line and not line.startswith("#")]
+    return max(int(row[2]) + int(row[3]) for row in rows) * int(num) / int(den)

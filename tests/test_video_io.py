@@ -1,0 +1,253 @@
+"""The video rules of DESIGN.md "Video", proved on clips generated with the bundled ffmpeg."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gaitanon_core import video_probe
+from gaitanon_core.errors import Cancelled, InputError, UsageError
+from gaitanon_core.video_io import (
+    ExportOptions,
+    VideoWriter,
+    frame_times,
+    probe,
+    read_frames,
+    remove_stale_temp_files,
+)
+from gaitanon_core.video_writer import TEMP_PREFIX, STALE_TEMP_AGE_S
+from video_factory import (
+    CHAPTER_TITLES,
+    IDENTIFYING_TAGS,
+    SUBTITLE_TEXT,
+    hostile_long_duration,
+    hostile_oversized_header,
+    make_video,
+    sha256,
+    stream_end_time,
+)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("clips")
+    return {
+        "vfr_audio": make_video(folder / "vfr_audio.mp4", vfr=True, audio=True, duration=2.0),
+        "rot90": make_video(folder / "rot90.mp4", rotation=90),
+        "rot270": make_video(folder / "rot270.mov", rotation=270),
+        "plain": make_video(folder / "plain.mp4"),
+        "tagged": make_video(folder / "tagged.mp4", identifying=True, chapters=True, subtitles=True, audio=True),
+        "tagged_mkv": make_video(folder / "tagged.mkv", identifying=True, chapters=True, subtitles=True,
+                                 attachment=True),  # fmt: skip
+        "cover": make_video(folder / "cover.mp4", cover_art=True),
+    }
+
+
+def export(source: Path, target: Path, options: ExportOptions = ExportOptions(), start=None, end=None) -> Path:
+    info = probe(source)
+    with VideoWriter(target, info, options, start, end) as writer:
+        for frame in read_frames(source, info, start, end):
+            writer.write(frame.image, frame.time)
+    return target
+
+
+def temp_files(folder: Path) -> list[Path]:
+    return list(folder.glob(f"{TEMP_PREFIX}*"))
+
+
+# --- probing and reading ---------------------------------------------------------
+
+
+def test_probe_sees_variable_rate_audio_and_frame_times(clips):
+    info = probe(clips["vfr_audio"])
+    times = frame_times(clips["vfr_audio"])
+    assert (info.width, info.height, info.frame_count) == (160, 120, 40)  # 60 frames, every third dropped
+    assert info.is_vfr and info.has_audio and info.audio_codec == "aac"
+    assert set(np.round(np.diff(times) * 30).astype(int)) == {1, 2}
+    assert info.duration == pytest.approx(2.0, abs=1e-6)
+
+
+def test_constant_rate_is_not_vfr(clips):
+    info = probe(clips["plain"])
+    assert not info.is_vfr and info.fps == pytest.approx(30.0) and info.frame_count == 30
+
+
+def test_probe_lists_metadata_and_other_streams(clips):
+    info = probe(clips["tagged_mkv"])
+    present = " ".join(f"{key}={value}" for key, value in info.metadata.items()).lower()
+    for value in IDENTIFYING_TAGS.values():
+        assert value.lower() in present
+    assert info.metadata["chapters"] == str(len(CHAPTER_TITLES))
+    assert info.other_streams == ["subtitle (subrip)", "attachment (ttf)"]
+    assert "cover art (mjpeg)" in probe(clips["cover"]).other_streams
+
+
+def test_read_frames_times_and_excerpt_match_the_full_read(clips):
+    source = clips["vfr_audio"]
+    full = list(read_frames(source))
+    assert [f.time for f in full] == list(frame_times(source))
+    excerpt = list(read_frames(source, start=0.5, end=1.0))
+    assert excerpt and all(0.5 <= f.time < 1.0 for f in excerpt)
+    assert [f.index for f in excerpt] == [f.index for f in full if 0.5 <= f.time < 1.0]
+    for frame in excerpt:
+        assert np.array_equal(frame.image, full[frame.index].image)
+
+
+def test_reader_applies_rotation_clockwise(clips, tmp_path):
+    unrotated = next(read_frames(clips["plain"])).image
+    for name, turns in (("rot90", -1), ("rot270", 1)):
+        info = probe(clips[name])
+        assert (info.width, info.height, info.rotation) == (120, 160, 90 if turns == -1 else 270)
+        upright = next(read_frames(clips[name], info)).image
+        assert np.abs(upright.astype(int) - np.rot90(unrotated, turns)).mean() < 2
+
+
+def test_abandoned_reader_leaves_no_ffmpeg(clips):
+    frames = read_frames(clips["plain"])
+    next(frames)
+    frames.close()
+    assert all(process.poll() is not None for process in video_probe._LIVE_CHILDREN)
+
+
+# --- the export rules -----------------------------------------------------------------
+
+
+def test_vfr_export_keeps_every_timestamp_and_audio_length(clips, tmp_path):
+    source = clips["vfr_audio"]
+    out = export(source, tmp_path / "out.mp4", ExportOptions(keep_audio=True))
+    source_times, out_times = frame_times(source), frame_times(out)
+    assert len(out_times) == len(source_times)
+    half_frame = np.diff(source_times).min() / 2
+    assert np.abs(out_times - source_times).max() < half_frame
+    video_end, audio_end = stream_end_time(out, "v"), stream_end_time(out, "a")
+    assert abs(audio_end - video_end) < 1 / probe(source).fps
+
+
+def test_audio_is_dropped_by_default(clips, tmp_path):
+    out = export(clips["vfr_audio"], tmp_path / "out.mp4")
+    assert not probe(out).has_audio
+
+
+def test_excerpt_export_starts_at_zero_with_trimmed_audio(clips, tmp_path):
+    source = clips["vfr_audio"]
+    out = export(source, tmp_path / "out.mp4", ExportOptions(keep_audio=True), start=0.5, end=1.0)
+    source_times = frame_times(source)
+    wanted = source_times[(source_times >= 0.5) & (source_times < 1.0)]
+    assert np.allclose(frame_times(out), wanted - 0.5, atol=1e-4)
+    assert abs(stream_end_time(out, "a") - stream_end_time(out, "v")) < 1 / 30
+
+
+@pytest.mark.parametrize("name", ["rot90", "rot270"])
+def test_export_is_upright_without_rotation_flag(clips, tmp_path, name):
+    out = probe(export(clips[name], tmp_path / "out.mp4"))
+    assert (out.width, out.height, out.rotation) == (120, 160, 0)
+    first = next(read_frames(out.path)).image
+    assert np.abs(first.astype(int) - next(read_frames(clips[name])).image).mean() < 4
+
+
+@pytest.mark.parametrize("name", ["tagged", "tagged_mkv"])
+def test_metadata_is_stripped_unless_kept(clips, tmp_path, name):
+    out = export(clips[name], tmp_path / "out.mp4", ExportOptions(keep_audio=True))
+    info = probe(out)
+    assert info.metadata == {} and info.other_streams == []
+    raw = out.read_bytes()
+    for secret in [*IDENTIFYING_TAGS.values(), SUBTITLE_TEXT, *CHAPTER_TITLES, "2021", "Lavf", "Lavc", "x264"]:
+        assert secret.encode() not in raw, secret
+
+
+def test_metadata_survives_when_kept(clips, tmp_path):
+    out = export(clips["tagged"], tmp_path / "out.mp4", ExportOptions(keep_metadata=True))
+    info = probe(out)
+    assert {info.metadata.get(key) for key in ("make", "model", "location")} == {"Apple", "iPhone 12", "+48.8583+002.2945/"}
+    assert IDENTIFYING_TAGS["creation_time"][:19] in info.metadata["creation_time"]
+    assert info.metadata["chapters"] == str(len(CHAPTER_TITLES))
+    assert "subtitle (mov_text)" in info.other_streams
+    assert SUBTITLE_TEXT.encode() in out.read_bytes()
+
+
+def test_read_only_input_is_untouched(clips, tmp_path):
+    source = make_video(tmp_path / "in.mp4", audio=True, identifying=True)
+    source.chmod(0o444)
+    before = sha256(source)
+    export(source, tmp_path / "out.mp4", ExportOptions(keep_audio=True, keep_metadata=True))
+    assert sha256(source) == before
+
+
+def test_existing_output_is_not_overwritten_without_the_flag(clips, tmp_path):
+    target = tmp_path / "out.mp4"
+    target.write_bytes(b"precious")
+    with pytest.raises(UsageError, match="already exists"):
+        export(clips["plain"], target)
+    assert target.read_bytes() == b"precious"
+    export(clips["plain"], target, ExportOptions(overwrite=True))
+    assert probe(target).frame_count == 30
+
+
+def test_output_onto_the_input_is_refused(clips, tmp_path):
+    source = make_video(tmp_path / "in.mp4")
+    with pytest.raises(UsageError, match="cannot be the input"):
+        export(source, source, ExportOptions(overwrite=True))
+
+
+def test_cancelled_write_leaves_nothing(clips, tmp_path):
+    target = tmp_path / "out.mp4"
+    info = probe(clips["plain"])
+    with pytest.raises(Cancelled):
+        with VideoWriter(target, info, ExportOptions()) as writer:
+            for frame in read_frames(clips["plain"], info):
+                writer.write(frame.image, frame.time)
+                if frame.index == 10:
+                    raise Cancelled("cancelled by the user")
+    assert list(tmp_path.iterdir()) == []
+    assert writer._process is not None and writer._process.poll() is not None
+
+
+def test_odd_frame_sizes_are_padded_to_even(clips, tmp_path):
+    info = probe(clips["plain"])
+    target = tmp_path / "odd.mp4"
+    with VideoWriter(target, info, ExportOptions()) as writer:
+        for i in range(5):
+            writer.write(np.full((121, 161, 3), 40 * i, np.uint8), i / 30)
+    out = probe(target)
+    assert (out.width, out.height, out.frame_count) == (162, 122, 5)
+
+
+def test_stale_temp_files_of_dead_runs_are_removed(tmp_path):
+    old = time.time() - STALE_TEMP_AGE_S - 60
+    dead = tmp_path / f"{TEMP_PREFIX}999999999-dead.mp4"  # no such process
+    alive = tmp_path / f"{TEMP_PREFIX}{os.getpid()}-live.mp4"
+    fresh = tmp_path / f"{TEMP_PREFIX}999999999-fresh.mp4"
+    for path in (dead, alive, fresh):
+        path.write_bytes(b"partial")
+    os.utime(dead, (old, old))
+    os.utime(alive, (old, old))
+    assert remove_stale_temp_files(tmp_path) == [dead]
+    assert alive.exists() and fresh.exists()
+
+
+# --- bad inputs -------------------------------------------------------------------------
+
+
+def test_absurd_frame_size_is_refused_before_reading(tmp_path):
+    with pytest.raises(InputError, match="9000x9000"):
+        probe(hostile_oversized_header(tmp_path / "huge.y4m"))
+
+
+def test_absurd_duration_is_refused(tmp_path):
+    with pytest.raises(InputError, match="duration"):
+        probe(hostile_long_duration(tmp_path / "long.mp4"))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"), [(b"", "empty"), (b"hello, not a video\n" * 50, "not a video")]
+)
+def test_bad_files_give_one_plain_sentence(tmp_path, content, message):
+    path = tmp_path / "bad.mp4"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as caught:
+        probe(path)
+    assert "\n" not in str(caught.value)
