@@ -1,0 +1,250 @@
+"""Train the attackers once, on the attacker subjects only, and cache them outside the work tree.
+
+    python -m training.train_attackers [--cache DIR] [--data DIR]
+
+Attackers (each cached as a file; an existing file is reused, so the command resumes):
+  gei_lda_plain.npz, gei_lda_distorted.npz      GEI + PCA/LDA, without / with cheap distortions
+  gei_cnn_plain.onnx, gei_cnn_distorted.onnx    the GEI CNN, exported to ONNX
+The distortion-trained CNN is also shipped in models/ as the role "attacker" (the privacy
+check uses it). The adaptive attackers (fine-tuned on an anonymizer's own outputs) are made
+by `ensure_adaptive`, which the evaluation calls once the anonymizer exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gaitanon_core.casiab import load_subject
+from gaitanon_core.splits import subjects
+from training.attackers import GeiCnn, GeiLdaAttacker, gei
+from training.distortions import random_training_distortion
+from training.manifest import update_entry
+
+DEFAULT_CACHE = Path(os.environ.get("GAITANON_CACHE", "/work/cache")) / "attackers"
+DISTORTED_VARIANTS = 4  # distorted copies of every training walk
+CNN_EPOCHS = 12
+SHIPPED_ATTACKER = "attacker_gei_cnn"
+SHIPPED_FILE = "attacker_gei_cnn.onnx"
+
+
+@dataclass
+class GeiBank:
+    """Gait energy images of many walks with their labels; `variant` 0 is the original walk."""
+
+    geis: np.ndarray  # (n, 64, 44) float32
+    subject: np.ndarray  # (n,) str
+    view: np.ndarray  # (n,) str
+    variant: np.ndarray  # (n,) int
+
+    def select(self, mask: np.ndarray) -> GeiBank:
+        return GeiBank(self.geis[mask], self.subject[mask], self.view[mask], self.variant[mask])
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, geis=self.geis, subject=self.subject, view=self.view, variant=self.variant)
+
+    @classmethod
+    def load(cls, path: Path) -> GeiBank:
+        with np.load(path) as stored:
+            return cls(stored["geis"], stored["subject"], stored["view"], stored["variant"])
+
+
+WalkTransform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+
+
+def build_bank(
+    subject_ids: Sequence[str],
+    transforms: Sequence[WalkTransform],
+    data_dir: Path | None = None,
+    seed: int = 0,
+    walk_filter: Callable[[str], bool] = lambda key: True,
+) -> GeiBank:
+    """GEIs of every walk of `subject_ids`: the original (variant 0) and one per transform."""
+    rng = np.random.default_rng(seed)
+    geis, subject, view, variant = [], [], [], []
+    for sid in subject_ids:
+        for key, walk in sorted(load_subject(sid, data_dir).items()):
+            if len(walk) == 0 or not walk_filter(key):
+                continue
+            versions = [walk] + [transform(walk, rng) for transform in transforms]
+            for index, version in enumerate(versions):
+                geis.append(gei(version))
+                subject.append(sid)
+                view.append(key.split("_")[1])
+                variant.append(index)
+    return GeiBank(np.stack(geis), np.array(subject), np.array(view), np.array(variant))
+
+
+def attacker_bank(cache: Path, data_dir: Path | None = None) -> GeiBank:
+    """The attacker subjects' walks with DISTORTED_VARIANTS distorted copies each (cached)."""
+    path = cache / f"bank_attacker_x{DISTORTED_VARIANTS}.npz"
+    if path.exists():
+        return GeiBank.load(path)
+    bank = build_bank(subjects("attacker"), [random_training_distortion] * DISTORTED_VARIANTS, data_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    bank.save(path)
+    return bank
+
+
+def train_lda(bank: GeiBank, name: str) -> GeiLdaAttacker:
+    labels = np.char.add(np.char.add(bank.subject, "_"), bank.view)
+    return GeiLdaAttacker.fit(name, bank.geis, labels)
+
+
+# --- the CNN -----------------------------------------------------------------------------
+
+
+def _cosface_logits(embeddings: torch.Tensor, weights: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Additive-margin cosine softmax (CosFace): tight classes on the unit sphere, so that
+    plain Euclidean distance between embeddings is what identifies."""
+    scale, margin = 16.0, 0.25
+    cosine = embeddings @ torch.nn.functional.normalize(weights, dim=1).T
+    return scale * (cosine - margin * torch.nn.functional.one_hot(labels, weights.shape[0]))
+
+
+def _shift_columns(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random horizontal shift of up to 2 px: the median-column centring wobbles that much."""
+    shift = int(torch.randint(-2, 3, (1,), generator=generator))
+    return torch.roll(batch, shifts=shift, dims=-1)
+
+
+def train_cnn(
+    bank: GeiBank,
+    checkpoint: Path,
+    epochs: int = CNN_EPOCHS,
+    init: Path | None = None,
+    lr: float = 1e-3,
+    log: Callable[[str], None] = print,
+) -> GeiCnn:
+    """Train (or resume) the GEI CNN on `bank` with a cosine-margin softmax over subjects."""
+    torch.set_num_threads(1)
+    names, labels = np.unique(bank.subject, return_inverse=True)
+    geis = torch.from_numpy(bank.geis).unsqueeze(1)  # (n, 1, 64, 44): a one-frame walk is its GEI
+    targets = torch.from_numpy(labels)
+    model = GeiCnn()
+    weights = torch.nn.Parameter(torch.randn(len(names), 128) * 0.01)
+    optimiser = torch.optim.Adam([*model.parameters(), weights], lr=lr, weight_decay=1e-4)
+    start_epoch = 0
+    if checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=False)
+        model.load_state_dict(state["model"])
+        weights.data.copy_(state["weights"])
+        optimiser.load_state_dict(state["optimiser"])
+        start_epoch = state["epoch"]
+    elif init is not None:
+        model.load_state_dict(torch.load(init, weights_only=False)["model"])
+    generator = torch.Generator().manual_seed(start_epoch)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, epochs, last_epoch=start_epoch - 1)
+    for epoch in range(start_epoch, epochs):
+        model.train()
+        began, total, correct = time.time(), 0.0, 0
+        for batch in torch.randperm(len(geis), generator=generator).split(64):
+            logits = _cosface_logits(model(_shift_columns(geis[batch], generator)), weights, targets[batch])
+            loss = torch.nn.functional.cross_entropy(logits, targets[batch])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            total += float(loss) * len(batch)
+            correct += int((logits.argmax(1) == targets[batch]).sum())
+        schedule.step()
+        log(f"epoch {epoch + 1}/{epochs}: loss {total / len(geis):.3f}, train acc {correct / len(geis):.3f}, {time.time() - began:.0f}s")
+        torch.save(
+            {"model": model.state_dict(), "weights": weights.data, "optimiser": optimiser.state_dict(), "epoch": epoch + 1},
+            checkpoint,
+        )
+    model.eval()
+    return model
+
+
+def export_onnx(model: GeiCnn, path: Path) -> None:
+    """ONNX with dynamic batch and time (STACK.md: example batch >= 2, no external data)."""
+    model.eval()
+    example = torch.rand(2, 5, 64, 44)
+    batch, frames = torch.export.Dim("batch"), torch.export.Dim("frames")
+    tmp = path.with_suffix(".tmp.onnx")
+    torch.onnx.export(
+        model,
+        (example,),
+        str(tmp),
+        input_names=["silhouettes"],
+        output_names=["embedding"],
+        dynamic_shapes={"silhouettes": {0: batch, 1: frames}},
+        external_data=False,
+    )
+    tmp.replace(path)
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def ensure_attackers(cache: Path = DEFAULT_CACHE, data_dir: Path | None = None, log: Callable[[str], None] = print) -> None:
+    """Train whatever attacker is not cached yet (plain and distortion-trained, both kinds)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    bank = None
+    for distorted in (False, True):
+        kind = "distorted" if distorted else "plain"
+        lda_path, onnx_path = cache / f"gei_lda_{kind}.npz", cache / f"gei_cnn_{kind}.onnx"
+        if lda_path.exists() and onnx_path.exists():
+            continue
+        bank = bank or attacker_bank(cache, data_dir)
+        training = bank if distorted else bank.select(bank.variant == 0)
+        if not lda_path.exists():
+            log(f"training GEI+PCA/LDA ({kind}) on {len(training.geis)} walks")
+            train_lda(training, f"gei_lda_{kind}").save(lda_path)
+        if not onnx_path.exists():
+            log(f"training GEI CNN ({kind}) on {len(training.geis)} walks")
+            model = train_cnn(training, cache / f"gei_cnn_{kind}.pt", log=log)
+            export_onnx(model, onnx_path)
+
+
+def ship_attacker(cache: Path = DEFAULT_CACHE, models_dir: Path | None = None, wall_time_s: float | None = None) -> None:
+    """Copy the distortion-trained CNN into models/ and list it in the manifest."""
+    from training.manifest import manifest_path
+
+    target_dir = manifest_path(models_dir).parent
+    target_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cache / "gei_cnn_distorted.onnx", target_dir / SHIPPED_FILE)
+    fields = dict(
+        role="attacker",
+        file=SHIPPED_FILE,
+        opset=_onnx_opset(target_dir / SHIPPED_FILE),
+        inputs={"silhouettes": ["B", "T", 64, 44]},
+        outputs={"embedding": ["B", 128]},
+        description="GEI CNN gait recogniser trained with cheap distortions (dilation, erosion, "
+        "width and leg stretches, blur); used by the per-clip privacy check and the evaluation",
+        training_subjects=f"attacker group {subjects('attacker')[0]}-{subjects('attacker')[-1]}",
+        epochs=CNN_EPOCHS,
+    )
+    if wall_time_s is not None:
+        fields["wall_time_s"] = round(wall_time_s)
+    update_entry(SHIPPED_ATTACKER, models_dir, **fields)
+
+
+def _onnx_opset(path: Path) -> int:
+    import onnx
+
+    return next(o.version for o in onnx.load(str(path)).opset_import if o.domain in ("", "ai.onnx"))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where trained attackers are cached")
+    parser.add_argument("--data", type=Path, default=None, help="research data folder (default: ../shared/data)")
+    parser.add_argument("--no-ship", action="store_true", help="do not copy the attacker into models/")
+    args = parser.parse_args(argv)
+    began = time.time()
+    ensure_attackers(args.cache, args.data)
+    if not args.no_ship:
+        ship_attacker(args.cache, wall_time_s=time.time() - began)
+
+
+if __name__ == "__main__":
+    main()
