@@ -8,10 +8,14 @@ whatever the clip's length.
 
 from __future__ import annotations
 
+import queue
+import re
 import subprocess
+import threading
+from collections import deque
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -25,9 +29,9 @@ from .video_probe import (
     Watchdog,
     ffmpeg_args,
     frame_times,
-    last_error_line,
     probe,
     select_frames,
+    source_input,
     start_ffmpeg,
     stop_ffmpeg,
 )
@@ -51,18 +55,49 @@ class Frame:
 
 
 def _seek_point(times: np.ndarray, first: int) -> float | None:
-    """Midway between the frame before `first` and `first`: ffmpeg's exact seek then starts at `first`."""
+    """Just before frame `first` (midway from the frame before), or None to decode from the start."""
     if first == 0:
         return None
     return float(times[first - 1] + times[first]) / 2.0
 
 
 def _decoder_command(info: VideoInfo, seek: float | None) -> list[str]:
-    args = [] if seek is None else ["-ss", f"{seek:.6f}"]
+    # Seek to the key frame before `seek` and keep the file's own timestamps: showinfo
+    # then reports each decoded frame's pts, which names the frame whatever the seek did.
+    args = [] if seek is None else ["-ss", f"{seek:.6f}", "-noaccurate_seek"]
     # ffmpeg applies the rotation flag while decoding (autorotate), so frames come out upright.
-    args += ["-i", str(info.path), "-map", f"0:{info.video_stream}", "-an", "-sn", "-dn"]
-    args += ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
-    return ffmpeg_args(*args)
+    args += ["-copyts", *source_input(info.path), "-map", f"0:{info.video_stream}", "-an", "-sn", "-dn"]
+    args += ["-fps_mode", "passthrough", "-vf", "showinfo", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+    return ffmpeg_args("-nostats", *args, loglevel="info")
+
+
+_TIME_BASE_RE = re.compile(r"Parsed_showinfo.*config in time_base: (\d+)/(\d+)")
+_PTS_RE = re.compile(r"Parsed_showinfo.*\] n:\s*\d+ pts:\s*(-?\d+)")
+
+
+class _FrameClock(threading.Thread):
+    """Drains ffmpeg's log and queues each decoded frame's time (s, from the container start)."""
+
+    def __init__(self, process: subprocess.Popen, start_time: float):
+        super().__init__(daemon=True)
+        self._process = process
+        self._start_time = start_time
+        self._seconds_per_tick = 0.0
+        self.times: queue.Queue[float | None] = queue.Queue()
+        self.log_tail: deque[str] = deque(maxlen=3)
+        self.start()
+
+    def run(self) -> None:
+        for raw in self._process.stderr:
+            line = raw.decode("utf-8", "replace").strip()
+            if match := _PTS_RE.search(line):
+                self.times.put(int(match[1]) * self._seconds_per_tick - self._start_time)
+            elif match := _TIME_BASE_RE.search(line):
+                self._seconds_per_tick = int(match[1]) / int(match[2])
+            elif line:
+                self.log_tail.append(line)
+        self._process.stderr.close()
+        self.times.put(None)
 
 
 def _read_exact(stream, size: int) -> bytearray:
@@ -78,33 +113,65 @@ def _read_exact(stream, size: int) -> bytearray:
     return buffer
 
 
+def _frame_index(times: np.ndarray, time: float) -> int:
+    """The listed frame nearest to a decoded frame's time."""
+    right = int(np.clip(np.searchsorted(times, time), 1, len(times) - 1)) if len(times) > 1 else 0
+    return right - 1 if right and abs(times[right - 1] - time) <= abs(times[right] - time) else right
+
+
+def _decode(info: VideoInfo, times: np.ndarray, seek: float | None) -> Iterator[tuple[int, np.ndarray]]:
+    """(index, upright RGB image) of every frame ffmpeg decodes from `seek` on."""
+    frame_bytes = info.width * info.height * 3
+    process = start_ffmpeg(_decoder_command(info, seek), stdout=subprocess.PIPE, stderr_pipe=True)
+    clock = _FrameClock(process, info.start_time)
+    watchdog = Watchdog(process, FRAME_TIMEOUT_S)
+    try:
+        while len(data := _read_exact(process.stdout, frame_bytes)) == frame_bytes:
+            watchdog.feed()
+            time = clock.times.get(timeout=FRAME_TIMEOUT_S)
+            if time is None:
+                raise InputError(f"{info.path.name}: ffmpeg gave a frame without a timestamp")
+            image = np.frombuffer(data, dtype=np.uint8).reshape(info.height, info.width, 3)
+            yield _frame_index(times, time), image
+        code = process.wait()
+        clock.join(timeout=FRAME_TIMEOUT_S)  # its log tail explains a failure
+        if watchdog.fired:
+            raise InputError(f"{info.path.name}: decoding stalled; the file may be damaged")
+        if code != 0:
+            reason = clock.log_tail[-1] if clock.log_tail else f"exit code {code}"
+            raise InputError(f"{info.path.name}: decoding failed ({reason})")
+    finally:  # also when the consumer stops early: never leave ffmpeg running
+        watchdog.stop()
+        stop_ffmpeg(process)
+        clock.join(timeout=FRAME_TIMEOUT_S)
+
+
+def _excerpt(info: VideoInfo, times: np.ndarray, wanted: range, seek: float | None):
+    """Yield the wanted frames; return True when a seek missed the excerpt's first frame."""
+    yielded = False
+    with closing(_decode(info, times, seek)) as decoded:
+        for index, image in decoded:
+            if index < wanted.start:
+                continue  # decoded from the key frame before the excerpt
+            if index >= wanted.stop:
+                return False
+            if seek is not None and not yielded and index > wanted.start:
+                return True  # the seek overshot
+            yielded = True
+            yield Frame(index=index, time=float(times[index]), image=image)
+    return seek is not None and not yielded
+
+
 def read_frames(path, info: VideoInfo | None = None, start=None, end=None) -> Iterator[Frame]:
-    """Stream the frames with start <= time < end, upright, each with its source time."""
+    """Stream the frames with start <= time < end, upright, each with its source time.
+
+    Seeks when the excerpt starts late; where the container cannot seek to a
+    key frame before it (MPEG-TS, broken indexes) decodes from the start instead.
+    """
     info = info or probe(path)
     times = frame_times(info.path)
     wanted = select_frames(times, start, end)
     if not wanted:
         return
-    frame_bytes = info.width * info.height * 3
-    process = start_ffmpeg(_decoder_command(info, _seek_point(times, wanted.start)), stdout=subprocess.PIPE)
-    watchdog = Watchdog(process, FRAME_TIMEOUT_S)
-    try:
-        for index in wanted:
-            data = _read_exact(process.stdout, frame_bytes)
-            watchdog.feed()
-            if len(data) < frame_bytes:
-                _raise_if_failed(process, watchdog, info.path, index)
-                return  # ffmpeg decoded fewer frames than the container lists: end there
-            image = np.frombuffer(data, dtype=np.uint8).reshape(info.height, info.width, 3)
-            yield Frame(index=index, time=float(times[index]), image=image)
-    finally:  # also when the consumer stops early: never leave ffmpeg running
-        watchdog.stop()
-        stop_ffmpeg(process)
-
-
-def _raise_if_failed(process: subprocess.Popen, watchdog: Watchdog, path: Path, index: int) -> None:
-    code = process.wait()
-    if watchdog.fired:
-        raise InputError(f"{path.name}: decoding stalled at frame {index}; the file may be damaged")
-    if code != 0:
-        raise InputError(f"{path.name}: decoding failed at frame {index} ({last_error_line(process)})")
+    if (yield from _excerpt(info, times, wanted, _seek_point(times, wanted.start))):
+        yield from _excerpt(info, times, wanted, None)

@@ -45,6 +45,8 @@ _NEUTRAL_VALUES = {
     "vendor_id": {"[0][0][0][0]"},
     "language": {"und"},
 }
+# Demuxers that pull in other files: a user's clip is one file.
+_PLAYLIST_FORMATS = {"hls", "applehttp", "concat", "dash", "webm_dash_manifest", "imf"}
 # Subtitle codecs an MP4 can carry (as mov_text) when the user keeps metadata.
 _TEXT_SUBTITLE_CODECS = {"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text"}
 # Relative tolerance on frame intervals before a clip counts as variable-rate;
@@ -70,6 +72,7 @@ class VideoInfo:
     other_streams: list[str]  # subtitles, attachments, data, cover art
     # Where the streams are, for reading and writing (ffmpeg stream indices).
     video_stream: int = 0
+    start_time: float = 0.0  # the container's start (s); frame times count from it
     audio_stream: int | None = None
     text_subtitle_streams: tuple[int, ...] = field(default=())
 
@@ -87,11 +90,17 @@ def ffmpeg_args(*args: str, loglevel: str = "error") -> list[str]:
     return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", loglevel, *args]
 
 
-def start_ffmpeg(args: list[str], stdin=None, stdout=None) -> subprocess.Popen:
-    """Start ffmpeg with stderr in a temporary file (read by `last_error_line`)."""
-    stderr = tempfile.TemporaryFile()
+def source_input(path: Path) -> list[str]:
+    """`-i` for a user's file: local files only, so a playlist in disguise cannot reach a network."""
+    return ["-protocol_whitelist", "file", "-i", str(path)]
+
+
+def start_ffmpeg(args: list[str], stdin=None, stdout=None, stderr_pipe: bool = False) -> subprocess.Popen:
+    """Start ffmpeg; its stderr goes to a temporary file (read by `last_error_line`),
+    or to a pipe the caller drains when `stderr_pipe`."""
+    stderr = subprocess.PIPE if stderr_pipe else tempfile.TemporaryFile()
     process = subprocess.Popen(args, stdin=stdin, stdout=stdout, stderr=stderr)
-    process.stderr_file = stderr  # type: ignore[attr-defined]
+    process.stderr_file = None if stderr_pipe else stderr  # type: ignore[attr-defined]
     _LIVE_CHILDREN.add(process)
     return process
 
@@ -100,14 +109,14 @@ def stop_ffmpeg(process: subprocess.Popen) -> None:
     """Kill a child that is still running and reap it, so nothing is left behind."""
     if process.poll() is None:
         process.kill()
-    for stream in (process.stdin, process.stdout):
+    # A stderr pipe belongs to the thread that drains it (it closes it at the end).
+    for stream in (process.stdin, process.stdout, process.stderr_file):  # type: ignore[attr-defined]
         if stream is not None:
             try:
                 stream.close()
             except OSError:  # a broken pipe to a killed child
                 pass
     process.wait()
-    process.stderr_file.close()  # type: ignore[attr-defined]
 
 
 def last_error_line(process: subprocess.Popen) -> str:
@@ -160,6 +169,7 @@ def run_ffmpeg(args: list[str], timeout: float) -> tuple[int, str, str]:
 
 # --- the `ffmpeg -i` banner -------------------------------------------------
 
+_INPUT_RE = re.compile(r"^Input #0, ([^ ]+), from ")
 _STREAM_RE = re.compile(r"^\s*Stream #0:(\d+)(?:\[[^\]]*\])?(?:\([^)]*\))?: (\w+): (.*)$")
 _SIZE_RE = re.compile(r", (\d+)x(\d+)(?=[ ,]|$)")
 _DURATION_RE = re.compile(r"^\s*Duration: (?:(\d+):(\d+):([\d.]+)|N/A)(?:, start: (-?[\d.]+))?")
@@ -184,6 +194,7 @@ class _Stream:
 
 @dataclass
 class _Banner:
+    format: str
     streams: list[_Stream]
     tags: dict[str, str]
     chapters: int
@@ -202,12 +213,14 @@ def _parse_banner(text: str) -> _Banner:
     chapters = 0
     duration: float | None = None
     start = 0.0
+    container = ""
     section = ""  # which block the indented lines belong to
     tags: dict[str, str] | None = None
     last_key = ""
     for line in text.splitlines():
         stripped = line.strip()
-        if line.startswith("Input #"):
+        if match := _INPUT_RE.match(line):
+            container = match[1].rstrip(",")
             section, tags = "input", None
         elif match := _STREAM_RE.match(line):
             streams.append(_Stream(int(match[1]), match[2], match[3].split()[0].rstrip(","), match[3]))
@@ -231,7 +244,7 @@ def _parse_banner(text: str) -> _Banner:
         elif tags is not None and (match := _TAG_RE.match(line)):
             last_key = match[2]
             tags[last_key] = match[3]
-    return _Banner(streams, container_tags, chapters, duration, start)
+    return _Banner(container, streams, container_tags, chapters, duration, start)
 
 
 def _identifying_tags(tags: dict[str, str]) -> dict[str, str]:
@@ -260,7 +273,7 @@ def _scan_timeout(path: Path) -> float:
 def _packet_times(path: Path, stream: int, start: float) -> tuple[np.ndarray, float]:
     """Presentation times (s, from the container start) of every packet, and the last one's duration."""
     code, out, err = run_ffmpeg(
-        ffmpeg_args("-i", str(path), "-map", f"0:{stream}", "-c", "copy", "-copyts", "-f", "framecrc", "-"),
+        ffmpeg_args(*source_input(path), "-map", f"0:{stream}", "-c", "copy", "-copyts", "-f", "framecrc", "-"),
         timeout=_scan_timeout(path),
     )
     tb = _TB_RE.search(out)
@@ -307,10 +320,12 @@ def _scan(path: Path) -> tuple[_Banner, np.ndarray, float]:
 
 def _read_banner(path: Path) -> _Banner:
     # `ffmpeg -i` alone exits 1 ("At least one output file must be specified"): expected.
-    _, _, err = run_ffmpeg(ffmpeg_args("-i", str(path), loglevel="info"), timeout=BANNER_TIMEOUT_S)
+    _, _, err = run_ffmpeg(ffmpeg_args(*source_input(path), loglevel="info"), timeout=BANNER_TIMEOUT_S)
     banner = _parse_banner(err)
     if not banner.streams:
         raise InputError(f"{path.name}: not a video file ffmpeg can read ({_last_line(err)})")
+    if banner.format in _PLAYLIST_FORMATS:
+        raise InputError(f"{path.name}: this is a playlist ({banner.format}), not a video file; open the video itself")
     return banner
 
 
@@ -388,6 +403,7 @@ def probe(path) -> VideoInfo:
         metadata=metadata,
         other_streams=[_stream_label(s) for s in banner.streams if s.index not in kept],
         video_stream=video.index,
+        start_time=banner.start,
         audio_stream=audio[0].index if audio else None,
         text_subtitle_streams=tuple(
             s.index for s in banner.streams if s.kind == "Subtitle" and s.codec in _TEXT_SUBTITLE_CODECS

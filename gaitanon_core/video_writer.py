@@ -33,6 +33,7 @@ from .video_probe import (
     frame_times,
     last_error_line,
     select_frames,
+    source_input,
     start_ffmpeg,
     stop_ffmpeg,
 )
@@ -328,7 +329,7 @@ class VideoWriter:
         args = ["-f", "matroska", "-i", "pipe:0"]
         needs_source = (options.keep_audio and self.source.audio_stream is not None) or options.keep_metadata
         if needs_source:
-            args += ["-ss", f"{self.origin:.6f}", "-t", f"{self._span():.6f}", "-i", str(self.source.path)]
+            args += ["-ss", f"{self.origin:.6f}", "-t", f"{self._span():.6f}", *source_input(self.source.path)]
         args += ["-map", "0:v:0", *self._video_codec_args()]
         if options.keep_audio and self.source.audio_stream is not None:
             # Pad short audio with silence up to the video's end (input 1 stops there).

@@ -251,3 +251,20 @@ def test_bad_files_give_one_plain_sentence(tmp_path, content, message):
     with pytest.raises(InputError, match=message) as caught:
         probe(path)
     assert "\n" not in str(caught.value)
+
+
+def test_excerpt_of_a_stream_without_index_falls_back_to_decoding_from_the_start(tmp_path):
+    # MPEG-TS has no index and this clip one key frame: a seek lands past the excerpt.
+    source = make_video(tmp_path / "clip.ts", audio=True, duration=2.0)
+    full = list(read_frames(source))
+    excerpt = list(read_frames(source, start=1.0, end=1.5))
+    assert [f.index for f in excerpt] == [f.index for f in full if 1.0 <= f.time < 1.5] and excerpt
+    for frame in excerpt:
+        assert np.array_equal(frame.image, full[frame.index].image)
+
+
+def test_playlists_are_refused(clips, tmp_path):
+    playlist = tmp_path / "list.m3u8"
+    playlist.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n{clips['plain']}\n#EXT-X-ENDLIST\n")
+    with pytest.raises(InputError, match="playlist"):
+        probe(playlist)

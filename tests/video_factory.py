@@ -84,7 +84,8 @@ def make_video(
     width, height = size
     inputs = ["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps}:duration={duration}"]
     maps = ["-map", "0:v"]
-    codecs = ["-c:v:0", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast"]
+    # veryfast uses B-frames: decode order differs from display order, as in phone clips.
+    codecs = ["-c:v:0", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast"]
     out_opts: list[str] = []
     helpers: list[Path] = []
     n_inputs = 1
