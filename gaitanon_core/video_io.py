@@ -35,10 +35,10 @@ from .video_probe import (
     start_ffmpeg,
     stop_ffmpeg,
 )
-from .video_writer import ExportOptions, VideoWriter, remove_stale_temp_files
+from .video_writer import X264_PRESETS, ExportOptions, VideoWriter, remove_stale_temp_files
 
 __all__ = [
-    "MAX_DURATION_S", "MAX_FRAMES", "MAX_PIXELS", "MAX_SIDE",
+    "MAX_DURATION_S", "MAX_FRAMES", "MAX_PIXELS", "MAX_SIDE", "X264_PRESETS",
     "ExportOptions", "Frame", "VideoInfo", "VideoWriter",
     "frame_times", "probe", "read_frames", "remove_stale_temp_files", "select_frames",
 ]  # fmt: skip

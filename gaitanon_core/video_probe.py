@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 import weakref
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -263,33 +264,53 @@ def _stream_label(stream: _Stream) -> str:
 
 # --- frame timestamps ---------------------------------------------------------
 
-_TB_RE = re.compile(r"^#tb 0: (\d+)/(\d+)", re.MULTILINE)
+_TB_RE = re.compile(r"^#tb 0: (\d+)/(\d+)")
 
 
 def _scan_timeout(path: Path) -> float:
     return SCAN_TIMEOUT_S + path.stat().st_size / SCAN_BYTES_PER_S
 
 
-def _packet_times(path: Path, stream: int, start: float) -> tuple[np.ndarray, float]:
-    """Presentation times (s, from the container start) of every packet, and the last one's duration."""
-    code, out, err = run_ffmpeg(
+def _read_packet_table(path: Path, stream: int) -> tuple[float, array, array]:
+    """(seconds per tick, pts, durations) of every packet, read line by line from
+    `-f framecrc` so that a file listing absurdly many frames is stopped early."""
+    process = start_ffmpeg(
         ffmpeg_args(*source_input(path), "-map", f"0:{stream}", "-c", "copy", "-copyts", "-f", "framecrc", "-"),
-        timeout=_scan_timeout(path),
+        stdout=subprocess.PIPE,
     )
-    tb = _TB_RE.search(out)
-    if code != 0 or tb is None:
-        raise InputError(f"{path.name}: the video stream cannot be read ({_last_line(err)})")
-    rows = [line.split(",") for line in out.splitlines() if line and not line.startswith("#")]
-    if len(rows) > MAX_FRAMES:
-        raise InputError(f"{path.name}: {len(rows)} frames is more than the {MAX_FRAMES} this tool accepts")
-    if not rows:
+    watchdog = Watchdog(process, _scan_timeout(path))  # never fed: a deadline for the whole scan
+    tick, pts, durations = 0.0, array("q"), array("q")
+    try:
+        for raw in process.stdout:
+            line = raw.decode("ascii", "replace")
+            if match := _TB_RE.match(line):
+                tick = int(match[1]) / int(match[2])
+            elif not line.startswith("#"):
+                fields = line.split(",")  # stream, dts, pts, duration, size, crc[, flags]
+                pts.append(int(fields[2]))
+                durations.append(int(fields[3]))
+                if len(pts) > MAX_FRAMES:
+                    raise InputError(f"{path.name}: the video lists more than {MAX_FRAMES} frames; this tool accepts at most that")
+        code = process.wait()
+        if watchdog.fired:
+            raise InputError(f"{path.name}: reading the video stream took longer than {_scan_timeout(path):.0f} s")
+        if code != 0 or not tick:
+            raise InputError(f"{path.name}: the video stream cannot be read ({last_error_line(process)})")
+    finally:
+        watchdog.stop()
+        stop_ffmpeg(process)
+    return tick, pts, durations
+
+
+def _packet_times(path: Path, stream: int, start: float) -> tuple[np.ndarray, float]:
+    """Presentation times (s, from the container start) of every frame, and the last one's duration."""
+    tick, pts, durations = _read_packet_table(path, stream)
+    if not pts:
         raise InputError(f"{path.name}: the video stream holds no frames")
-    seconds = int(tb[1]) / int(tb[2])
-    pts = np.array([int(row[2]) for row in rows], dtype=np.int64)
-    order = np.argsort(pts, kind="stable")
-    times = pts[order] * seconds - start
-    last_duration = int(rows[order[-1]][3]) * seconds
-    return times, last_duration
+    pts_array = np.frombuffer(pts, dtype=np.int64)
+    order = np.argsort(pts_array, kind="stable")  # packets come in decode order
+    times = pts_array[order] * tick - start
+    return times, durations[int(order[-1])] * tick
 
 
 def _last_line(text: str) -> str:

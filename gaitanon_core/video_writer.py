@@ -47,6 +47,7 @@ STALE_TEMP_AGE_NO_PID_CHECK_S = 24 * 3600
 FRAME_TIMEOUT_S = 120.0
 FINISH_TIMEOUT_S = 600.0
 TARGET_SUFFIXES = {".mp4", ".m4v"}
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 AUDIO_BITRATE = "160k"
 MP4_TIMESCALE = "90000"
 
@@ -190,6 +191,8 @@ def _check_target(target: Path, source: VideoInfo, options: ExportOptions) -> No
         raise UsageError(f"{target.name} already exists; choose another name or allow overwriting")
     if not 0 <= options.crf <= 51:
         raise UsageError(f"crf {options.crf} is outside 0..51")
+    if options.preset not in X264_PRESETS:
+        raise UsageError(f"unknown preset '{options.preset}'; choose one of {', '.join(X264_PRESETS)}")
 
 
 def _even(image: np.ndarray) -> np.ndarray:

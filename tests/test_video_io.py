@@ -268,3 +268,15 @@ def test_playlists_are_refused(clips, tmp_path):
     playlist.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n{clips['plain']}\n#EXT-X-ENDLIST\n")
     with pytest.raises(InputError, match="playlist"):
         probe(playlist)
+
+
+def test_too_many_frames_are_refused_while_scanning(tmp_path, monkeypatch):
+    monkeypatch.setattr(video_probe, "MAX_FRAMES", 10)
+    with pytest.raises(InputError, match="more than 10 frames"):
+        probe(make_video(tmp_path / "many.mp4"))
+
+
+@pytest.mark.parametrize(("options", "message"), [(ExportOptions(crf=60), "crf"), (ExportOptions(preset="quick"), "preset")])
+def test_bad_encoder_settings_are_usage_errors(clips, tmp_path, options, message):
+    with pytest.raises(UsageError, match=message):
+        VideoWriter(tmp_path / "out.mp4", probe(clips["plain"]), options)
