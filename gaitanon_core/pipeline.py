@@ -1,0 +1,471 @@
+"""One clip through the whole route: decode -> silhouette -> contour -> anonymize -> colour -> encode.
+
+`anonymize_clip` reads top to bottom as that route. Frames stream: the
+silhouettes run ahead of the pictures by a bounded look-ahead (`LOOKAHEAD_S`,
+masks only, cropped to the person), which the per-frame transform needs to be
+smoothed and a body entering the picture needs to be completed from the
+first frames that show it whole; the anonymizer holds one window of contours.
+
+Fail closed (DESIGN.md): the person's original silhouette and shadow never
+leave. A frame whose person cannot be anonymized is covered (the person's
+region and a band around it painted with the background); a frame where the
+segmenter lost the person mid-clip is covered where the person was in the
+neighbouring frames; each such frame is listed in the report with the reason.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from . import contours as codec
+from .colouring import colour_frame
+from .errors import Cancelled, GaitanonError, InputError, UsageError
+from .inference import ModelBank
+from .report import BRIDGED, COPIED, COVERED, WARNED, ClipReport, StageClock
+from .silhouettes import ClipSegmenter, FrameMask, _sample_frames
+from .video_io import ExportOptions, Frame, VideoInfo, VideoWriter, frame_times, probe, read_frames, select_frames
+
+LOOKAHEAD_S = 2.5  # how far the masks run ahead of the pictures (a body entering needs its first whole frames)
+HISTORY_S = 1.0  # how far back whole-body frames are kept for smoothing and for completing a leaving body
+STAND_IN_CANDIDATES = 30  # whole-body shapes tried when completing a partly visible body (about one gait cycle)
+CAMERA_MOTION_LIMIT = 0.10  # refuse the clip when more than this share of frames shows camera motion ...
+CAMERA_MOTION_MIN_FRAMES = 25  # ... once at least this many frames have been seen
+PROGRESS_INTERVAL_S = 0.2
+
+
+@dataclass
+class AnonymizeOptions:
+    strength: float = 0.3
+    device: str = "auto"
+    seed: int | None = None  # tests and reproducibility only: anyone with the seed can redo the draw
+    start: float | None = None
+    end: float | None = None
+    export: ExportOptions = field(default_factory=ExportOptions)
+    models_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    stage: str
+    done: int
+    total: int
+    eta_s: float | None
+
+
+ProgressCallback = Callable[[Progress], None]
+CancelCheck = Callable[[], bool]
+FrameSink = Callable[[int, np.ndarray, np.ndarray], None]  # (index, original silhouette, anonymized silhouette)
+
+
+@dataclass(frozen=True)
+class MaskCrop:
+    """A bool mask kept as its bounding box only (the look-ahead holds many)."""
+
+    top: int
+    left: int
+    mask: np.ndarray
+    shape: tuple[int, int]
+
+    @classmethod
+    def of(cls, full: np.ndarray) -> MaskCrop:
+        rows, cols = np.flatnonzero(full.any(axis=1)), np.flatnonzero(full.any(axis=0))
+        if rows.size == 0:
+            return cls(0, 0, np.zeros((0, 0), bool), full.shape)
+        crop = full[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy()
+        return cls(int(rows[0]), int(cols[0]), crop, full.shape)
+
+    @property
+    def empty(self) -> bool:
+        return self.mask.size == 0
+
+    def full(self) -> np.ndarray:
+        out = np.zeros(self.shape, bool)
+        out[self.top : self.top + self.mask.shape[0], self.left : self.left + self.mask.shape[1]] = self.mask
+        return out
+
+
+@dataclass
+class FrameShape:
+    """What the anonymizer and the colouring need to know about one frame's person."""
+
+    index: int
+    person: MaskCrop
+    shadow: MaskCrop
+    segmenter: str
+    body: str
+    people: int
+    camera_moved: bool
+    measured: codec.CanonicalTransform | None = None  # the frame's own transform (whole bodies only)
+    own_contour: np.ndarray | None = None  # the whole body's contour in its own frame (a stand-in for others)
+    transform: codec.CanonicalTransform | None = None  # smoothed full-body transform
+    contour: np.ndarray | None = None  # what the network sees (N canonical points)
+    fine: np.ndarray | None = None  # the full-resolution outline, same frame (whole bodies)
+    cover: MaskCrop | None = None  # region to paint with the background when the person is not anonymized
+    issues: list[tuple[str, str]] = field(default_factory=list)  # (reason, action) for the report
+
+
+@lru_cache(maxsize=4)
+def model_bank(models_dir: Path | None, device: str) -> ModelBank:
+    """Open (once per folder and device) the shipped models."""
+    return ModelBank(models_dir, device)
+
+
+def anonymize_clip(source, target, options: AnonymizeOptions, progress: ProgressCallback | None = None,
+                   cancel: CancelCheck | None = None, on_frame: FrameSink | None = None) -> ClipReport:
+    """Anonymize the walking person in `source` into `target` (MP4); see the module docstring."""
+    started = time.perf_counter()
+    clock = StageClock()
+    bank = model_bank(options.models_dir, options.device)
+    alpha = bank.check_strength(options.strength)
+    check_layout(bank)
+    info = probe(source)
+    check_times(info, options)
+    _check_target_free(Path(target), options.export)
+    report = ClipReport(source=str(source), target=str(target), provider=bank.provider,
+                        model=bank.anonymizer_entry(alpha).name, alpha=alpha)
+    if bank.device_note:
+        report.notes.append(bank.device_note)
+    total = len(select_frames(frame_times(info.path), options.start, options.end))
+    rng = np.random.default_rng(options.seed)  # seed None: fresh entropy from the operating system
+    clip = bank.start_clip(alpha, rng)
+
+    segmenter = clock.call("background", clip_segmenter, info, options.start, options.end)
+    background = segmenter.background.image
+    frames = clock.iterate("decode", read_frames(info.path, info, options.start, options.end))
+    seen = ((f.index, f.image) for f in read_frames(info.path, info, options.start, options.end))
+    masks = clock.iterate("silhouette", segmenter.track(seen))  # its own decode: no frames held for look-ahead
+    shapes = clock.iterate("contour", track_shapes(masks, bank.n_points or codec.N_POINTS, info.fps))
+    anonymized = clock.iterate("anonymize", clip.stream((shape, shape.contour) for shape in shapes))
+    ticker = _Ticker(total, progress, cancel)
+
+    with VideoWriter(target, info, options.export, options.start, options.end) as writer:
+        for frame, (shape, points) in zip(frames, anonymized):
+            _check_aligned(frame, shape)
+            new_silhouette = clock.call("contour", anonymized_silhouette, shape, points)
+            image = clock.call("colour", colour_person, frame, shape, new_silhouette, background)
+            clock.call("encode", writer.write, image, frame.time)
+            record_frame(report, frame, shape, points is not None)
+            if on_frame is not None:
+                on_frame(frame.index, shape.person.full(), new_silhouette)
+            ticker.tick(report.frames)
+    finish_report(report, clock, started)
+    return report
+
+
+def clip_segmenter(info: VideoInfo, start: float | None, end: float | None) -> ClipSegmenter:
+    """The segmenter of this clip, with its background model (also the I_Bg of the colouring)."""
+    return ClipSegmenter.from_frames(_sample_frames(info.path, info, start, end))
+
+
+# --- checks before any work -----------------------------------------------------------------------
+
+
+def check_layout(bank: ModelBank) -> None:
+    """The models must have learned on the point layout this codec writes."""
+    if bank.layout is not None and bank.layout not in codec.LAYOUTS:
+        raise GaitanonError(f"the models use the contour layout '{bank.layout}', which this version cannot read")
+
+
+def check_times(info: VideoInfo, options: AnonymizeOptions) -> None:
+    for name, value in (("start", options.start), ("end", options.end)):
+        if value is not None and not 0 <= value <= info.duration:
+            raise UsageError(f"--{name} {value:g} s is outside the clip (0 to {info.duration:.2f} s)")
+    if options.start is not None and options.end is not None and options.end <= options.start:
+        raise UsageError(f"--end ({options.end:g} s) must come after --start ({options.start:g} s)")
+
+
+def _check_target_free(target: Path, export: ExportOptions) -> None:
+    """Fail before the work, not after it, when the output exists (VideoWriter checks again at the end)."""
+    if target.exists() and not export.overwrite:
+        raise UsageError(f"{target.name} already exists; choose another name or allow overwriting")
+
+
+def _check_aligned(frame: Frame, shape: FrameShape) -> None:
+    if frame.index != shape.index:
+        raise GaitanonError(f"frame {frame.index} was paired with the silhouette of frame {shape.index}")
+
+
+# --- silhouette -> contour (with look-ahead) -------------------------------------------------------
+
+
+def measure_shape(mask: FrameMask, n: int) -> FrameShape:
+    """Crop the masks and, for a whole body, measure its own transform and contour."""
+    shape = FrameShape(index=mask.index, person=MaskCrop.of(mask.person), shadow=MaskCrop.of(mask.shadow),
+                       segmenter=mask.segmenter, body=mask.body, people=mask.people, camera_moved=mask.camera_moved)
+    if mask.body == "whole" and not shape.person.empty:
+        try:
+            shape.own_contour, shape.measured = codec.mask_to_contour(mask.person, n)
+        except InputError:
+            shape.body = "cut"  # too degenerate to measure: handled like a partly visible body
+    return shape
+
+
+def track_shapes(masks: Iterable[FrameMask], n: int, fps: float) -> Iterator[FrameShape]:
+    """Per frame, the smoothed transform and the contour to anonymize, in order, with bounded look-ahead."""
+    ahead = max(1, int(round(LOOKAHEAD_S * fps)))
+    behind = max(1, int(round(HISTORY_S * fps)))
+    window: deque[FrameShape] = deque()
+    current = 0  # position in `window` of the next frame to finish
+    for mask in masks:
+        window.append(measure_shape(mask, n))
+        if len(window) - current > ahead:
+            yield complete_shape(window, current, n)
+            current += 1
+            if current > behind:
+                window.popleft()
+                current -= 1
+    while current < len(window):
+        yield complete_shape(window, current, n)
+        current += 1
+
+
+def complete_shape(window: deque[FrameShape], at: int, n: int) -> FrameShape:
+    """Decide how frame `window[at]` is anonymized: its contour, or cover, or nothing to do."""
+    shape = window[at]
+    if shape.segmenter == "bridged":
+        shape.issues.append(("the segmenter bridged this frame's mask from its neighbours", BRIDGED))
+    if shape.person.empty:
+        if _person_around(window, at):
+            shape.cover = _neighbours_region(window, at)
+            shape.issues.append(("the person was lost by the segmenter; their region is covered", COVERED))
+        return shape
+    shape.transform = _smoothed_transform(window, at)
+    if shape.transform is None:
+        return _cover(shape, "no whole-body frame near enough to estimate the body's size and place")
+    person = shape.person.full()
+    if shape.measured is not None:
+        shape.contour, _ = codec.mask_to_contour(person, n, transform=shape.transform)
+        shape.fine = codec.detailed_contour(person, shape.transform, n)
+    else:
+        shape.contour = _stand_in(window, at, person)
+        if shape.contour is None:
+            return _cover(shape, "the body is only partly in view and no whole-body frame is near")
+    return shape
+
+
+def _cover(shape: FrameShape, reason: str) -> FrameShape:
+    shape.contour, shape.fine = None, None
+    shape.cover = shape.person
+    shape.issues.append((reason, COVERED))
+    return shape
+
+
+def _smoothed_transform(window: deque[FrameShape], at: int) -> codec.CanonicalTransform | None:
+    measured = [s.measured for s in window]
+    try:
+        return codec.smooth_transforms(measured, [t is not None for t in measured])[at]
+    except InputError:  # no whole body anywhere in the window
+        return None
+
+
+def _stand_in(window: deque[FrameShape], at: int, person: np.ndarray) -> np.ndarray | None:
+    """The nearby whole body's contour that, placed on this frame, best matches what is visible.
+
+    A body cut by the frame edge or occluded must never reach the network as if
+    it were whole; the whole-body shape whose visible part overlaps the visible
+    mask most keeps the walk's phase (legs apart or together) roughly right.
+    """
+    shape = window[at]
+    whole = sorted((s for s in window if s.own_contour is not None), key=lambda s: abs(s.index - shape.index))
+    best, best_iou = None, 0.0
+    for candidate in whole[:STAND_IN_CANDIDATES]:
+        placed = codec.contour_to_mask(candidate.own_contour, shape.transform, person.shape)
+        union = np.count_nonzero(placed | person)
+        iou = np.count_nonzero(placed & person) / union if union else 0.0
+        if iou > best_iou:
+            best, best_iou = candidate.own_contour, iou
+    return best
+
+
+def _person_around(window: deque[FrameShape], at: int) -> bool:
+    """Whether the person is seen both before and after this frame (a gap, not the clip's empty ends)."""
+    return any(not s.person.empty for s in list(window)[:at]) and any(
+        not s.person.empty for s in list(window)[at + 1 :]
+    )
+
+
+def _neighbours_region(window: deque[FrameShape], at: int) -> MaskCrop:
+    """The box spanning where the person was in the nearest frames before and after that show them.
+
+    The person moved between the two, so the box over both, not their masks,
+    is what surely holds the body in the frames where it was lost.
+    """
+    frames = list(window)
+    before = next(s.person for s in reversed(frames[:at]) if not s.person.empty)
+    after = next(s.person for s in frames[at + 1 :] if not s.person.empty)
+    top, left = min(before.top, after.top), min(before.left, after.left)
+    bottom = max(before.top + before.mask.shape[0], after.top + after.mask.shape[0])
+    right = max(before.left + before.mask.shape[1], after.left + after.mask.shape[1])
+    return MaskCrop(top, left, np.ones((bottom - top, right - left), bool), before.shape)
+
+
+# --- anonymized contour -> silhouette -> frame --------------------------------------------------------
+
+
+def anonymized_silhouette(shape: FrameShape, points: np.ndarray | None) -> np.ndarray:
+    """The anonymized contour as a full-resolution mask, with the outline's detail put back."""
+    if points is None or shape.transform is None:
+        return np.zeros(shape.person.shape, bool)
+    if shape.fine is not None:
+        points = codec.restore_detail(shape.fine, shape.contour, points)
+    return codec.contour_to_mask(points, shape.transform, shape.person.shape)
+
+
+def colour_person(frame: Frame, shape: FrameShape, silhouette: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Eq. 9 for an anonymized person; background over the region of a covered one."""
+    if shape.cover is not None:
+        region = shape.cover.full() | shape.shadow.full()
+        return colour_frame(frame.image, background, region, np.zeros_like(region), margin=0.0)
+    return colour_frame(frame.image, background, shape.person.full(), silhouette, shadow=shape.shadow.full())
+
+
+# --- the report ------------------------------------------------------------------------------------
+
+
+def record_frame(report: ClipReport, frame: Frame, shape: FrameShape, anonymized: bool) -> None:
+    report.frames += 1
+    report.segmenters[shape.segmenter] += 1
+    if anonymized:
+        report.frames_anonymized += 1
+    elif shape.person.empty and shape.cover is None:
+        report.frames_without_person += 1
+    issues = list(shape.issues)
+    if shape.people > 1:
+        issues.append(("more than one person in view: only the main walker is anonymized", WARNED))
+    if shape.camera_moved:
+        issues.append(("the camera moved: the background may not match", WARNED))
+    for reason, action in issues:
+        report.flag(frame.index, frame.time, reason, action)
+    _refuse_moving_camera(report)
+
+
+def _refuse_moving_camera(report: ClipReport) -> None:
+    moved = sum(1 for f in report.flagged if f.reason.startswith("the camera moved"))
+    if report.frames >= CAMERA_MOTION_MIN_FRAMES and moved > CAMERA_MOTION_LIMIT * report.frames:
+        raise InputError(
+            f"the camera moves in {moved} of the first {report.frames} frames; gaitanon needs a static camera "
+            "(a tripod or a steady shot), so nothing was written"
+        )
+
+
+def finish_report(report: ClipReport, clock: StageClock, started: float) -> None:
+    report.timings_s = dict(clock.seconds)
+    report.wall_s = time.perf_counter() - started
+    if report.frames and report.frames_without_person == report.frames:
+        report.notes.append("nobody was found in this clip; it was copied unchanged (re-encoded)")
+        report.flag(0, 0.0, "nobody found in the clip: copied unchanged", COPIED)
+
+
+class _Ticker:
+    """Progress with an ETA at most every PROGRESS_INTERVAL_S, and the cancel check every frame."""
+
+    def __init__(self, total: int, progress: ProgressCallback | None, cancel: CancelCheck | None) -> None:
+        self.total, self.progress, self.cancel = total, progress, cancel
+        self.started = time.perf_counter()
+        self.last = 0.0
+
+    def tick(self, done: int) -> None:
+        if self.cancel is not None and self.cancel():
+            raise Cancelled("anonymization cancelled; nothing was written")
+        now = time.perf_counter()
+        if self.progress is None or (now - self.last < PROGRESS_INTERVAL_S and done < self.total):
+            return
+        self.last = now
+        rate = done / (now - self.started)
+        eta = (self.total - done) / rate if rate > 0 else None
+        self.progress(Progress("anonymize", done, self.total, eta))
+
+
+# --- review copy, export and preview (the GUI) ---------------------------------------------------------
+
+REVIEW_EXPORT = ExportOptions(crf=0, preset="ultrafast", overwrite=True)  # lossless: export re-encodes it once
+
+
+@dataclass
+class Review:
+    """A private anonymized copy to look at before export; export writes exactly these frames."""
+
+    source: Path
+    info: VideoInfo
+    options: AnonymizeOptions
+    folder: Path
+    report: ClipReport
+
+    @property
+    def video(self) -> Path:
+        return self.folder / "review.mp4"
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _masks_file(folder: Path, index: int) -> Path:
+    return folder / f"masks-{index:07d}.npz"
+
+
+def render_review(source, options: AnonymizeOptions, progress: ProgressCallback | None = None,
+                  cancel: CancelCheck | None = None) -> Review:
+    """Anonymize into a private temporary folder (review copy + per-frame silhouettes for the preview)."""
+    folder = Path(tempfile.mkdtemp(prefix="gaitanon-review-"))  # mode 0700: only this user reads it
+
+    def keep_masks(index: int, original: np.ndarray, anonymized: np.ndarray) -> None:
+        np.savez_compressed(_masks_file(folder, index), original=np.packbits(original),
+                            anonymized=np.packbits(anonymized))
+
+    try:
+        report = anonymize_clip(source, folder / "review.mp4", replace(options, export=REVIEW_EXPORT),
+                                progress, cancel, on_frame=keep_masks)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return Review(Path(source), probe(source), options, folder, report)
+
+
+def export_review(review: Review, target, export: ExportOptions, progress: ProgressCallback | None = None,
+                  cancel: CancelCheck | None = None) -> Path:
+    """Write the reviewed frames to `target` with the export options (audio and metadata from the source if kept)."""
+    ticker = _Ticker(review.report.frames, progress, cancel)
+    times = frame_times(review.info.path)
+    wanted = select_frames(times, review.options.start, review.options.end)
+    with VideoWriter(target, review.info, export, review.options.start, review.options.end) as writer:
+        for done, (index, frame) in enumerate(zip(wanted, read_frames(review.video)), 1):
+            writer.write(frame.image, float(times[index]))
+            ticker.tick(done)
+    return Path(target)
+
+
+@dataclass(frozen=True)
+class PreviewFrame:
+    index: int
+    time: float
+    original: np.ndarray  # HxWx3 uint8 RGB
+    anonymized: np.ndarray
+    original_silhouette: np.ndarray  # HxW bool
+    anonymized_silhouette: np.ndarray
+    xor: np.ndarray  # where the two silhouettes differ (the paper's Figure 18)
+
+
+def preview_frame(review: Review, i: int) -> PreviewFrame:
+    """Frame `i` (index in the source) of the review: both pictures, both silhouettes and their XOR."""
+    times = frame_times(review.info.path)
+    wanted = select_frames(times, review.options.start, review.options.end)
+    if i not in wanted:
+        raise UsageError(f"frame {i} is outside the reviewed part ({wanted.start} to {wanted.stop - 1})")
+    original = next(read_frames(review.info.path, review.info, start=float(times[i])))
+    review_times = frame_times(review.video)
+    anonymized = next(read_frames(review.video, start=float(review_times[i - wanted.start])))
+    size = review.info.height * review.info.width
+    with np.load(_masks_file(review.folder, i)) as stored:
+        before = np.unpackbits(stored["original"], count=size).reshape(review.info.height, review.info.width)
+        after = np.unpackbits(stored["anonymized"], count=size).reshape(review.info.height, review.info.width)
+    before, after = before.astype(bool), after.astype(bool)
+    return PreviewFrame(i, float(times[i]), original.image, anonymized.image, before, after, before ^ after)

@@ -1,0 +1,85 @@
+"""The demo walker as a video file with its true silhouettes, and a segmenter that returns them.
+
+The pipeline's units run on known silhouettes: `truth_segmenter` stands in for
+`silhouettes.segment_clip` (same FrameMask stream), so a test can also break
+it on purpose (lost frames, camera motion, nobody there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import imageio_ffmpeg
+import numpy as np
+
+from gaitanon_core import contours
+from gaitanon_core.demo_walker import WalkerClip, WalkerIdentity, render_walk
+from gaitanon_core.silhouettes import FrameMask
+from model_fixtures import build_model_bank
+
+WALKER_SIZE = (240, 136)
+
+
+@dataclass
+class WalkerCase:
+    clip: WalkerClip
+    video: Path
+    models: Path
+
+    def body(self, index: int) -> str:
+        mask = self.clip.masks[index]
+        if not mask.any():
+            return "absent"
+        return "cut" if mask[:, 0].any() or mask[:, -1].any() else "whole"
+
+    def whole_frames(self) -> list[int]:
+        return [i for i in range(len(self.clip.masks)) if self.body(i) == "whole"]
+
+
+def write_clip(path: Path, frames: np.ndarray, fps: float) -> Path:
+    """Frames -> an almost lossless H.264 file, as a camera would hand it over."""
+    height, width = frames.shape[1:3]
+    writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=fps, codec="libx264", quality=None,
+                                         pix_fmt_out="yuv444p", output_params=["-crf", "4"], macro_block_size=1)
+    writer.send(None)
+    for frame in frames:
+        writer.send(np.ascontiguousarray(frame))
+    writer.close()
+    return path
+
+
+def make_walker_case(folder: Path) -> WalkerCase:
+    clip = render_walk(WalkerIdentity(), size=WALKER_SIZE)
+    video = write_clip(folder / "walker.mp4", clip.frames, clip.fps)
+    models = build_model_bank(folder / "models", contours.N_POINTS, contours.LAYOUT)
+    return WalkerCase(clip, video, models)
+
+
+Tamper = Callable[[FrameMask], FrameMask]
+
+
+class TruthSegmenter:
+    """Stands in for `silhouettes.ClipSegmenter`: the walker's true masks and the true empty room."""
+
+    def __init__(self, case: WalkerCase, tamper: Tamper | None = None) -> None:
+        self.case, self.tamper = case, tamper
+        self.background = SimpleNamespace(image=case.clip.background)
+
+    def mask(self, index: int) -> FrameMask:
+        person = self.case.clip.masks[index]
+        mask = FrameMask(index=index, person=person.copy(), shadow=self.case.clip.shadows[index].copy(),
+                         segmenter="fused", body=self.case.body(index), people=int(person.any()), camera_moved=False)
+        return self.tamper(mask) if self.tamper else mask
+
+    def track(self, frames: Iterable[tuple[int, np.ndarray]]) -> Iterator[FrameMask]:
+        return (self.mask(index) for index, _ in frames)
+
+
+def use_truth(monkeypatch, case: WalkerCase, tamper: Tamper | None = None) -> None:
+    """Make the pipeline see the true silhouettes and the true empty room."""
+    from gaitanon_core import pipeline
+
+    monkeypatch.setattr(pipeline, "clip_segmenter", lambda *args: TruthSegmenter(case, tamper))

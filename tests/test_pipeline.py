@@ -1,0 +1,203 @@
+"""anonymize_clip on the demo walker with its true silhouettes: the route, fail closed, report, review."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gaitanon_core import contours
+from gaitanon_core.errors import Cancelled, InputError, UsageError
+from gaitanon_core.pipeline import (
+    AnonymizeOptions,
+    export_review,
+    preview_frame,
+    render_review,
+    track_shapes,
+)
+from gaitanon_core.pipeline import anonymize_clip as run_pipeline
+from gaitanon_core.report import COVERED, StageClock
+from gaitanon_core.video_io import frame_times, probe, read_frames
+from pipeline_fixtures import TruthSegmenter, WalkerCase, make_walker_case, use_truth
+
+LOST = range(80, 85)  # frames where a test makes the segmenter lose the walker
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory) -> WalkerCase:
+    return make_walker_case(tmp_path_factory.mktemp("walker"))
+
+
+def _options(case: WalkerCase, **changes) -> AnonymizeOptions:
+    return replace(AnonymizeOptions(device="cpu", seed=5, models_dir=case.models), **changes)
+
+
+def _decoded(path: Path) -> np.ndarray:
+    return np.stack([f.image for f in read_frames(path)]).astype(np.int16)
+
+
+def _collect_silhouettes() -> tuple[dict[int, np.ndarray], callable]:
+    kept: dict[int, np.ndarray] = {}
+
+    def sink(index: int, original: np.ndarray, anonymized: np.ndarray) -> None:
+        kept[index] = anonymized
+
+    return kept, sink
+
+
+def test_route_keeps_frames_and_changes_every_whole_body(case: WalkerCase, tmp_path: Path, monkeypatch) -> None:
+    use_truth(monkeypatch, case)
+    target = tmp_path / "out.mp4"
+    anonymized, sink = _collect_silhouettes()
+    report = run_pipeline(case.video, target, _options(case), on_frame=sink)
+    np.testing.assert_allclose(frame_times(target), frame_times(case.video), atol=1e-3)
+    assert report.frames == len(case.clip.frames) and not report.flagged
+    assert report.provider == "CPUExecutionProvider" and report.alpha == 0.3
+    assert {"decode", "silhouette", "contour", "anonymize", "colour", "encode"} <= set(report.timings_s)
+    whole = case.whole_frames()
+    changed = [np.count_nonzero(anonymized[i] ^ case.clip.masks[i]) / np.count_nonzero(case.clip.masks[i])
+               for i in whole]
+    assert np.mean(np.array(changed) >= 0.15) >= 0.9
+
+
+def test_no_original_silhouette_leaves(case: WalkerCase, tmp_path: Path, monkeypatch) -> None:
+    """Where the original body was and the anonymized one is not, the output shows the empty room."""
+    use_truth(monkeypatch, case)
+    target = tmp_path / "out.mp4"
+    anonymized, sink = _collect_silhouettes()
+    run_pipeline(case.video, target, _options(case), on_frame=sink)
+    out = _decoded(target)
+    room = case.clip.background.astype(np.int16)
+    for i in case.whole_frames():
+        uncovered = case.clip.masks[i] & ~_grow(anonymized[i], 2)
+        if uncovered.sum() > 20:
+            assert np.abs(out[i][uncovered] - room[uncovered]).mean() < 6.0, f"frame {i}"
+
+
+def _grow(mask: np.ndarray, pixels: int) -> np.ndarray:
+    from scipy import ndimage
+
+    return ndimage.binary_dilation(mask, iterations=pixels)
+
+
+def test_lost_frames_are_covered_and_flagged(case: WalkerCase, tmp_path: Path, monkeypatch) -> None:
+    def lose(mask):
+        if mask.index in LOST:
+            return replace(mask, person=np.zeros_like(mask.person), shadow=np.zeros_like(mask.shadow),
+                           segmenter="none", body="absent", people=0)
+        return mask
+
+    use_truth(monkeypatch, case, lose)
+    target = tmp_path / "out.mp4"
+    report = run_pipeline(case.video, target, _options(case))
+    assert [f.index for f in report.flagged] == list(LOST)
+    assert all(f.action == COVERED for f in report.flagged)
+    out, room = _decoded(target), case.clip.background.astype(np.int16)
+    for i in LOST:
+        body = case.clip.masks[i]
+        walker_like = np.abs(out[i][body] - room[body]).max(axis=-1) > 30
+        assert walker_like.mean() < 0.01, f"frame {i} still shows the walker"
+
+
+def test_partly_visible_bodies_get_a_whole_stand_in(case: WalkerCase) -> None:
+    masks = [TruthSegmenter(case).mask(i) for i in range(len(case.clip.frames))]
+    shapes = list(track_shapes(masks, contours.N_POINTS, case.clip.fps))
+    own = [s.own_contour for s in shapes if s.own_contour is not None]
+    cut = [s for s in shapes if s.body == "cut"]
+    assert cut and all(s.contour is not None for s in cut), "every partly visible body is anonymized"
+    for shape in cut:
+        assert any(np.array_equal(shape.contour, c) for c in own), "a cut body is never fed as if whole"
+
+
+def test_nobody_in_the_clip_is_copied_and_flagged(case: WalkerCase, tmp_path: Path, monkeypatch) -> None:
+    def nobody(mask):
+        return replace(mask, person=np.zeros_like(mask.person), shadow=np.zeros_like(mask.shadow),
+                       segmenter="none", body="absent", people=0)
+
+    use_truth(monkeypatch, case, nobody)
+    report = run_pipeline(case.video, tmp_path / "out.mp4", _options(case, end=2.0))
+    assert report.frames_without_person == report.frames
+    assert report.flagged_frames == [(0, "nobody found in the clip: copied unchanged", "copied")]
+    out, source = _decoded(tmp_path / "out.mp4"), _decoded(case.video)
+    walker = case.clip.masks[: report.frames]
+    room = case.clip.background.astype(np.int16)
+    to_source = np.abs(out - source[: report.frames])[walker].mean()
+    assert walker.sum() > 500 and to_source < 0.3 * np.abs(room - source[: report.frames])[walker].mean(), "copied"
+
+
+def test_moving_camera_is_refused_and_leaves_nothing(case: WalkerCase, tmp_path: Path, monkeypatch) -> None:
+    use_truth(monkeypatch, case, lambda mask: replace(mask, camera_moved=mask.index > 10))
+    with pytest.raises(InputError, match="static camera"):
+        run_pipeline(case.video, tmp_path / "out.mp4", _options(case))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cancel_leaves_nothing(case: WalkerCase, tmp_path: Path, monkeypatch) -> None:
+    use_truth(monkeypatch, case)
+    calls = iter(range(1000))
+    with pytest.raises(Cancelled):
+        run_pipeline(case.video, tmp_path / "out.mp4", _options(case), cancel=lambda: next(calls) >= 30)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_counts_to_the_end_with_an_eta(case: WalkerCase, tmp_path: Path, monkeypatch) -> None:
+    use_truth(monkeypatch, case)
+    seen = []
+    run_pipeline(case.video, tmp_path / "out.mp4", _options(case, start=1.0, end=3.0), progress=seen.append)
+    assert seen[-1].done == seen[-1].total == 50
+    assert all(p.eta_s is not None and p.eta_s >= 0 for p in seen)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"strength": 0.25}, "0.2, 0.3, 0.4"),
+    ({"start": 3.0, "end": 2.0}, "must come after"),
+    ({"end": 999.0}, "outside the clip"),
+])
+def test_usage_errors_come_before_any_output(case: WalkerCase, tmp_path: Path, change, message) -> None:
+    with pytest.raises(UsageError, match=message):
+        run_pipeline(case.video, tmp_path / "out.mp4", _options(case, **change))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_output_is_not_overwritten(case: WalkerCase, tmp_path: Path) -> None:
+    target = tmp_path / "out.mp4"
+    target.write_bytes(b"keep me")
+    with pytest.raises(UsageError, match="already exists"):
+        run_pipeline(case.video, target, _options(case))
+    assert target.read_bytes() == b"keep me"
+
+
+def test_review_then_export_writes_what_was_reviewed(case: WalkerCase, tmp_path: Path, monkeypatch) -> None:
+    use_truth(monkeypatch, case)
+    review = render_review(case.video, _options(case, seed=None, start=1.0, end=3.0))
+    try:
+        shown = preview_frame(review, 60)
+        assert np.array_equal(shown.xor, shown.original_silhouette ^ shown.anonymized_silhouette)
+        assert np.array_equal(shown.original_silhouette, case.clip.masks[60])
+        assert shown.xor.sum() > 0.15 * shown.original_silhouette.sum()
+        target = export_review(review, tmp_path / "final.mp4", replace(review.options.export, crf=0))
+        exported, reviewed = _decoded(target), _decoded(review.video)
+        assert len(exported) == len(reviewed) == 50
+        assert np.percentile(np.abs(exported - reviewed), 99.9) <= 4, "no second random draw: the same frames"
+        np.testing.assert_allclose(frame_times(target), frame_times(review.video), atol=1e-3)
+        assert probe(target).has_audio is False
+    finally:
+        review.discard()
+    assert not review.folder.exists()
+
+
+def test_stage_clock_charges_nested_time_to_the_inner_stage() -> None:
+    clock = StageClock()
+
+    def slow_source():
+        for _ in range(3):
+            time.sleep(0.02)
+            yield 1
+
+    for _ in clock.iterate("outer", (clock.call("inner", lambda v: v, v) for v in clock.iterate("source", slow_source()))):
+        time.sleep(0.01)
+    assert clock.seconds["source"] >= 0.06
+    assert clock.seconds["outer"] < 0.02, "the source's sleep is not charged to the stage that pulls it"
