@@ -2,38 +2,47 @@
 
 Canonical frame: y runs 0 (top of the head) to 1 (the lowest point), down;
 x = 0 at the median column (where the silhouette's mass passes half), in the
-same unit. A `casiab64` frame is already in that form: y = row / 64,
-x = (col - 32) / 64 (rows 0..63 hold the person, the median column is 32).
+same unit. A `casiab64` frame is already in that form: the pixel centre of
+row r, column c is at y = r / 64, x = (c - 32) / 64 (rows 0..63 hold the
+person, the median column is 32; checked on the data by
+scripts/measure_codec.py).
 
-Contour: the outer outline (pixel centres, as cv2.findContours traces it) of
-the largest connected part, holes ignored, counter-clockwise on screen (y
-down: from the head top it runs down the left side, along the feet from left
-to right, and up the right side), starting at the topmost point (ties: the one
-nearest x = 0), resampled to N points in the "anchored-v1" layout (below).
+Contour: the outer outline of the largest connected part (8-connected),
+holes ignored, traced a quarter pixel outside the pixel centres (see
+`largest_outline`), counter-clockwise on screen (y down: from the head top it
+runs down the left side, along the feet from left to right, and up the right
+side), starting at the topmost point nearest x = 0, resampled to N points in
+the "anchored-v2" layout.
 
 Why anchors: plain arc length does not line body parts up between people or
 poses (the inner legs are long in a stride and absent when the feet are
-together, which shifts every later point), so a point-by-point blend folds
-the outline. anchored-v1 cuts the outline at six anchors and spends a fixed
-number of points on each piece, by arc length inside the piece:
+together, an arm held out adds a detour), which shifts every later point, so
+a point-by-point blend folds the outline. anchored-v2 cuts the outline at
+eight anchors and spends a fixed number of points on each piece, by arc
+length inside the piece:
 
-    head top -> left knee level -> left foot -> crotch -> right foot
-    -> right knee level -> (back to the head top)
+    head top -> left reach -> left knee level -> left foot -> crotch
+    -> right foot -> right knee level -> right reach -> (head top)
 
-- head top: the start point (topmost, nearest x = 0);
-- left / right foot: the outline points in the bottom band (the lowest 10 %
-  of the height) that reach furthest down-left / down-right (score y -+ x/2);
-  with the feet together both sit on the corners of the one foot blob;
-- crotch: the highest point of the outline between the two feet (on the
-  sole, when the feet are together);
-- knee level: where the outer side last comes down through y = 0.75 before
-  the left foot, and first rises through it after the right foot. Hands, bags
-  and coat hems above that level stay in the upper pieces, so the legs keep
-  the same points whatever the arms do.
+- head top: the start point;
+- reach: the outline point furthest left (right) between 20 % and 65 % of
+  the height on that side: a hand, an elbow, a bag, the back or the belly;
+- knee level: where the outer side last comes down through 75 % of the
+  height before the left foot, and first rises through it after the right
+  foot, so the legs keep the same points whatever the arms, bags and coat
+  hems above do;
+- left / right foot: the outline points in the lowest 10 % of the height
+  that reach furthest down-left / down-right (score y -+ x/2); with the feet
+  together both sit on the corners of the one foot blob;
+- crotch: the highest outline point between the feet (with the feet
+  together, the middle of the sole).
+A half-way blend of two people's contours self-intersects far less often in
+this layout than in plain arc length (figures in README "Contour codec").
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -41,22 +50,30 @@ import numpy as np
 
 from .errors import InputError
 
-LAYOUT = "anchored-v1"
+LAYOUT = "anchored-v2"
+ARC_LENGTH = "arc-length"  # the plain layout of DESIGN.md, kept for comparison and for manifests that name it
+LAYOUTS = (LAYOUT, ARC_LENGTH)
+ANCHOR_NAMES = (
+    "head_top", "left_reach", "left_knee", "left_foot", "crotch", "right_foot", "right_knee", "right_reach"
+)
 
-# Points per piece of the anchored-v1 layout, in outline order (see the module
-# docstring); they sum to N_POINTS. Each piece gets about one point per pixel
-# of its 90th-percentile length on a median CASIA-B outline (184 px of
-# pixel-centre arc length; shares measured by `scripts/measure_codec.py
-# --layout-shares`), so even a wide stride's inner legs are sampled densely.
-SEGMENT_POINTS: tuple[int, ...] = (76, 24, 28, 28, 24, 76)
-# N = 256: a 64-px-high outline is 153-231 px long (5th-95th percentile), so
-# 256 points keep at least one point per pixel step; more would only resample
-# the same staircase (round-trip IoU per N: README "Contour codec").
+# Points per piece of the anchored layout, in outline order (see the module
+# docstring); they sum to N_POINTS and are mirror-symmetric. Each piece gets
+# about one point per pixel of its 90th-percentile share of a median CASIA-B
+# outline (186 px), scaled to 256 (shares: `scripts/measure_codec.py`), so
+# even a wide stride's inner legs are sampled densely.
+SEGMENT_POINTS: tuple[int, ...] = (44, 36, 22, 26, 26, 22, 36, 44)
+# N = 256: a 64-px-high outline is about 150-230 px long, so 256 points keep
+# at least one point per pixel step; more would only resample the same
+# staircase (round-trip IoU per N: README "Contour codec").
 N_POINTS = sum(SEGMENT_POINTS)
 
 CASIAB_SIZE = 64
+TRACE_SCALE = 2  # outlines are traced on the mask enlarged 2x (see largest_outline)
+OUTLINE_OUTSET = 0.25  # so they run this many pixels outside the pixel centres
 CASIAB_CENTRE_COL = 32
-KNEE_LEVEL = 0.75  # canonical y of the knee-level anchors
+KNEE_LEVEL = 0.75  # share of the height at the knee-level anchors
+REACH_BAND = (0.20, 0.65)  # share of the height where the reach anchors are sought (arms, bags)
 FOOT_BAND = 0.10  # the feet are sought in the lowest 10 % of the height
 FOOT_X_WEIGHT = 0.5  # how much sideways reach counts against depth for a foot
 CROTCH_TIE = 0.02  # crotch candidates within 2 % of the height of the highest (about 1 px at 64)
@@ -80,6 +97,16 @@ class CanonicalTransform:
 CASIAB_TRANSFORM = CanonicalTransform(scale=float(CASIAB_SIZE), x0=float(CASIAB_CENTRE_COL), y0=0.0)
 
 
+def anchor_indices(n: int = N_POINTS) -> dict[str, int]:
+    """Where each anchor sits in an n-point contour, e.g. {"left_foot": 102, ...} at N = 256.
+
+    The layout is mirror-symmetric at N = 256: reversing the point order after
+    the start (i -> -i mod N) maps each anchor onto its mirror anchor.
+    """
+    starts = np.concatenate([[0], np.cumsum(segment_points(n))[:-1]])
+    return dict(zip(ANCHOR_NAMES, (int(i) for i in starts)))
+
+
 def segment_points(n: int) -> tuple[int, ...]:
     """The layout's points per piece for n points in all, in proportion to SEGMENT_POINTS."""
     if n < 2 * len(SEGMENT_POINTS):
@@ -93,15 +120,28 @@ def segment_points(n: int) -> tuple[int, ...]:
 
 
 def largest_outline(mask: np.ndarray) -> np.ndarray:
-    """The outer outline (M, 2) int (x, y) of the mask's largest connected part, holes ignored."""
+    """The outer outline (M, 2) float (x, y) of the mask's largest connected part, holes ignored.
+
+    Traced on the mask enlarged 2x (nearest), so the outline runs a quarter
+    pixel outside the pixel centres (OUTLINE_OUTSET). Traced through the centres
+    themselves, a one-pixel-wide strand is an out-and-back path of zero width,
+    and resampling it makes crossing chords; at 2x it has a width.
+    """
     binary = np.ascontiguousarray(mask, dtype=np.uint8)
-    contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    if not contours:
+    left, top, width, height = cv2.boundingRect(binary)
+    if width == 0:
         raise InputError("The mask is empty, so there is no outline to encode.")
-    if len(contours) > 1:
-        binary = _largest_component(binary)
-        contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    return contours[0][:, 0, :]
+    crop = binary[top : top + height, left : left + width]
+    contours = _outer_contours(crop)
+    if len(contours) > 1:  # rare (a detached bag or hand): label only then, it costs more than the tracing
+        contours = _outer_contours(_largest_component(crop))
+    return contours[0][:, 0, :] / TRACE_SCALE + (left - OUTLINE_OUTSET, top - OUTLINE_OUTSET)
+
+
+def _outer_contours(binary: np.ndarray) -> list[np.ndarray]:
+    enlarged = cv2.resize(binary, None, fx=TRACE_SCALE, fy=TRACE_SCALE, interpolation=cv2.INTER_NEAREST)
+    contours, _ = cv2.findContours(enlarged, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    return contours
 
 
 def _largest_component(binary: np.ndarray) -> np.ndarray:
@@ -120,50 +160,73 @@ def median_column(mask: np.ndarray) -> int:
 def canonical_outline(outline: np.ndarray) -> np.ndarray:
     """Orient a closed outline (canonical coordinates) counter-clockwise on screen, starting at the top.
 
-    The start is the topmost point; ties go to the one nearest x = 0.
+    The start is the topmost point nearest x = 0; where a top edge crosses
+    x = 0 the start is put exactly there, so that a mirrored outline starts
+    at the mirrored point.
     """
     points = np.asarray(outline, dtype=np.float64)
     if signed_area(points) > 0:  # clockwise on screen (y down): reverse
         points = points[::-1]
     top = points[:, 1].min()
     ties = np.flatnonzero(points[:, 1] <= top + 1e-9)
-    start = ties[np.argmin(np.abs(points[ties, 0]))]
-    return np.roll(points, -start, axis=0)
+    start = int(ties[np.argmin(np.abs(points[ties, 0]))])
+    for before in (start, start - 1):  # the edges leaving and reaching the start
+        a, b = points[before % len(points)], points[(before + 1) % len(points)]
+        if a[1] <= top + 1e-9 and b[1] <= top + 1e-9 and a[0] * b[0] < 0:
+            points = np.concatenate([points[: before + 1], [(0.0, top)], points[before + 1 :]])
+            start = before + 1
+            break
+    return np.concatenate([points[start:], points[:start]])
 
 
 def signed_area(points: np.ndarray) -> float:
     """Shoelace area; negative means counter-clockwise on screen (y down)."""
     x, y = points[:, 0], points[:, 1]
-    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
+    wrap = x[-1] * y[0] - x[0] * y[-1]
+    return 0.5 * float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1]) + wrap)
 
 
 # --- the anchored layout -----------------------------------------------------------------
 
 
 def layout_anchors(points: np.ndarray) -> np.ndarray:
-    """Indices of the six anchors of anchored-v1 on a canonical outline, plus len(points) to close it.
+    """Positions (fractional indices) of the eight anchors on a canonical outline, then len(points).
 
-    `points` starts at the head top and runs counter-clockwise on screen.
-    The result is non-decreasing, so every piece has a length >= 0.
+    `points` starts at the head top and runs counter-clockwise on screen. The
+    result is non-decreasing, so every piece has a length >= 0. Ties are broken
+    so that the mirrored outline (x -> -x) gets the mirrored anchors: on the
+    left the last of the tied points wins, on the right the first, and a
+    crotch tied on both sides of the middle sits in the middle.
     """
     m = len(points)
     x, y = points[:, 0], points[:, 1]
     height = max(float(y.max() - y[0]), 1e-9)
     in_band = np.flatnonzero(y >= y.max() - FOOT_BAND * height)
-    left_foot = in_band[np.argmax(y[in_band] - FOOT_X_WEIGHT * x[in_band])]
-    right_foot = in_band[np.argmax(y[in_band] + FOOT_X_WEIGHT * x[in_band])]
-    left_foot, right_foot = sorted((int(left_foot), int(right_foot)))
+    left_foot = int(in_band[_last_argmax(y[in_band] - FOOT_X_WEIGHT * x[in_band])])
+    right_foot = int(in_band[np.argmax(y[in_band] + FOOT_X_WEIGHT * x[in_band])])
+    left_foot, right_foot = sorted((left_foot, right_foot))
     crotch = _crotch(y, left_foot, right_foot, height)
     knee_y = y[0] + KNEE_LEVEL * height
     above_left = np.flatnonzero(y[: left_foot + 1] <= knee_y)
     left_knee = int(above_left[-1])  # index 0 (head top) always qualifies
     above_right = np.flatnonzero(y[right_foot:] <= knee_y)
     right_knee = right_foot + int(above_right[0]) if above_right.size else m
-    return np.array([0, left_knee, left_foot, crotch, right_foot, right_knee, m])
+    reach_y = y[0] + np.array(REACH_BAND) * height
+    left_side = np.flatnonzero((y[: left_knee + 1] >= reach_y[0]) & (y[: left_knee + 1] <= reach_y[1]))
+    left_reach = int(left_side[_last_argmax(-x[left_side])]) if left_side.size else left_knee
+    right_side = right_knee + np.flatnonzero((y[right_knee:] >= reach_y[0]) & (y[right_knee:] <= reach_y[1]))
+    right_reach = int(right_side[np.argmax(x[right_side])]) if right_side.size else right_knee
+    return np.array(
+        [0, left_reach, left_knee, left_foot, crotch, right_foot, right_knee, right_reach, m], dtype=np.float64
+    )
 
 
-def _crotch(y: np.ndarray, left_foot: int, right_foot: int, height: float) -> int:
-    """The highest outline point between the feet; near-ties go to the middle of the stretch.
+def _last_argmax(values: np.ndarray) -> int:
+    return len(values) - 1 - int(np.argmax(values[::-1]))
+
+
+def _crotch(y: np.ndarray, left_foot: int, right_foot: int, height: float) -> float:
+    """The highest outline point between the feet; near-ties go to the one nearest the middle of the stretch.
 
     With the feet together the stretch is a flat sole: the middle keeps the
     points spread evenly instead of bunching them at one foot.
@@ -171,28 +234,44 @@ def _crotch(y: np.ndarray, left_foot: int, right_foot: int, height: float) -> in
     between = y[left_foot : right_foot + 1]
     near_top = np.flatnonzero(between <= between.min() + CROTCH_TIE * height)
     middle = (right_foot - left_foot) / 2.0
-    return left_foot + int(near_top[np.argmin(np.abs(near_top - middle))])
+    distance = np.abs(near_top - middle)
+    nearest = near_top[distance <= distance.min() + 1e-9]
+    return left_foot + (nearest[0] + nearest[-1]) / 2.0  # two equally near, one each side: the middle itself
 
 
-def resample_anchored(points: np.ndarray, n: int = N_POINTS) -> np.ndarray:
-    """Resample a canonical outline (M, 2) to the anchored-v1 layout: (n, 2) float64."""
+def resample(points: np.ndarray, n: int = N_POINTS, layout: str = LAYOUT) -> np.ndarray:
+    """Resample a canonical outline (M, 2), started and oriented, to n points of `layout`: (n, 2) float64.
+
+    Inside each piece the points are spaced evenly by arc length; each piece
+    starts at its anchor and stops short of the next one.
+    """
+    if layout == LAYOUT:
+        anchors = layout_anchors(points)
+    elif layout == ARC_LENGTH:
+        anchors = np.array([0.0, len(points)])
+    else:
+        raise ValueError(f"unknown contour layout {layout!r}; known: {', '.join(LAYOUTS)}")
+    piece, share = _piece_positions(n, len(anchors) - 1)
     closed = np.vstack([points, points[:1]])
-    steps = np.hypot(*np.diff(closed, axis=0).T)
-    arc = np.concatenate([[0.0], np.cumsum(steps)])
-    anchor_arc = arc[layout_anchors(points)]
-    targets = np.concatenate(
-        [
-            start + (end - start) * np.arange(count) / count
-            for start, end, count in zip(anchor_arc[:-1], anchor_arc[1:], segment_points(n))
-        ]
-    )
+    arc = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(closed, axis=0).T))])
+    anchor_arc = np.interp(anchors, np.arange(len(arc)), arc)
+    targets = anchor_arc[piece] + (anchor_arc[piece + 1] - anchor_arc[piece]) * share
     return np.column_stack([np.interp(targets, arc, closed[:, 0]), np.interp(targets, arc, closed[:, 1])])
 
 
-def encode_mask(mask: np.ndarray, transform: CanonicalTransform, n: int = N_POINTS) -> np.ndarray:
+@functools.lru_cache(maxsize=32)
+def _piece_positions(n: int, pieces: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each of n points: its piece and its share (0 <= share < 1) of that piece's arc length."""
+    counts = segment_points(n) if pieces == len(SEGMENT_POINTS) else (n,)
+    piece = np.repeat(np.arange(len(counts)), counts)
+    share = np.concatenate([np.arange(c) / c for c in counts])
+    return piece, share
+
+
+def encode_mask(mask: np.ndarray, transform: CanonicalTransform, n: int = N_POINTS, layout: str = LAYOUT) -> np.ndarray:
     """The mask's largest part as n canonical points (float64) in the frame of `transform`."""
     outline = transform.to_canonical(largest_outline(mask))
-    return resample_anchored(canonical_outline(outline), n)
+    return resample(canonical_outline(outline), n, layout)
 
 
 # --- points -> mask -------------------------------------------------------------------------
@@ -200,19 +279,32 @@ def encode_mask(mask: np.ndarray, transform: CanonicalTransform, n: int = N_POIN
 _FILL_SHIFT = 4  # sub-pixel bits for cv2.fillPoly: 1/16 pixel
 
 
-def contour_to_mask(points: np.ndarray, transform: CanonicalTransform, shape: tuple[int, int]) -> np.ndarray:
-    """Fill the canonical contour, mapped to the image by `transform`, into a bool mask of `shape`."""
+def contour_to_mask(
+    points: np.ndarray, transform: CanonicalTransform, shape: tuple[int, ...], outline_rows: int | None = None
+) -> np.ndarray:
+    """Fill the canonical contour, mapped to the image by `transform`, into a bool mask of `shape`.
+
+    Contours run a quarter pixel outside the pixel centres, and the body they
+    came from reaches half a pixel beyond them. Drawn at the resolution they
+    were traced at, the fill covers that (it takes every pixel whose centre is
+    inside). A coarse contour (`outline_rows=64`: traced on a 64-row grid, as
+    the network's are) drawn bigger is grown by the rest of that half grid
+    pixel, so the mask keeps the body's width.
+    """
     image = transform.to_image(points)
     fixed = np.round(image * (1 << _FILL_SHIFT)).astype(np.int32)
     canvas = np.zeros(shape[:2], dtype=np.uint8)
     cv2.fillPoly(canvas, [fixed], 1, lineType=cv2.LINE_8, shift=_FILL_SHIFT)
+    grow = 0 if outline_rows is None else round((0.5 - OUTLINE_OUTSET) * transform.scale / outline_rows - 0.5)
+    if grow > 0:
+        canvas = cv2.dilate(canvas, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
     return canvas.astype(bool)
 
 
 # --- CASIA-B frames (training) ------------------------------------------------------------------
 
 
-def encode_casiab(silhouettes: np.ndarray, n: int = N_POINTS) -> np.ndarray:
+def encode_casiab(silhouettes: np.ndarray, n: int = N_POINTS, layout: str = LAYOUT) -> np.ndarray:
     """CASIA-B frames (T, 64, 64) bool -> canonical contours (T, n, 2) float32."""
     frames = np.asarray(silhouettes)
     if frames.ndim != 3 or frames.shape[1:] != (CASIAB_SIZE, CASIAB_SIZE):
@@ -220,7 +312,7 @@ def encode_casiab(silhouettes: np.ndarray, n: int = N_POINTS) -> np.ndarray:
     out = np.empty((len(frames), n, 2), dtype=np.float32)
     for t, frame in enumerate(frames):
         try:
-            out[t] = encode_mask(frame, CASIAB_TRANSFORM, n)
+            out[t] = encode_mask(frame, CASIAB_TRANSFORM, n, layout)
         except InputError as error:
             raise InputError(f"CASIA-B frame {t} is empty, so it has no outline to encode.") from error
     return out
@@ -235,6 +327,158 @@ def decode_casiab(points: np.ndarray) -> np.ndarray:
     return np.stack([contour_to_mask(c, CASIAB_TRANSFORM, shape) for c in contours]) if len(contours) else np.zeros(
         (0, *shape), dtype=bool
     )
+
+
+# --- full-resolution masks (run time) ------------------------------------------------------------
+
+
+def mask_to_contour(
+    mask: np.ndarray,
+    n: int = N_POINTS,
+    transform: CanonicalTransform | None = None,
+    layout: str = LAYOUT,
+) -> tuple[np.ndarray, CanonicalTransform]:
+    """A full-resolution mask -> (n canonical points, the transform back to the image).
+
+    The largest part is first brought to the detail of a CASIA-B frame, as that
+    dataset was made (rows cropped, area-resized to 64 rows, centred on the
+    median column), because the network never saw finer outlines: the points
+    are the ones `encode_casiab` would give for that 64-row frame.
+    `transform=None` measures the frame's own canonical transform; pass one
+    (e.g. from `smooth_transforms`) to express the outline in that frame instead.
+    """
+    part = _largest_component(_as_binary(mask))
+    top, bottom, left, right = _bounding_box(part)
+    crop = part[top : bottom + 1, left : right + 1]
+    factor = CASIAB_SIZE / (transform.scale if transform else crop.shape[0])  # image px -> grid px
+    grid = _area_resize(crop, factor)
+    if transform is None:
+        transform = _grid_to_image(median_column(grid), factor, left, top)
+    in_grid = CanonicalTransform(
+        scale=transform.scale * factor,
+        x0=(transform.x0 - left + 0.5) * factor - 0.5,
+        y0=(transform.y0 - top + 0.5) * factor - 0.5,
+    )
+    return encode_mask(grid, in_grid, n, layout), transform
+
+
+def _grid_to_image(centre_col: int, factor: float, left: int, top: int) -> CanonicalTransform:
+    """The canonical transform of a 64-row grid made from the crop at (left, top) scaled by `factor`.
+
+    Grid pixel g covers image pixels [g / f, (g + 1) / f) of the crop, so its
+    centre is at image index (g + 0.5) / f - 0.5: the grid's top row and its
+    median column land on canonical y = 0 and x = 0, as in a CASIA-B frame.
+    """
+    return CanonicalTransform(
+        scale=CASIAB_SIZE / factor,
+        x0=left + (centre_col + 0.5) / factor - 0.5,
+        y0=top + 0.5 / factor - 0.5,
+    )
+
+
+def _area_resize(crop: np.ndarray, factor: float) -> np.ndarray:
+    """Resize a 0/1 crop by `factor` with pixel-area averaging and keep the pixels at least half covered."""
+    coverage = cv2.resize(crop.astype(np.float32), None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    grid = coverage >= 0.5
+    return grid if grid.any() else coverage > 0  # a sliver thinner than half a grid pixel still has an outline
+
+
+def _as_binary(mask: np.ndarray) -> np.ndarray:
+    binary = np.ascontiguousarray(mask, dtype=np.uint8)
+    if not binary.any():
+        raise InputError("The mask is empty, so there is no outline to encode.")
+    return binary
+
+
+def _bounding_box(part: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right), inclusive, of the non-zero pixels."""
+    rows = np.flatnonzero(part.any(axis=1))
+    cols = np.flatnonzero(part.any(axis=0))
+    return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+
+
+def detailed_contour(
+    mask: np.ndarray, transform: CanonicalTransform, n: int = N_POINTS, layout: str = LAYOUT
+) -> np.ndarray:
+    """The full-resolution outline in the frame of `transform`, in the layout with k * n points.
+
+    k is the smallest whole number that keeps about one point per image pixel
+    of outline. Point k * i lies where point i of the n-point contour lies (same
+    anchors, same arc-length share of its piece), which is what lets
+    `restore_detail` move the fine outline with the network's coarse points.
+    """
+    outline = canonical_outline(transform.to_canonical(largest_outline(_as_binary(mask))))
+    perimeter_px = transform.scale * float(np.hypot(*np.diff(np.vstack([outline, outline[:1]]), axis=0).T).sum())
+    k = max(1, int(np.ceil(perimeter_px / n)))
+    return resample(outline, k * n, layout)
+
+
+def restore_detail(fine: np.ndarray, original: np.ndarray, anonymized: np.ndarray) -> np.ndarray:
+    """Move the fine outline (k * N points) by the network's per-point displacement (N points), all canonical.
+
+    The displacement anonymized - original is interpolated along the outline,
+    so the full-resolution detail (fingers, hair, clothes) rides on the new
+    shape instead of being lost to the 64-row level.
+    """
+    n = len(original)
+    if len(anonymized) != n or len(fine) % n:
+        raise ValueError(f"expected k * {n} fine points and {n} anonymized points, got {len(fine)} and {len(anonymized)}")
+    k = len(fine) // n
+    shift = np.asarray(anonymized, np.float64) - np.asarray(original, np.float64)
+    position = np.arange(len(fine)) / k  # fractional index into the coarse contour
+    wrapped = np.vstack([shift, shift[:1]])  # the outline is closed
+    steps = np.arange(n + 1)
+    moved = np.column_stack([np.interp(position, steps, wrapped[:, 0]), np.interp(position, steps, wrapped[:, 1])])
+    return np.asarray(fine, np.float64) + moved
+
+
+# --- the transform over time -----------------------------------------------------------------------
+
+SMOOTH_SIGMA_FRAMES = 6.0  # about half a step at 25 fps: smooths the sway of each step
+SLOPE_WIDENING = 2.0  # the speed used past the ends is fitted over a wider window (a one-sided fit sways)
+
+
+def smooth_transforms(
+    transforms: list[CanonicalTransform | None], whole: list[bool], sigma: float = SMOOTH_SIGMA_FRAMES
+) -> list[CanonicalTransform]:
+    """One full-body transform per frame, smoothed over time, for every frame of a clip.
+
+    Only the frames where the whole body is seen (`whole[i]` and a transform)
+    measure the body's size and place; each is replaced by a Gaussian-weighted
+    local linear fit over its neighbours (no bobbing from the per-frame crop).
+    Frames between them (cut by the edge, occluded, missing) get the straight
+    line between the nearest fitted whole-body frames; frames before the first
+    or after the last one continue the walk at the fitted speed with the size
+    held (a cut-off body never measures its own size).
+    """
+    if len(transforms) != len(whole):
+        raise ValueError(f"got {len(transforms)} transforms but {len(whole)} whole-body flags")
+    seen = np.array([i for i, (t, w) in enumerate(zip(transforms, whole)) if w and t is not None])
+    if not seen.size:
+        raise InputError("No frame shows the whole body, so its size and position cannot be estimated.")
+    values = np.array([[transforms[i].scale, transforms[i].x0, transforms[i].y0] for i in seen], dtype=np.float64)
+    fitted, _ = _local_linear(seen.astype(np.float64), values, sigma)
+    _, slope = _local_linear(seen.astype(np.float64), values, SLOPE_WIDENING * sigma)
+    frames = np.arange(len(transforms), dtype=np.float64)
+    track = np.column_stack([np.interp(frames, seen, fitted[:, j]) for j in range(3)])
+    before, after = frames < seen[0], frames > seen[-1]
+    track[before, 1:] += np.outer(frames[before] - seen[0], slope[0, 1:])
+    track[after, 1:] += np.outer(frames[after] - seen[-1], slope[-1, 1:])
+    return [CanonicalTransform(scale=float(s), x0=float(x), y0=float(y)) for s, x, y in track]
+
+
+def _local_linear(times: np.ndarray, values: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian-weighted local linear fit at each observed time: (fitted values, slopes), each (K, D)."""
+    offset = times[None, :] - times[:, None]  # [at, observation]
+    weight = np.exp(-0.5 * (offset / sigma) ** 2)
+    s0, s1, s2 = weight.sum(1), (weight * offset).sum(1), (weight * offset**2).sum(1)
+    sy, sty = weight @ values, (weight * offset) @ values
+    det = s0 * s2 - s1**2
+    flat = det <= 1e-9 * s0**2  # a lone observation: no slope to fit
+    safe = np.where(flat, 1.0, det)[:, None]
+    fitted = np.where(flat[:, None], sy / s0[:, None], (s2[:, None] * sy - s1[:, None] * sty) / safe)
+    slope = np.where(flat[:, None], 0.0, (s0[:, None] * sty - s1[:, None] * sy) / safe)
+    return fitted, slope
 
 
 # --- quality checks -------------------------------------------------------------------------------
