@@ -35,7 +35,7 @@ from .silhouettes import ClipSegmenter, FrameMask, _sample_frames
 from .video_io import ExportOptions, Frame, VideoInfo, VideoWriter, frame_times, probe, read_frames, select_frames
 
 LOOKAHEAD_S = 2.5  # how far the masks run ahead of the pictures (a body entering needs its first whole frames)
-HISTORY_S = 1.0  # how far back whole-body frames are kept for smoothing and for completing a leaving body
+HISTORY_S = 2.5  # how far back whole-body frames are kept for smoothing and for completing a leaving body
 STAND_IN_CANDIDATES = 30  # whole-body shapes tried when completing a partly visible body (about one gait cycle)
 CAMERA_MOTION_LIMIT = 0.10  # refuse the clip when more than this share of frames shows camera motion ...
 CAMERA_MOTION_MIN_FRAMES = 25  # ... once at least this many frames have been seen
@@ -366,23 +366,35 @@ def finish_report(report: ClipReport, clock: StageClock, started: float) -> None
 
 
 class _Ticker:
-    """Progress with an ETA at most every PROGRESS_INTERVAL_S, and the cancel check every frame."""
+    """Progress with an ETA at most every PROGRESS_INTERVAL_S, and the cancel check every frame.
+
+    The rate is measured from the first finished frame on: the set-up and the
+    look-ahead's first fill would otherwise make the early ETAs far too long.
+    """
 
     def __init__(self, total: int, progress: ProgressCallback | None, cancel: CancelCheck | None) -> None:
         self.total, self.progress, self.cancel = total, progress, cancel
-        self.started = time.perf_counter()
+        self.first: tuple[int, float] | None = None  # (frames done, time) at the first tick
         self.last = 0.0
 
     def tick(self, done: int) -> None:
         if self.cancel is not None and self.cancel():
             raise Cancelled("anonymization cancelled; nothing was written")
         now = time.perf_counter()
+        if self.first is None:
+            self.first = (done, now)
         if self.progress is None or (now - self.last < PROGRESS_INTERVAL_S and done < self.total):
             return
         self.last = now
-        rate = done / (now - self.started)
-        eta = (self.total - done) / rate if rate > 0 else None
-        self.progress(Progress("anonymize", done, self.total, eta))
+        self.progress(Progress("anonymize", done, self.total, self._eta(done, now)))
+
+    def _eta(self, done: int, now: float) -> float | None:
+        first_done, first_time = self.first
+        if done >= self.total:
+            return 0.0
+        if done == first_done or now <= first_time:
+            return None
+        return (self.total - done) * (now - first_time) / (done - first_done)
 
 
 # --- review copy, export and preview (the GUI) ---------------------------------------------------------

@@ -148,7 +148,8 @@ def test_progress_counts_to_the_end_with_an_eta(case: WalkerCase, tmp_path: Path
     seen = []
     run_pipeline(case.video, tmp_path / "out.mp4", _options(case, start=1.0, end=3.0), progress=seen.append)
     assert seen[-1].done == seen[-1].total == 50
-    assert all(p.eta_s is not None and p.eta_s >= 0 for p in seen)
+    assert seen[0].eta_s is None and seen[-1].eta_s == 0.0
+    assert all(p.eta_s >= 0 for p in seen[1:])
 
 
 @pytest.mark.parametrize("change, message", [

@@ -15,7 +15,7 @@ import sys
 
 from ..errors import EXIT_FAILED, GaitanonError
 
-COMMAND_MODULES: tuple[str, ...] = ("info",)
+COMMAND_MODULES: tuple[str, ...] = ("info", "anonymize")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,213 @@
+"""`gaitanon-cli anonymize` and `gaitanon-cli batch`: the pipeline from the command line.
+
+Progress (with an ETA) goes to stderr, the per-clip report to stdout. Exit
+codes: 0 done, 1 failed, 2 usage, 3 done with flagged frames (see the report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import EXIT_FAILED, EXIT_FLAGGED, EXIT_OK, GaitanonError, UsageError
+from ..inference import DEVICES
+from ..pipeline import AnonymizeOptions, Progress, anonymize_clip, model_bank
+from ..report import ClipReport
+from ..video_writer import X264_PRESETS, ExportOptions
+
+DEFAULT_STRENGTH = 0.3  # the paper's choice
+# Containers a camera or phone writes; anything else in a batch folder is skipped with a message.
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".mts", ".m2ts",
+                            ".ts", ".wmv", ".flv", ".3gp", ".ogv"})
+
+
+def register(subparsers) -> None:
+    single = subparsers.add_parser(
+        "anonymize",
+        help="anonymize the walking person in one video",
+        description="Change the walking person's body shape and motion so that gait recognition no longer "
+        "identifies them, and write the result as H.264 MP4. Audio and metadata are dropped unless kept.",
+    )
+    single.add_argument("input", type=Path, help="the video to anonymize (never modified)")
+    single.add_argument("-o", "--output", type=Path, required=True, help="the anonymized video (.mp4)")
+    _add_common_options(single)
+    single.set_defaults(func=run_anonymize)
+
+    batch = subparsers.add_parser(
+        "batch",
+        help="anonymize every video in a folder tree",
+        description="Anonymize every video under INPUT_DIR into OUTPUT_DIR, mirroring the folders. Output names "
+        "keep the input's extension (a.avi -> a_avi.mp4, a.mov -> a_mov.mp4) so they cannot collide. "
+        "Non-videos are skipped; a failed file does not stop the batch.",
+    )
+    batch.add_argument("input_dir", type=Path, help="folder with the videos (searched recursively)")
+    batch.add_argument("-o", "--output", type=Path, required=True, help="folder for the anonymized videos")
+    batch.add_argument("--skip-existing", action="store_true", help="leave videos whose output already exists")
+    _add_common_options(batch)
+    batch.set_defaults(func=run_batch)
+
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strength", type=float, default=DEFAULT_STRENGTH,
+                        help="anonymization strength: one of the shipped models' alphas "
+                        f"(default {DEFAULT_STRENGTH}; higher is more private, lower more natural)")
+    parser.add_argument("--audio", choices=("keep", "drop"), default="drop",
+                        help="keep or drop the soundtrack (default drop: voices and footsteps identify people)")
+    parser.add_argument("--keep-metadata", action="store_true",
+                        help="keep the container's metadata (dates, location, device); stripped by default")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    parser.add_argument("--start", type=float, metavar="S", help="first second to anonymize (default: the start)")
+    parser.add_argument("--end", type=float, metavar="S", help="second to stop at (default: the end)")
+    parser.add_argument("--crf", type=int, default=ExportOptions.crf,
+                        help=f"H.264 quality, 0 (lossless) to 51; lower is better (default {ExportOptions.crf})")
+    parser.add_argument("--preset", choices=X264_PRESETS, default=ExportOptions.preset,
+                        help=f"H.264 speed preset (default {ExportOptions.preset})")
+    parser.add_argument("--report", type=Path, metavar="FILE.json", help="also write the report as JSON")
+    parser.add_argument("--device", choices=DEVICES, default="auto",
+                        help="where the models run: auto (a usable CUDA GPU, else the CPU), cpu or cuda")
+    parser.add_argument("--seed", type=int,
+                        help="FOR TESTS AND REPRODUCIBILITY ONLY: fixes the random draw, so anyone who knows the "
+                        "seed can redo it; leave it out for real use (a fresh draw from the system's entropy)")
+    parser.add_argument("--models", type=Path, metavar="DIR", help="folder with manifest.json and the ONNX models "
+                        "(default: the models shipped with gaitanon)")
+
+
+def options_from(args: argparse.Namespace) -> AnonymizeOptions:
+    export = ExportOptions(keep_audio=args.audio == "keep", keep_metadata=args.keep_metadata, crf=args.crf,
+                           preset=args.preset, overwrite=args.overwrite)
+    return AnonymizeOptions(strength=args.strength, device=args.device, seed=args.seed, start=args.start,
+                            end=args.end, export=export, models_dir=args.models)
+
+
+def run_anonymize(args: argparse.Namespace) -> int:
+    source = _existing_file(args.input)
+    report = anonymize_clip(source, args.output, options_from(args), progress=ProgressLine(source.name))
+    _print_report(report)
+    if args.report:
+        _write_json(args.report, report.to_dict())
+    return EXIT_FLAGGED if report.flagged else EXIT_OK
+
+
+def _existing_file(path: Path) -> Path:
+    if not path.is_file():
+        raise GaitanonError(f"{path}: no such file")
+    return path
+
+
+def _print_report(report: ClipReport) -> None:
+    print(f"{report.target}:")
+    for line in report.summary_lines():
+        print(f"  {line}")
+
+
+def _write_json(path: Path, data: object) -> None:
+    try:
+        path.write_text(json.dumps(data, indent=2) + "\n")
+    except OSError as error:
+        raise GaitanonError(f"cannot write the report {path}: {error.strerror}") from None
+
+
+class ProgressLine:
+    """One self-updating progress line with an ETA on stderr (plain lines when stderr is not a terminal)."""
+
+    PLAIN_INTERVAL_S = 5.0
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.live = sys.stderr.isatty()
+        self.last_plain = 0.0
+
+    def __call__(self, progress: Progress) -> None:
+        share = progress.done / progress.total if progress.total else 1.0
+        eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s is not None else ""
+        text = f"{self.name}: {progress.done}/{progress.total} frames ({share:.0%}){eta}"
+        finished = progress.done >= progress.total
+        if self.live:
+            print(f"\r{text}\033[K", end="\n" if finished else "", file=sys.stderr, flush=True)
+        elif finished or time.monotonic() - self.last_plain >= self.PLAIN_INTERVAL_S:
+            self.last_plain = time.monotonic()
+            print(text, file=sys.stderr, flush=True)
+
+
+# --- batch -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchTally:
+    done: int = 0
+    flagged: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def exit_code(self) -> int:
+        if self.failed:
+            return EXIT_FAILED
+        return EXIT_FLAGGED if self.flagged else EXIT_OK
+
+    def summary(self) -> str:
+        return (f"batch: {self.done} anonymized ({self.flagged} with flagged frames), "
+                f"{self.skipped} skipped, {self.failed} failed")
+
+
+def output_name(source: Path) -> str:
+    """a.avi -> a_avi.mp4: the input's extension stays in the name, so a.avi and a.mov never collide."""
+    return f"{source.stem}_{source.suffix.lstrip('.').lower()}.mp4"
+
+
+def batch_jobs(input_dir: Path, output_dir: Path) -> Iterator[tuple[Path, Path | None]]:
+    """(source, target) for every file under input_dir, target None for a non-video; sorted, recursive."""
+    for source in sorted(p for p in input_dir.rglob("*") if p.is_file()):
+        if source.suffix.lower() not in VIDEO_SUFFIXES:
+            yield source, None
+            continue
+        yield source, output_dir / source.parent.relative_to(input_dir) / output_name(source)
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    input_dir, output_dir = args.input_dir.resolve(), args.output.resolve()
+    if not input_dir.is_dir():
+        raise UsageError(f"{args.input_dir}: no such folder")
+    if output_dir == input_dir or input_dir in output_dir.parents:
+        raise UsageError("the output folder must be outside the input folder")
+    options = options_from(args)
+    model_bank(options.models_dir, options.device).check_strength(options.strength)  # usage errors once, up front
+    tally = BatchTally()
+    reports = []
+    for source, target in batch_jobs(input_dir, output_dir):
+        shown = source.relative_to(input_dir)
+        if target is None:
+            print(f"{shown}: skipped (not a video)", file=sys.stderr)
+            tally.skipped += 1
+        elif target.exists() and args.skip_existing:
+            print(f"{shown}: skipped ({target.name} exists)", file=sys.stderr)
+            tally.skipped += 1
+        else:
+            report = _anonymize_one(source, target, options, shown, tally)
+            if report is not None:
+                reports.append(report.to_dict())
+    print(tally.summary())
+    if args.report:
+        _write_json(args.report, {"summary": tally.__dict__, "clips": reports})
+    return tally.exit_code()
+
+
+def _anonymize_one(source: Path, target: Path, options: AnonymizeOptions, shown: Path,
+                   tally: BatchTally) -> ClipReport | None:
+    """One batch entry; a failure is reported and counted, and the batch goes on."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        report = anonymize_clip(source, target, options, progress=ProgressLine(str(shown)))
+    except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch
+        reason = str(error) if isinstance(error, GaitanonError) else f"internal error: {type(error).__name__}: {error}"
+        print(f"{shown}: failed: {reason}", file=sys.stderr)
+        tally.failed += 1
+        return None
+    _print_report(report)
+    tally.done += 1
+    tally.flagged += bool(report.flagged)
+    return report
