@@ -1,0 +1,142 @@
+"""The static camera's background: a per-pixel median of frames sampled across the clip.
+
+A plain median keeps a ghost wherever the walker stood still for more than half
+of the samples. So the model is built in two passes: a first median finds each
+sample's foreground, and the second median counts only the pixels where no one
+was. Pixels that were never seen empty (someone stood there in every sample)
+are inpainted from their surroundings and reported, so callers know the
+background there is a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import cv2
+import numpy as np
+
+MAX_SAMPLES = 30  # enough for a robust median; memory and time stay small
+FOREGROUND_LEVEL = 40.0  # colour difference (see `colour_difference`) that counts as "not background"
+NOISE_SPREAD = 4.0  # a pixel must differ by 4 robust standard deviations of its own flicker
+SAMPLE_MARGIN = 0.02  # grow each sample's foreground by 2 % of the frame height before masking it
+
+
+_HALF_SUM = np.full((1, 3), 0.5, np.float32)
+
+
+def colour_difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Half the sum of absolute RGB differences: about the grey-level difference, counts colour too."""
+    diff = cv2.absdiff(frame, background).astype(np.float32)
+    return cv2.transform(diff, _HALF_SUM)  # one fused pass: far faster than numpy's sum over channels
+
+
+def sample_indices(frame_count: int, samples: int = MAX_SAMPLES) -> np.ndarray:
+    """Evenly spread frame indices (all frames when the clip is short)."""
+    if frame_count <= samples:
+        return np.arange(frame_count)
+    return np.unique(np.linspace(0, frame_count - 1, samples).round().astype(int))
+
+
+def _median_of_valid(stack: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel median over the samples marked valid, and how many were valid.
+
+    `stack` is (N, H, W) or (N, H, W, C), `valid` (N, H, W). The samples are
+    moved to the last, contiguous axis and the invalid ones pushed to +inf
+    before sorting: much faster than np.nanmedian.
+    """
+    extra = (1,) * (stack.ndim - 3)
+    values = np.where(valid.reshape(valid.shape + extra), stack, np.float32(np.inf)).astype(np.float32)
+    values = np.ascontiguousarray(np.moveaxis(values, 0, -1))
+    values.sort(axis=-1)
+    count = valid.sum(axis=0)
+    count_b = count.reshape(count.shape + extra + (1,))
+    index_shape = values.shape[:-1] + (1,)
+    low = np.take_along_axis(values, np.broadcast_to(np.clip((count_b - 1) // 2, 0, None), index_shape), axis=-1)
+    high = np.take_along_axis(values, np.broadcast_to(np.clip(count_b // 2, 0, len(stack) - 1), index_shape), axis=-1)
+    median = np.where(count_b > 0, (low + high) * 0.5, 0.0)[..., 0]
+    return median.astype(np.float32), count
+
+
+@dataclass(frozen=True)
+class BackgroundModel:
+    image: np.ndarray  # (H, W, 3) uint8 RGB: the empty scene
+    threshold: np.ndarray  # (H, W) float32: per-pixel difference above which a pixel is foreground
+    never_seen: np.ndarray  # (H, W) bool: inpainted, no sample showed it empty
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.image.shape[:2]
+
+    def difference(self, frame: np.ndarray) -> np.ndarray:
+        return colour_difference(frame, self.image)
+
+    def foreground(self, frame: np.ndarray, level: float = FOREGROUND_LEVEL) -> np.ndarray:
+        """Pixels that differ from the background by more than `level` and their own flicker."""
+        return self.difference(frame) > np.maximum(self.threshold, level)
+
+
+def build_background(samples: Iterable[np.ndarray], level: float = FOREGROUND_LEVEL) -> BackgroundModel:
+    """The background of a static camera from frames sampled across the clip (RGB uint8)."""
+    stack = np.stack(list(samples))
+    if stack.ndim != 4 or len(stack) == 0:
+        raise ValueError("build_background needs at least one (H, W, 3) frame")
+    first_u8 = np.median(stack, axis=0).round().astype(np.uint8)
+    grow = _odd(SAMPLE_MARGIN * stack.shape[1])
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
+    empty = np.stack([~cv2.dilate((colour_difference(s, first_u8) > level).astype(np.uint8), kernel).astype(bool)
+                      for s in stack])
+    median, count = _median_of_valid(stack, empty)
+    image = np.clip(median + 0.5, 0, 255).astype(np.uint8)
+    never_seen = count == 0
+    if never_seen.any():
+        image = cv2.inpaint(image, never_seen.astype(np.uint8), 5, cv2.INPAINT_TELEA)
+    return BackgroundModel(image, _flicker_threshold(stack, image, empty), never_seen)
+
+
+def _flicker_threshold(stack: np.ndarray, image: np.ndarray, empty: np.ndarray) -> np.ndarray:
+    """NOISE_SPREAD robust standard deviations of each pixel's difference while empty (0 where unknown)."""
+    diffs = np.stack([colour_difference(s, image) for s in stack])
+    spread, _ = _median_of_valid(diffs, empty)
+    # A 3x3 median: one unlucky sample must not make a pixel blind.
+    spread = cv2.medianBlur(1.4826 * spread, 3)
+    return (NOISE_SPREAD * spread).astype(np.float32)
+
+
+def _odd(value: float) -> int:
+    return max(3, int(value) // 2 * 2 + 1)
+
+
+MOVED_DISAGREEMENT = 0.3  # share of the people-free frame that no longer matches the background
+MAX_SHIFT = 1.5  # pixels of global shift tolerated (sub-pixel estimates jitter by a few tenths)
+_CORRELATION_SIZE = 256  # phase correlation on a power-of-two square: other sizes bias OpenCV's estimate
+
+
+def _correlation_image(image: np.ndarray) -> np.ndarray:
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return cv2.resize(grey, (_CORRELATION_SIZE, _CORRELATION_SIZE), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def global_shift(reference: np.ndarray, image: np.ndarray) -> float:
+    """How far `image` is shifted against `reference`, in pixels (phase correlation)."""
+    size = _CORRELATION_SIZE
+    window = cv2.createHanningWindow((size, size), cv2.CV_32F)
+    (dx, dy), _ = cv2.phaseCorrelate(_correlation_image(reference), _correlation_image(image), window)
+    return float(np.hypot(dx * image.shape[1] / size, dy * image.shape[0] / size))
+
+
+def camera_moved(frame: np.ndarray, background: BackgroundModel, people: np.ndarray) -> bool:
+    """True when the background no longer lines up with the frame.
+
+    Two checks on the frame with the people's region replaced by the background
+    (so a walker cannot look like global motion): a global shift of more than
+    MAX_SHIFT pixels, or most of the scene differing (a pan too large for phase
+    correlation, a zoom, a lighting change: the background model is invalid
+    either way).
+    """
+    scene = np.where(people[..., None], background.image, frame)
+    if global_shift(background.image, scene) > MAX_SHIFT:
+        return True
+    free = ~people
+    disagreeing = background.foreground(frame) & free
+    return bool(disagreeing.sum() > MOVED_DISAGREEMENT * max(1, free.sum()))
