@@ -9,7 +9,6 @@ whatever the clip's length.
 from __future__ import annotations
 
 import queue
-import re
 import subprocess
 import threading
 from collections import deque
@@ -25,6 +24,7 @@ from .video_probe import (
     MAX_FRAMES,
     MAX_PIXELS,
     MAX_SIDE,
+    ShowinfoLog,
     VideoInfo,
     Watchdog,
     ffmpeg_args,
@@ -71,18 +71,13 @@ def _decoder_command(info: VideoInfo, seek: float | None) -> list[str]:
     return ffmpeg_args("-nostats", *args, loglevel="info")
 
 
-_TIME_BASE_RE = re.compile(r"Parsed_showinfo.*config in time_base: (\d+)/(\d+)")
-_PTS_RE = re.compile(r"Parsed_showinfo.*\] n:\s*\d+ pts:\s*(-?\d+)")
-
-
 class _FrameClock(threading.Thread):
     """Drains ffmpeg's log and queues each decoded frame's time (s, from the container start)."""
 
     def __init__(self, process: subprocess.Popen, start_time: float):
         super().__init__(daemon=True)
         self._process = process
-        self._start_time = start_time
-        self._seconds_per_tick = 0.0
+        self._log = ShowinfoLog(start_time)
         self.times: queue.Queue[float | None] = queue.Queue()
         self.log_tail: deque[str] = deque(maxlen=3)
         self.start()
@@ -90,11 +85,9 @@ class _FrameClock(threading.Thread):
     def run(self) -> None:
         for raw in self._process.stderr:
             line = raw.decode("utf-8", "replace").strip()
-            if match := _PTS_RE.search(line):
-                self.times.put(int(match[1]) * self._seconds_per_tick - self._start_time)
-            elif match := _TIME_BASE_RE.search(line):
-                self._seconds_per_tick = int(match[1]) / int(match[2])
-            elif line:
+            if frame := self._log.frame(line):
+                self.times.put(frame[0])
+            elif line and "Parsed_showinfo" not in line:
                 self.log_tail.append(line)
         self._process.stderr.close()
         self.times.put(None)
@@ -148,18 +141,20 @@ def _decode(info: VideoInfo, times: np.ndarray, seek: float | None) -> Iterator[
 
 def _excerpt(info: VideoInfo, times: np.ndarray, wanted: range, seek: float | None):
     """Yield the wanted frames; return True when a seek missed the excerpt's first frame."""
-    yielded = False
+    last = -1  # index of the last frame yielded
     with closing(_decode(info, times, seek)) as decoded:
         for index, image in decoded:
             if index < wanted.start:
                 continue  # decoded from the key frame before the excerpt
             if index >= wanted.stop:
                 return False
-            if seek is not None and not yielded and index > wanted.start:
+            if seek is not None and last < 0 and index > wanted.start:
                 return True  # the seek overshot
-            yielded = True
+            if index <= last:
+                raise InputError(f"{info.path.name}: two frames share time {times[index]:.6f} s; cannot keep the timing")
+            last = index
             yield Frame(index=index, time=float(times[index]), image=image)
-    return seek is not None and not yielded
+    return seek is not None and last < 0
 
 
 def read_frames(path, info: VideoInfo | None = None, start=None, end=None) -> Iterator[Frame]:

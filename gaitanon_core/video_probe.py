@@ -38,6 +38,8 @@ BANNER_TIMEOUT_S = 30.0
 # Packet scan: a fixed allowance plus one second per 20 MB read (the file is read, not decoded).
 SCAN_TIMEOUT_S = 60.0
 SCAN_BYTES_PER_S = 20e6
+# Files without packet times are decoded instead: one more second per 2 MB.
+DECODE_BYTES_PER_S = 2e6
 
 # Tags every muxer writes on its own (they say nothing about who filmed what).
 _NEUTRAL_TAGS = {"major_brand", "minor_version", "compatible_brands", "duration"}
@@ -175,7 +177,7 @@ _STREAM_RE = re.compile(r"^\s*Stream #0:(\d+)(?:\[[^\]]*\])?(?:\([^)]*\))?: (\w+
 _SIZE_RE = re.compile(r", (\d+)x(\d+)(?=[ ,]|$)")
 _DURATION_RE = re.compile(r"^\s*Duration: (?:(\d+):(\d+):([\d.]+)|N/A)(?:, start: (-?[\d.]+))?")
 _ROTATION_RE = re.compile(r"^\s*Display ?matrix: rotation of (-?[\d.]+) degrees", re.IGNORECASE)
-_TAG_RE = re.compile(r"^(\s*)([^:]+?)\s*: (.*)$")
+_TAG_RE = re.compile(r"^\s*([^:]+?)\s*: (.*)$")
 _CHAPTER_RE = re.compile(r"^\s*Chapter #0:\d+:")
 
 
@@ -243,8 +245,8 @@ def _parse_banner(text: str) -> _Banner:
         elif tags is not None and stripped.startswith(": ") and last_key:
             tags[last_key] += "\n" + stripped[2:]  # a multi-line tag value
         elif tags is not None and (match := _TAG_RE.match(line)):
-            last_key = match[2]
-            tags[last_key] = match[3]
+            last_key = match[1]
+            tags[last_key] = match[2]
     return _Banner(container, streams, container_tags, chapters, duration, start)
 
 
@@ -265,6 +267,7 @@ def _stream_label(stream: _Stream) -> str:
 # --- frame timestamps ---------------------------------------------------------
 
 _TB_RE = re.compile(r"^#tb 0: (\d+)/(\d+)")
+_NO_PTS = -(2**63)  # AV_NOPTS_VALUE: the packet carries no presentation time
 
 
 def _scan_timeout(path: Path) -> float:
@@ -289,8 +292,7 @@ def _read_packet_table(path: Path, stream: int) -> tuple[float, array, array]:
                 fields = line.split(",")  # stream, dts, pts, duration, size, crc[, flags]
                 pts.append(int(fields[2]))
                 durations.append(int(fields[3]))
-                if len(pts) > MAX_FRAMES:
-                    raise InputError(f"{path.name}: the video lists more than {MAX_FRAMES} frames; this tool accepts at most that")
+                _check_frame_count(len(pts), path)
         code = process.wait()
         if watchdog.fired:
             raise InputError(f"{path.name}: reading the video stream took longer than {_scan_timeout(path):.0f} s")
@@ -302,12 +304,64 @@ def _read_packet_table(path: Path, stream: int) -> tuple[float, array, array]:
     return tick, pts, durations
 
 
+class ShowinfoLog:
+    """Reads ffmpeg's `showinfo` filter log: its time base, then each frame's time and duration."""
+
+    _TIME_BASE_RE = re.compile(r"Parsed_showinfo.*config in time_base: (\d+)/(\d+)")
+    _FRAME_RE = re.compile(r"Parsed_showinfo.*\] n:\s*\d+ pts:\s*(-?\d+) .*?duration:\s*(-?\d+)")
+
+    def __init__(self, start_time: float):
+        self._start_time = start_time
+        self._tick = 0.0
+
+    def frame(self, line: str) -> tuple[float, float] | None:
+        """(time from the container start, duration) in seconds if `line` reports a frame."""
+        if match := self._FRAME_RE.search(line):
+            return int(match[1]) * self._tick - self._start_time, max(0, int(match[2])) * self._tick
+        if match := self._TIME_BASE_RE.search(line):
+            self._tick = int(match[1]) / int(match[2])
+        return None
+
+
+def _decoded_times(path: Path, stream: int, start: float) -> tuple[np.ndarray, float]:
+    """Frame times as the decoder gives them, for files whose packets carry no
+    presentation times (raw H.264, AVI): slower than the packet scan, but what the reader sees."""
+    command = ffmpeg_args("-nostats", "-copyts", *source_input(path), "-map", f"0:{stream}",
+                          "-vf", "showinfo", "-f", "null", "-", loglevel="info")  # fmt: skip
+    process = start_ffmpeg(command, stderr_pipe=True)
+    timeout = SCAN_TIMEOUT_S + path.stat().st_size / DECODE_BYTES_PER_S
+    watchdog = Watchdog(process, timeout)  # never fed: a deadline for the whole scan
+    log, times, last_duration = ShowinfoLog(start), array("d"), 0.0
+    try:
+        for raw in process.stderr:
+            if frame := log.frame(raw.decode("utf-8", "replace")):
+                times.append(frame[0])
+                last_duration = frame[1]
+                _check_frame_count(len(times), path)
+        if process.wait() != 0 or watchdog.fired:
+            raise InputError(f"{path.name}: the video stream cannot be decoded")
+    finally:
+        watchdog.stop()
+        stop_ffmpeg(process)
+        process.stderr.close()
+    if not times:
+        raise InputError(f"{path.name}: the video stream holds no frames")
+    return np.sort(np.frombuffer(times, dtype=np.float64)), last_duration
+
+
+def _check_frame_count(count: int, path: Path) -> None:
+    if count > MAX_FRAMES:
+        raise InputError(f"{path.name}: the video lists more than {MAX_FRAMES} frames, more than this tool accepts")
+
+
 def _packet_times(path: Path, stream: int, start: float) -> tuple[np.ndarray, float]:
     """Presentation times (s, from the container start) of every frame, and the last one's duration."""
     tick, pts, durations = _read_packet_table(path, stream)
     if not pts:
         raise InputError(f"{path.name}: the video stream holds no frames")
     pts_array = np.frombuffer(pts, dtype=np.int64)
+    if (pts_array == _NO_PTS).any():
+        return _decoded_times(path, stream, start)
     order = np.argsort(pts_array, kind="stable")  # packets come in decode order
     times = pts_array[order] * tick - start
     return times, durations[int(order[-1])] * tick

@@ -76,8 +76,12 @@ def _uint(value: int) -> bytes:
     return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
 
 
+def _element_head(element_id: int, payload_size: int) -> bytes:
+    return element_id.to_bytes((element_id.bit_length() + 7) // 8, "big") + _ebml_size(payload_size)
+
+
 def _element(element_id: int, payload: bytes) -> bytes:
-    return element_id.to_bytes((element_id.bit_length() + 7) // 8, "big") + _ebml_size(len(payload)) + payload
+    return _element_head(element_id, len(payload)) + payload
 
 
 _UNKNOWN_SIZE = b"\x01\xff\xff\xff\xff\xff\xff\xff"
@@ -112,11 +116,15 @@ def matroska_header(width: int, height: int) -> bytes:
     return ebml + segment + info + _element(0x1654AE6B, _element(0xAE, track))
 
 
-def matroska_frame(time_us: int, duration_us: int, pixels: bytes) -> bytes:
-    """One cluster holding one frame: its time, its duration, its RGB24 bytes."""
-    block = b"\x81\x00\x00\x00" + pixels  # track 1, relative time 0, no flags
-    group = _element(0xA1, block) + _element(0x9B, _uint(duration_us))
-    return _element(0x1F43B675, _element(0xE7, _uint(time_us)) + _element(0xA0, group))
+def matroska_frame_head(time_us: int, duration_us: int, pixel_bytes: int) -> bytes:
+    """One cluster holding one frame (its time, its duration), up to where its
+    RGB24 bytes follow: the pixels are written after it without being copied."""
+    block_head = _element_head(0xA1, 4 + pixel_bytes) + b"\x81\x00\x00\x00"  # track 1, relative time 0
+    group_tail = _element(0x9B, _uint(duration_us)) + block_head  # BlockDuration, then the Block
+    group_head = _element_head(0xA0, len(group_tail) + pixel_bytes)
+    timestamp = _element(0xE7, _uint(time_us))
+    cluster_head = _element_head(0x1F43B675, len(timestamp) + len(group_head) + len(group_tail) + pixel_bytes)
+    return cluster_head + timestamp + group_head + group_tail
 
 
 # --- temporary files -------------------------------------------------------------
@@ -284,8 +292,8 @@ class VideoWriter:
         time_us = round((time - self.origin) * 1e6)
         if time_us < 0:
             raise ValueError(f"frame time {time} is before the export start {self.origin}")
-        packet = matroska_frame(time_us, max(1, round(duration * 1e6)), pixels)
-        self._put(packet)
+        self._put(matroska_frame_head(time_us, max(1, round(duration * 1e6)), len(pixels)))
+        self._put(pixels)
         self.frames_written += 1
 
     def _put(self, data: bytes) -> None:

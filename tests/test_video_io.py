@@ -280,3 +280,14 @@ def test_too_many_frames_are_refused_while_scanning(tmp_path, monkeypatch):
 def test_bad_encoder_settings_are_usage_errors(clips, tmp_path, options, message):
     with pytest.raises(UsageError, match=message):
         VideoWriter(tmp_path / "out.mp4", probe(clips["plain"]), options)
+
+
+@pytest.mark.parametrize(("name", "codec"), [("raw.h264", "libx264"), ("old.avi", "mpeg4")])
+def test_streams_without_packet_times_are_timed_by_the_decoder(tmp_path, name, codec):
+    source = make_video(tmp_path / name, codec=codec, fps=25)
+    info, times = probe(source), frame_times(source)
+    assert info.frame_count == 25 and info.fps == pytest.approx(25.0) and not info.is_vfr
+    assert np.allclose(np.diff(times), 0.04)
+    out = export(source, tmp_path / "out.mp4")
+    out_times = frame_times(out)
+    assert np.allclose(out_times - out_times[0], times - times[0], atol=1e-6)

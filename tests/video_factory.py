@@ -69,8 +69,9 @@ def make_video(
     subtitles: bool = False,
     attachment: bool = False,
     cover_art: bool = False,
+    codec: str = "libx264",
 ) -> Path:
-    """Make a clip at `path`. `vfr` drops every third frame (intervals of 1 and 2 frames);
+    """Make a clip at `path` (.h264 gives a raw stream without timestamps). `vfr` drops every third frame (intervals of 1 and 2 frames);
     `rotation` is the clockwise rotation a phone stores (90/180/270) as a display matrix."""
     path = Path(path)
     mkv = path.suffix.lower() in (".mkv", ".webm")
@@ -84,8 +85,11 @@ def make_video(
     width, height = size
     inputs = ["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps}:duration={duration}"]
     maps = ["-map", "0:v"]
-    # veryfast uses B-frames: decode order differs from display order, as in phone clips.
-    codecs = ["-c:v:0", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast"]
+    codecs = ["-c:v:0", codec, "-pix_fmt:v:0", "yuv420p"]
+    if codec == "libx264":  # veryfast uses B-frames: decode order differs from display order, as in phone clips
+        codecs += ["-preset", "veryfast"]
+    elif codec == "mpeg4":
+        codecs += ["-bf", "2"]
     out_opts: list[str] = []
     helpers: list[Path] = []
     n_inputs = 1
