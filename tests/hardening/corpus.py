@@ -26,7 +26,8 @@ from typing import Protocol
 import imageio_ffmpeg
 import numpy as np
 
-from gaitanon_core.errors import EXIT_FAILED, EXIT_USAGE
+from gaitanon_core.errors import EXIT_FAILED
+from tests import video_factory
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 FFMPEG_TIMEOUT_S = 300.0
@@ -53,7 +54,9 @@ def ffmpeg_banner(path: Path) -> str:
 
 def ffmetadata(path: Path) -> str:
     """The container's tags and chapters as ffmpeg's ffmetadata text."""
-    return run_ffmpeg("-i", str(path), "-f", "ffmetadata", "-", timeout=60).decode("utf-8", "replace")
+    # bitexact: else the ffmetadata writer adds its own `encoder=Lavf...` line to what it reports
+    return run_ffmpeg("-i", str(path), "-fflags", "+bitexact", "-f", "ffmetadata", "-",
+                      timeout=60).decode("utf-8", "replace")
 
 
 # ---- scenes ------------------------------------------------------------------------
@@ -394,8 +397,11 @@ def _still(extension: str) -> Callable[[Path, Path], Path]:
 
 
 def _y4m_absurd_size(folder: Path, base: Path) -> Path:
-    header = b"YUV4MPEG2 W16000 H16000 F25:1 Ip A1:1 C420jpeg\nFRAME\n"
-    return _derived(folder, "absurd_size.y4m", header + bytes(4096))
+    return video_factory.hostile_oversized_header(folder / "absurd_size.y4m", 16000, 16000)
+
+
+def _absurd_duration(folder: Path, base: Path) -> Path:
+    return video_factory.hostile_long_duration(folder / "eight_hours.mp4")
 
 
 def _mjpeg_absurd_size(folder: Path, base: Path) -> Path:
@@ -467,6 +473,7 @@ BAD_CASES: tuple[BadCase, ...] = (
     BadCase("absurd_size_mjpeg", _mjpeg_absurd_size),
     BadCase("timestamps_all_zero", _timestamps_all_zero),
     BadCase("timestamps_absurd_gap", _timestamps_absurd_gap),
+    BadCase("absurd_duration_8h", _absurd_duration, note="a 1 s clip whose timestamps claim 8.3 hours"),
 )
 
 
@@ -477,106 +484,62 @@ def build_bad(case: BadCase, base: Path, folder: Path) -> Path:
 
 # ---- metadata that must not leak -----------------------------------------------------
 
-# Distinctive strings planted in the inputs: none may appear anywhere in an output.
-LEAK_MARKERS = {
-    "creation_time": "2019-03-14T15:09:26",
-    "location": "+48.8583+002.2945/",
-    "make": "LeakCam Corp",
-    "model": "LeakCam X1000 Pro",
-    "encoder": "LeakEncoder 9.9 by LeakSoft",
+# Planted beside video_factory's identifying tags, subtitle and chapters: none may reach an output.
+EXTRA_TAGS = {
+    "encoded_by": "LeakEncoder 9.9 by LeakSoft",
     "title": "Witness interview 0xC0FFEE",
     "comment": "shot by reporter Jane Leakington",
-    "chapter": "Chapter LeakOne",
-    "subtitle": "Subtitle line Leaksworth says hello",
-    "attachment": "attached-LeakNotes.txt",
-    "attachment_body": "Attachment body LeakContent",
-    "cover": "cover art",
+    "artist": "Leakington Newsroom",
 }
+HANDLER_MARKER = "LeakCam Video Handler"
 
 
-def _chapters_file(folder: Path, seconds: float) -> Path:
-    path = folder / "chapters.ffmeta"
-    half = int(seconds * 500)
-    path.write_text(
-        ";FFMETADATA1\n"
-        f"title={LEAK_MARKERS['title']}\ncomment={LEAK_MARKERS['comment']}\n"
-        f"[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND={half}\ntitle={LEAK_MARKERS['chapter']}\n"
-        f"[CHAPTER]\nTIMEBASE=1/1000\nSTART={half}\nEND={2 * half}\ntitle={LEAK_MARKERS['chapter']} 2\n",
-        encoding="utf-8",
-    )
-    return path
+def leak_markers() -> dict[str, str]:
+    """Every planted string, by what it stands for."""
+    markers = {f"tag {k}": v for k, v in video_factory.IDENTIFYING_TAGS.items()}
+    markers["tag creation_time"] = video_factory.IDENTIFYING_TAGS["creation_time"][:19]
+    markers.update({f"tag {k}": v for k, v in EXTRA_TAGS.items()})
+    markers["subtitle"] = video_factory.SUBTITLE_TEXT
+    markers.update({f"chapter {t}": t for t in video_factory.CHAPTER_TITLES})
+    markers["stream handler"] = HANDLER_MARKER
+    return markers
 
 
-def _subtitle_file(folder: Path, seconds: float) -> Path:
-    path = folder / "lines.srt"
-    path.write_text(f"1\n00:00:00,000 --> 00:00:0{max(1, int(seconds))},000\n{LEAK_MARKERS['subtitle']}\n",
-                    encoding="utf-8")
-    return path
+def build_metadata_rich(picture: Path, folder: Path, container: str) -> Path:
+    """`picture`'s video with everything identifying a file can carry, from video_factory.make_video.
 
-
-def _identifying_tags() -> list[str]:
-    tags = {
-        "creation_time": LEAK_MARKERS["creation_time"],
-        "location": LEAK_MARKERS["location"],
-        "location-eng": LEAK_MARKERS["location"],
-        "com.apple.quicktime.location.ISO6709": LEAK_MARKERS["location"],
-        "make": LEAK_MARKERS["make"],
-        "model": LEAK_MARKERS["model"],
-        "com.apple.quicktime.make": LEAK_MARKERS["make"],
-        "com.apple.quicktime.model": LEAK_MARKERS["model"],
-        "encoder": LEAK_MARKERS["encoder"],
-        "encoded_by": LEAK_MARKERS["encoder"],
-    }
-    args: list[str] = []
-    for key, value in tags.items():
-        args += ["-metadata", f"{key}={value}"]
-    return args
-
-
-def build_metadata_rich(scene: Scene, folder: Path, container: str) -> Path:
-    """A clip of `scene` carrying every kind of identifying metadata `container` can hold.
-
-    mp4: tags (date, GPS, make/model, encoder), chapters, a mov_text subtitle, cover art, audio.
-    mkv: the same tags and chapters, an SRT subtitle and a text attachment, audio.
+    mkv: tags (date, GPS, make/model, encoder, title...), chapters, an SRT subtitle, an attachment, audio.
+    mp4: the same tags, chapters, a mov_text subtitle and audio; `mp4_cover`: cover art and chapters
+    (video_factory cannot put cover art and make/model tags in one MP4).
     """
     folder.mkdir(parents=True, exist_ok=True)
-    plain = build_good(GoodCase("meta_base", "meta-base.mkv", ("-c:v", "ffv1")), scene, folder)
-    seconds = scene.count / FPS
-    chapters = _chapters_file(folder, seconds)
-    subtitle = _subtitle_file(folder, seconds)
-    target = folder / f"rich_metadata.{container}"
-    inputs = ["-i", str(plain), "-f", "ffmetadata", "-i", str(chapters), "-i", str(subtitle),
-              "-f", "lavfi", "-i", f"sine=frequency=500:duration={seconds:.2f}"]
-    maps = ["-map", "0:v", "-map", "3:a", "-map", "2:s", "-map_metadata", "1", "-map_chapters", "1"]
-    codecs = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"]
-    stream_tags = ["-metadata:s:v:0", f"handler_name={LEAK_MARKERS['make']} video",
-                   "-metadata:s:v:0", f"creation_time={LEAK_MARKERS['creation_time']}"]
-    if container == "mp4":
-        cover = folder / "cover.png"
-        run_ffmpeg("-i", str(plain), "-frames:v", "1", "-update", "1", str(cover))
-        inputs += ["-i", str(cover)]
-        maps += ["-map", "4:v"]
-        codecs += ["-c:s", "mov_text", "-c:v:1", "png", "-disposition:v:1", "attached_pic",
-                   "-metadata:s:v:1", f"comment={LEAK_MARKERS['cover']}"]
-    else:
-        notes = folder / LEAK_MARKERS["attachment"]
-        notes.write_text(LEAK_MARKERS["attachment_body"], encoding="utf-8")
-        codecs += ["-c:s", "srt", "-attach", str(notes), "-metadata:s:t", "mimetype=text/plain"]
-    run_ffmpeg(*inputs, *maps, *codecs, *_identifying_tags(), *stream_tags, str(target))
-    for helper in (plain, chapters, subtitle):
-        helper.unlink()
+    mkv, cover = container == "mkv", container == "mp4_cover"
+    suffix = ".mkv" if mkv else ".mp4"
+    seconds = float(ffmetadata_duration(picture))
+    carrier = video_factory.make_video(
+        folder / f"carrier{suffix}", duration=seconds, audio=not cover, identifying=not cover, chapters=True,
+        subtitles=not cover, attachment=mkv, cover_art=cover)
+    target = folder / f"rich_metadata_{container}{suffix}"
+    maps = ["-map", "0:v:0", "-map", "1:a?", "-map", "1:s?", "-map", "1:t?", "-map_metadata", "1",
+            "-map_chapters", "1"]
+    if cover:
+        maps += ["-map", "1:v:1", "-disposition:v:1", "attached_pic"]
+    tags = [arg for key, value in EXTRA_TAGS.items() for arg in ("-metadata", f"{key}={value}")]
+    tags += ["-metadata:s:v:0", f"handler_name={HANDLER_MARKER}"]
+    flags = [] if mkv or cover else ["-movflags", "+use_metadata_tags"]
+    run_ffmpeg("-i", str(picture), "-i", str(carrier), *maps, "-c", "copy", *tags, *flags, str(target))
+    carrier.unlink()
     return target
 
 
-def leaks_in(path: Path) -> list[str]:
-    """Planted marker strings found anywhere in a file's bytes (UTF-8 and UTF-16)."""
+def ffmetadata_duration(path: Path) -> float:
+    """The container's duration (s) as `ffmpeg -i` states it."""
+    hours, minutes, seconds = ffmpeg_banner(path).split("Duration: ", 1)[1].split(",", 1)[0].split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def markers_in(path: Path) -> list[str]:
+    """Planted strings found anywhere in a file's bytes (UTF-8 and UTF-16, as containers store text)."""
     data = path.read_bytes()
-    found = []
-    for key, value in LEAK_MARKERS.items():
-        if key == "cover":
-            continue  # too generic for a byte search: cover art is checked in the stream listing
-        for encoded in (value.encode("utf-8"), value.encode("utf-16-le"), value.encode("utf-16-be")):
-            if encoded in data:
-                found.append(key)
-                break
-    return found
+    return [name for name, value in leak_markers().items()
+            if any(value.encode(codec) in data for codec in ("utf-8", "utf-16-le", "utf-16-be"))]
