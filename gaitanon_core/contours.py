@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .errors import InputError
+from .errors import GaitanonError, InputError
 
 LAYOUT = "anchored-v2"
 ARC_LENGTH = "arc-length"  # the plain layout of DESIGN.md, kept for comparison and for manifests that name it
@@ -133,7 +133,7 @@ def largest_outline(mask: np.ndarray) -> np.ndarray:
         raise InputError("The mask is empty, so there is no outline to encode.")
     crop = binary[top : top + height, left : left + width]
     contours = _outer_contours(crop)
-    if len(contours) > 1:  # rare (a detached bag or hand): label only then, it costs more than the tracing
+    if len(contours) > 1:  # a detached bag or hand (under 10 % of frames): label only then, it costs more
         contours = _outer_contours(_largest_component(crop))
     return contours[0][:, 0, :] / TRACE_SCALE + (left - OUTLINE_OUTSET, top - OUTLINE_OUTSET)
 
@@ -292,6 +292,8 @@ def contour_to_mask(
     pixel, so the mask keeps the body's width.
     """
     image = transform.to_image(points)
+    if not np.isfinite(image).all():
+        raise GaitanonError("The outline to draw has invalid (not finite) points.")
     fixed = np.round(image * (1 << _FILL_SHIFT)).astype(np.int32)
     canvas = np.zeros(shape[:2], dtype=np.uint8)
     cv2.fillPoly(canvas, [fixed], 1, lineType=cv2.LINE_8, shift=_FILL_SHIFT)
@@ -323,10 +325,10 @@ def decode_casiab(points: np.ndarray) -> np.ndarray:
     contours = np.asarray(points)
     if contours.ndim != 3 or contours.shape[2] != 2:
         raise ValueError(f"expected contours of shape (T, N, 2), got {contours.shape}")
-    shape = (CASIAB_SIZE, CASIAB_SIZE)
-    return np.stack([contour_to_mask(c, CASIAB_TRANSFORM, shape) for c in contours]) if len(contours) else np.zeros(
-        (0, *shape), dtype=bool
-    )
+    out = np.empty((len(contours), CASIAB_SIZE, CASIAB_SIZE), dtype=bool)
+    for t, contour in enumerate(contours):
+        out[t] = contour_to_mask(contour, CASIAB_TRANSFORM, out.shape[1:])
+    return out
 
 
 # --- full-resolution masks (run time) ------------------------------------------------------------
@@ -340,16 +342,17 @@ def mask_to_contour(
 ) -> tuple[np.ndarray, CanonicalTransform]:
     """A full-resolution mask -> (n canonical points, the transform back to the image).
 
-    The largest part is first brought to the detail of a CASIA-B frame, as that
-    dataset was made (rows cropped, area-resized to 64 rows, centred on the
-    median column), because the network never saw finer outlines: the points
-    are the ones `encode_casiab` would give for that 64-row frame.
-    `transform=None` measures the frame's own canonical transform; pass one
-    (e.g. from `smooth_transforms`) to express the outline in that frame instead.
+    The mask is first brought to the detail of a CASIA-B frame, as that
+    dataset was made (the rows of all its parts cropped, area-resized to 64
+    rows, centred on the median column), because the network never saw finer
+    outlines: the points are the ones `encode_casiab` would give for that
+    64-row frame (the largest part's outline). `transform=None` measures the
+    frame's own canonical transform; pass one (e.g. from `smooth_transforms`)
+    to express the outline in that frame instead.
     """
-    part = _largest_component(_as_binary(mask))
-    top, bottom, left, right = _bounding_box(part)
-    crop = part[top : bottom + 1, left : right + 1]
+    binary = _as_binary(mask)
+    top, bottom, left, right = _bounding_box(binary)
+    crop = binary[top : bottom + 1, left : right + 1]
     factor = CASIAB_SIZE / (transform.scale if transform else crop.shape[0])  # image px -> grid px
     grid = _area_resize(crop, factor)
     if transform is None:

@@ -9,7 +9,7 @@ import pytest
 from scipy import ndimage
 
 from gaitanon_core import contours as C
-from gaitanon_core.errors import InputError
+from gaitanon_core.errors import GaitanonError, InputError
 from tests.conftest import needs_shared_data
 from tests.contour_reference import GOLDEN_DIR, golden_masks, mask_from_rows, reference_encode
 
@@ -285,3 +285,10 @@ def test_casiab_round_trip_and_no_self_intersections(shared_data):
     assert decoded.shape == frames.shape and decoded.dtype == bool
     assert np.mean([iou(d, f) for d, f in zip(decoded, frames)]) >= 0.95
     assert np.mean([C.self_intersects(c) for c in contours]) <= 0.01
+
+
+def test_drawing_invalid_points_is_a_clear_error():
+    points = C.encode_casiab(STICK[None])[0].astype(np.float64)
+    points[7] = np.nan
+    with pytest.raises(GaitanonError, match="not finite"):
+        C.contour_to_mask(points, C.CASIAB_TRANSFORM, (64, 64))
