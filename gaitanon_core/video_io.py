@@ -150,11 +150,23 @@ def _excerpt(info: VideoInfo, times: np.ndarray, wanted: range, seek: float | No
                 return False
             if seek is not None and last < 0 and index > wanted.start:
                 return True  # the seek overshot
-            if index <= last:
-                raise InputError(f"{info.path.name}: two frames share time {times[index]:.6f} s; cannot keep the timing")
+            _check_continuity(info, times, last, index)
             last = index
             yield Frame(index=index, time=float(times[index]), image=image)
-    return seek is not None and last < 0
+    if last < 0:
+        return seek is not None
+    if last < wanted.stop - 1:
+        raise InputError(f"{info.path.name}: only {last + 1} of {len(times)} frames could be decoded; "
+                         "the file is damaged or cut short")  # fmt: skip
+    return False
+
+
+def _check_continuity(info: VideoInfo, times: np.ndarray, last: int, index: int) -> None:
+    """Every listed frame must come out once, in order: else the export could not keep the count."""
+    if last >= 0 and index <= last:
+        raise InputError(f"{info.path.name}: two frames share time {times[index]:.6f} s; cannot keep the timing")
+    if last >= 0 and index > last + 1:
+        raise InputError(f"{info.path.name}: frame {last + 1} cannot be decoded; the file is damaged")
 
 
 def read_frames(path, info: VideoInfo | None = None, start=None, end=None) -> Iterator[Frame]:

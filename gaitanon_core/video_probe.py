@@ -268,6 +268,8 @@ def _stream_label(stream: _Stream) -> str:
 
 _TB_RE = re.compile(r"^#tb 0: (\d+)/(\d+)")
 _NO_PTS = -(2**63)  # AV_NOPTS_VALUE: the packet carries no presentation time
+_PACKET_CORRUPT = 0x2  # AV_PKT_FLAG_CORRUPT
+_PACKET_DISCARD = 0x4  # AV_PKT_FLAG_DISCARD: decoded as a reference, never displayed
 
 
 def _scan_timeout(path: Path) -> float:
@@ -289,7 +291,12 @@ def _read_packet_table(path: Path, stream: int) -> tuple[float, array, array]:
             if match := _TB_RE.match(line):
                 tick = int(match[1]) / int(match[2])
             elif not line.startswith("#"):
-                fields = line.split(",")  # stream, dts, pts, duration, size, crc[, flags]
+                fields = line.split(",")  # stream, dts, pts, duration, size, crc[, F=flags, side data]
+                flags = int(fields[6].strip()[2:], 16) if len(fields) > 6 and "F=" in fields[6] else 0
+                if flags & _PACKET_CORRUPT:
+                    raise InputError(f"{path.name}: the file is damaged or cut short (a corrupt video packet)")
+                if flags & _PACKET_DISCARD:
+                    continue  # before an edit list's start: never shown
                 pts.append(int(fields[2]))
                 durations.append(int(fields[3]))
                 _check_frame_count(len(pts), path)

@@ -22,11 +22,13 @@ from gaitanon_core.video_io import (
 from gaitanon_core.video_writer import TEMP_PREFIX, STALE_TEMP_AGE_S
 from video_factory import (
     CHAPTER_TITLES,
+    cut_with_edit_list,
     IDENTIFYING_TAGS,
     SUBTITLE_TEXT,
     hostile_long_duration,
     hostile_oversized_header,
     make_video,
+    run_ffmpeg,
     sha256,
     stream_end_time,
 )
@@ -291,3 +293,22 @@ def test_streams_without_packet_times_are_timed_by_the_decoder(tmp_path, name, c
     out = export(source, tmp_path / "out.mp4")
     out_times = frame_times(out)
     assert np.allclose(out_times - out_times[0], times - times[0], atol=1e-6)
+
+
+def test_frames_hidden_by_an_edit_list_are_not_counted(tmp_path):
+    source = make_video(tmp_path / "long.mp4", duration=3.0)  # key frames every 250 frames: one
+    cut = cut_with_edit_list(source, tmp_path / "cut.mp4", 1.5)
+    info, frames = probe(cut), list(read_frames(cut))
+    assert info.frame_count == len(frames) == 45
+    assert frames[0].time == pytest.approx(0.0) and info.duration == pytest.approx(1.5)
+    assert np.array_equal(frames[0].image, list(read_frames(source, start=1.5, end=1.52))[0].image)
+
+
+def test_a_file_cut_short_is_an_input_error(clips, tmp_path):
+    faststart = tmp_path / "faststart.mp4"
+    run_ffmpeg("-i", str(clips["plain"]), "-c", "copy", "-movflags", "+faststart", str(faststart))
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(faststart.read_bytes()[: faststart.stat().st_size // 2])
+    with pytest.raises(InputError, match="cut short"):
+        for _ in read_frames(truncated, probe(truncated)):
+            pass

@@ -170,3 +170,10 @@ def stream_end_time(path: Path, selector: str) -> float:
     num, den = next(line for line in out.splitlines() if line.startswith("#tb 0:")).split()[-1].split("/")
     rows = [line.split(",") for line in out.splitlines() if line and not line.startswith("#")]
     return max(int(row[2]) + int(row[3]) for row in rows) * int(num) / int(den)
+
+
+def cut_with_edit_list(source: Path, path: Path, start: float) -> Path:
+    """A stream copy from `start`: the MP4 keeps the key frame before it plus an edit list
+    that hides the frames before `start` (what phone and desktop trimming tools write)."""
+    run_ffmpeg("-ss", f"{start}", "-i", str(source), "-c", "copy", str(path))
+    return Path(path)
