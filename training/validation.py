@@ -1,0 +1,115 @@
+"""Validation figures of an anonymizer on the validation subjects (077-084), for selection and the model card.
+
+Geometry, in canonical units (1 = body height), on fixed un-augmented validation clips:
+- distance_from_input / distance_from_noise: mean point distance of the output from the
+  original contour and from the (aligned) noise contour. The paper's L1 trap shows here as
+  a distance from the input near 0.
+- self_intersecting_share: share of output contours that cross themselves (the originals'
+  share on the same frames beside it).
+- motion_ratio: frame-to-frame point motion of the output over the original's (1 = the walk
+  keeps its movement; a static noise contour damps it).
+- jitter_ratio: the same for second differences (flicker).
+Privacy proxy: surrogate_success = 1 - rank-1 of the surrogate recogniser (trained on the
+anonymiser subjects only) with anonymized nm-05/06 probes against original nm-01..04.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import torch
+
+from gaitanon_core.contours import self_intersects
+
+from .common import cache_root
+from .dataset import NO_AUGMENT, ClipBatch, Walk, load_walks, sample_clips
+from .surrogate import PROBES, load_surrogate, reidentification_rank1
+
+GROUP = "validation"
+CLIPS, CLIP_LENGTH, SEED = 64, 48, 2026
+# While training (quick): the selection alpha only, the first QUICK_CLIPS clips, the proxy on
+# the side view; at the end: every alpha, every clip, every view. The machine's cores are shared.
+QUICK_CLIPS = 16
+QUICK_VIEWS = ("090",)
+
+
+@lru_cache(maxsize=1)
+def validation_clips() -> ClipBatch:
+    """Fixed clips of the validation walks (all views and conditions), no augmentation."""
+    return sample_clips(load_walks(GROUP), CLIPS, CLIP_LENGTH, np.random.default_rng(SEED), NO_AUGMENT)
+
+
+@lru_cache(maxsize=1)
+def validation_walks() -> list[Walk]:
+    return load_walks(GROUP, ("nm",))
+
+
+def geometry(original: np.ndarray, anonymized: np.ndarray, noise: np.ndarray, frame_step: int) -> dict[str, float]:
+    """The geometric figures of module doc over (B, T, N, 2) arrays."""
+    def mean_point_distance(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.mean(np.linalg.norm(a - b, axis=-1)))
+
+    def motion(seq: np.ndarray, order: int) -> float:
+        return float(np.mean(np.linalg.norm(np.diff(seq, n=order, axis=1), axis=-1)))
+
+    frames_out = anonymized[:, ::frame_step].reshape(-1, *anonymized.shape[2:])
+    frames_in = original[:, ::frame_step].reshape(-1, *original.shape[2:])
+    return {
+        "distance_from_input": mean_point_distance(anonymized, original),
+        "distance_from_noise": mean_point_distance(anonymized, noise),
+        "self_intersecting_share": float(np.mean([self_intersects(c) for c in frames_out])),
+        "original_self_intersecting_share": float(np.mean([self_intersects(c) for c in frames_in])),
+        "motion_ratio": motion(anonymized, 1) / motion(original, 1),
+        "jitter_ratio": motion(anonymized, 2) / motion(original, 2),
+    }
+
+
+@torch.no_grad()
+def run_generator(generator: torch.nn.Module, batch: ClipBatch, noise_source: Any, alpha: float,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """G on a batch at one alpha: (anonymized, aligned noise) as numpy arrays."""
+    original = torch.from_numpy(batch.clips)
+    noise = noise_source.draw(batch, rng)
+    anonymized, aligned = generator(original, noise, torch.full((len(original),), alpha))
+    return anonymized.numpy(), aligned.numpy()
+
+
+def surrogate_success(generator: torch.nn.Module, noise_source: Any, alpha: float, surrogate_name: str,
+                      views: tuple[str, ...] | None) -> dict[str, float]:
+    """1 - rank-1 of the frozen surrogate on anonymized validation probes, and its rank-1 on the originals."""
+    surrogate = load_surrogate(surrogate_name)
+    walks = [w for w in validation_walks() if views is None or w.view in views]
+    rng = np.random.default_rng(SEED)
+    anonymized = {
+        i: run_generator(generator, ClipBatch(w.contours[None], [w], np.zeros(1, bool)), noise_source, alpha, rng)[0][0]
+        for i, w in enumerate(walks) if w.condition in PROBES
+    }
+    return {
+        "surrogate_rank1_original": reidentification_rank1(surrogate, walks),
+        "surrogate_success": 1.0 - reidentification_rank1(surrogate, walks, anonymized),
+    }
+
+
+def selection_alpha(alphas: list[float]) -> float:
+    """The alpha that selection looks at: 0.3 (the paper's and the default) when trained, else the middle one."""
+    return 0.3 if 0.3 in alphas else sorted(alphas)[len(alphas) // 2]
+
+
+def validate(generator: torch.nn.Module, config: dict[str, Any], noise_source: Any, quick: bool) -> dict[str, Any]:
+    """Figures per trained alpha, with the selection alpha's figures also at the top level."""
+    generator.eval()
+    batch = validation_clips()
+    chosen = selection_alpha(config["alphas"])
+    if quick:
+        batch = ClipBatch(batch.clips[:QUICK_CLIPS], batch.walks[:QUICK_CLIPS], batch.flipped[:QUICK_CLIPS])
+    per_alpha: dict[str, dict[str, float]] = {}
+    for alpha in [chosen] if quick else config["alphas"]:
+        anonymized, aligned = run_generator(generator, batch, noise_source, alpha, np.random.default_rng(SEED))
+        per_alpha[f"{alpha:g}"] = geometry(batch.clips, anonymized, aligned, frame_step=4 if quick else 2)
+    top: dict[str, Any] = dict(per_alpha[f"{chosen:g}"])
+    if (cache_root() / "ckpt" / config["surrogate"] / "checkpoint.pt").exists():
+        top.update(surrogate_success(generator, noise_source, chosen, config["surrogate"], QUICK_VIEWS if quick else None))
+    generator.train()
+    return {**top, "selection_alpha": chosen, "per_alpha": per_alpha}
