@@ -33,6 +33,7 @@ MAX_SIDE = 8192
 MAX_PIXELS = 40_000_000
 MAX_DURATION_S = 6 * 3600.0
 MAX_FRAMES = int(MAX_DURATION_S * 240)
+MAX_FPS = 1000.0  # above the fastest slow-motion phone modes (960 fps)
 
 BANNER_TIMEOUT_S = 30.0
 # Packet scan: a fixed allowance plus one second per 20 MB read (the file is read, not decoded).
@@ -386,6 +387,10 @@ def _cached_scan(path: Path, _size: int, _mtime_ns: int) -> tuple[_Banner, np.nd
     video = _main_video(banner, path)
     _check_header_limits(banner, video, path)
     times, last_duration = _packet_times(path, video.index, banner.start)
+    if last_duration <= 0 and len(times) > 1:  # some containers leave the last duration unset
+        last_duration = float(np.median(np.diff(times)))
+    _check_duration(float(times[-1] - times[0]) + last_duration, path)  # the frames' own span may lie too
+    _check_rate(times, last_duration, path)
     times.setflags(write=False)
     return banner, times, last_duration
 
@@ -408,6 +413,8 @@ def _read_banner(path: Path) -> _Banner:
         raise InputError(f"{path.name}: not a video file ffmpeg can read ({_last_line(err)})")
     if banner.format in _PLAYLIST_FORMATS:
         raise InputError(f"{path.name}: this is a playlist ({banner.format}), not a video file; open the video itself")
+    if banner.format == "image2" or banner.format.endswith("_pipe"):
+        raise InputError(f"{path.name}: this is a still image, not a video")
     return banner
 
 
@@ -432,11 +439,26 @@ def _check_header_limits(banner: _Banner, video: _Stream, path: Path) -> None:
             f"{path.name}: a frame size of {width}x{height} is outside what this tool accepts "
             f"(at most {MAX_SIDE} pixels a side and {MAX_PIXELS // 1_000_000} megapixels)"
         )
-    if banner.duration is not None and banner.duration > MAX_DURATION_S:
+    if banner.duration is not None:
+        _check_duration(banner.duration, path)
+
+
+def _check_duration(seconds: float, path: Path) -> None:
+    if seconds > MAX_DURATION_S:
         raise InputError(
-            f"{path.name}: a duration of {banner.duration / 3600:.1f} h is more than the "
+            f"{path.name}: a duration of {seconds / 3600:.1f} h is more than the "
             f"{MAX_DURATION_S / 3600:.0f} h this tool accepts"
         )
+
+
+def _check_rate(times: np.ndarray, last_duration: float, path: Path) -> None:
+    if len(times) < 2:
+        return
+    if times[-1] == times[0]:
+        raise InputError(f"{path.name}: all its frames carry the same timestamp; the file is damaged")
+    fps = _mean_fps(times, last_duration)
+    if fps > MAX_FPS:
+        raise InputError(f"{path.name}: its timestamps give {fps:.0f} frames a second, which no camera records")
 
 
 def _is_vfr(times: np.ndarray) -> bool:
@@ -468,8 +490,6 @@ def probe(path) -> VideoInfo:
     if banner.chapters:
         metadata["chapters"] = str(banner.chapters)
     kept = {video.index, audio[0].index if audio else None}
-    if last_duration <= 0 and len(times) > 1:  # some containers leave the last duration unset
-        last_duration = float(np.median(np.diff(times)))
     return VideoInfo(
         path=path,
         width=width,

@@ -312,3 +312,18 @@ def test_a_file_cut_short_is_an_input_error(clips, tmp_path):
     with pytest.raises(InputError, match="cut short"):
         for _ in read_frames(truncated, probe(truncated)):
             pass
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_still_images_are_refused(clips, tmp_path, suffix):
+    photo = tmp_path / f"photo{suffix}"
+    run_ffmpeg("-i", str(clips["plain"]), "-frames:v", "1", "-update", "1", str(photo))
+    with pytest.raises(InputError, match="still image"):
+        probe(photo)
+
+
+def test_an_absurd_frame_rate_is_refused(clips, tmp_path):
+    squeezed = tmp_path / "squeezed.mp4"
+    run_ffmpeg("-itsscale", "0.001", "-i", str(clips["plain"]), "-c", "copy", str(squeezed))  # 30 -> 30000 fps
+    with pytest.raises(InputError, match="frames a second"):
+        probe(squeezed)
