@@ -46,6 +46,7 @@ STALE_TEMP_AGE_NO_PID_CHECK_S = 24 * 3600
 # ffmpeg must take each frame within this long, and finish within FINISH_TIMEOUT_S.
 FRAME_TIMEOUT_S = 120.0
 FINISH_TIMEOUT_S = 600.0
+ENCODER_EXIT_TIMEOUT_S = 10.0
 TARGET_SUFFIXES = {".mp4", ".m4v"}
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 AUDIO_BITRATE = "160k"
@@ -168,6 +169,10 @@ def remove_stale_temp_files(folder: Path) -> list[Path]:
     return removed
 
 
+def _target_exists(target: Path) -> UsageError:
+    return UsageError(f"{target.name} already exists; choose another name or allow overwriting")
+
+
 def _publish(temp: Path, target: Path, overwrite: bool) -> None:
     """Rename the finished file onto the target; without `overwrite` never replace one."""
     if overwrite:
@@ -176,10 +181,10 @@ def _publish(temp: Path, target: Path, overwrite: bool) -> None:
     try:
         os.link(temp, target)  # fails atomically if the target appeared meanwhile
     except FileExistsError as error:
-        raise UsageError(f"{target.name} already exists; choose another name or allow overwriting") from error
+        raise _target_exists(target) from error
     except OSError:  # file systems without hard links
         if target.exists():
-            raise UsageError(f"{target.name} already exists; choose another name or allow overwriting")
+            raise _target_exists(target) from None
         os.replace(temp, target)
         return
     temp.unlink()
@@ -196,7 +201,7 @@ def _check_target(target: Path, source: VideoInfo, options: ExportOptions) -> No
     if target == Path(source.path).resolve() or (target.exists() and target.samefile(source.path)):
         raise UsageError(f"{target.name}: the output cannot be the input file")
     if target.exists() and not options.overwrite:
-        raise UsageError(f"{target.name} already exists; choose another name or allow overwriting")
+        raise _target_exists(target)
     if not 0 <= options.crf <= 51:
         raise UsageError(f"crf {options.crf} is outside 0..51")
     if options.preset not in X264_PRESETS:
@@ -300,11 +305,20 @@ class VideoWriter:
         assert self._process is not None and self._process.stdin is not None
         try:
             self._process.stdin.write(data)
-        except (BrokenPipeError, OSError) as error:
-            self._process.wait()  # the reason is in ffmpeg's own message
-            raise GaitanonError(f"the video encoder stopped: {last_error_line(self._process)}") from error
+        except OSError as error:  # a broken pipe: ffmpeg has stopped
+            raise self._encoder_error("stopped") from error
         if self._watchdog is not None:
             self._watchdog.feed()
+
+    def _encoder_error(self, what: str) -> GaitanonError:
+        """ffmpeg's own last message says why; give it a moment to exit and write it."""
+        assert self._process is not None
+        try:
+            self._process.wait(timeout=ENCODER_EXIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        return GaitanonError(f"the video encoder {what}: {last_error_line(self._process)}")
 
     def _start(self, width: int, height: int) -> None:
         self._process = start_ffmpeg(self._command(), stdin=subprocess.PIPE)
@@ -317,14 +331,17 @@ class VideoWriter:
         self._send(*self._pending, duration=self._last_frame_duration(self._pending[1]))
         self._pending = None
         assert self._process is not None and self._process.stdin is not None and self._watchdog is not None
-        self._process.stdin.close()
+        try:
+            self._process.stdin.close()
+        except OSError as error:
+            raise self._encoder_error("stopped") from error
         self._watchdog.stop()
         try:
             code = self._process.wait(timeout=FINISH_TIMEOUT_S)
         except subprocess.TimeoutExpired as error:
             raise GaitanonError(f"the video encoder did not finish within {FINISH_TIMEOUT_S:.0f} s") from error
         if code != 0:
-            raise GaitanonError(f"the video encoder failed: {last_error_line(self._process)}")
+            raise self._encoder_error("failed")
         stop_ffmpeg(self._process)
         _publish(self._temp, self.target, self.options.overwrite)
 

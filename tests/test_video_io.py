@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gaitanon_core import video_probe
-from gaitanon_core.errors import Cancelled, InputError, UsageError
+from gaitanon_core.errors import Cancelled, GaitanonError, InputError, UsageError
 from gaitanon_core.video_io import (
     ExportOptions,
     VideoWriter,
@@ -328,3 +328,15 @@ def test_an_absurd_frame_rate_is_refused(clips, tmp_path):
                "-video_track_timescale", "1000000", str(squeezed))  # 30 -> 3000 fps
     with pytest.raises(InputError, match="frames a second"):
         probe(squeezed)
+
+
+def test_an_encoder_failure_is_one_sentence_and_leaves_nothing(clips, tmp_path, monkeypatch):
+    info = probe(clips["plain"])
+    writer = VideoWriter(tmp_path / "out.mp4", info, ExportOptions())
+    monkeypatch.setattr(writer, "_video_codec_args", lambda: ["-c:v", "no_such_encoder"])
+    with pytest.raises(GaitanonError, match="the video encoder") as caught:
+        with writer:
+            for frame in read_frames(clips["plain"], info):
+                writer.write(frame.image, frame.time)
+    assert "\n" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
