@@ -127,15 +127,20 @@ def largest_outline(mask: np.ndarray) -> np.ndarray:
     themselves, a one-pixel-wide strand is an out-and-back path of zero width,
     and resampling it makes crossing chords; at 2x it has a width.
     """
-    binary = np.ascontiguousarray(mask, dtype=np.uint8)
-    left, top, width, height = cv2.boundingRect(binary)
-    if width == 0:
-        raise InputError("The mask is empty, so there is no outline to encode.")
-    crop = binary[top : top + height, left : left + width]
+    crop, left, top = _cropped(mask)
     contours = _outer_contours(crop)
     if len(contours) > 1:  # a detached bag or hand (under 10 % of frames): label only then, it costs more
         contours = _outer_contours(_largest_component(crop))
     return contours[0][:, 0, :] / TRACE_SCALE + (left - OUTLINE_OUTSET, top - OUTLINE_OUTSET)
+
+
+def _cropped(mask: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """The mask (as uint8) cut to the box of its pixels, and the box's left and top."""
+    binary = np.ascontiguousarray(mask, dtype=np.uint8)
+    left, top, width, height = cv2.boundingRect(binary)
+    if width == 0:
+        raise InputError("The mask is empty, so there is no outline to encode.")
+    return binary[top : top + height, left : left + width], left, top
 
 
 def _outer_contours(binary: np.ndarray) -> list[np.ndarray]:
@@ -350,9 +355,7 @@ def mask_to_contour(
     frame's own canonical transform; pass one (e.g. from `smooth_transforms`)
     to express the outline in that frame instead.
     """
-    binary = _as_binary(mask)
-    top, bottom, left, right = _bounding_box(binary)
-    crop = binary[top : bottom + 1, left : right + 1]
+    crop, left, top = _cropped(mask)
     factor = CASIAB_SIZE / (transform.scale if transform else crop.shape[0])  # image px -> grid px
     grid = _area_resize(crop, factor)
     if transform is None:
@@ -386,20 +389,6 @@ def _area_resize(crop: np.ndarray, factor: float) -> np.ndarray:
     return grid if grid.any() else coverage > 0  # a sliver thinner than half a grid pixel still has an outline
 
 
-def _as_binary(mask: np.ndarray) -> np.ndarray:
-    binary = np.ascontiguousarray(mask, dtype=np.uint8)
-    if not binary.any():
-        raise InputError("The mask is empty, so there is no outline to encode.")
-    return binary
-
-
-def _bounding_box(part: np.ndarray) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right), inclusive, of the non-zero pixels."""
-    rows = np.flatnonzero(part.any(axis=1))
-    cols = np.flatnonzero(part.any(axis=0))
-    return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
-
-
 def detailed_contour(
     mask: np.ndarray, transform: CanonicalTransform, n: int = N_POINTS, layout: str = LAYOUT
 ) -> np.ndarray:
@@ -410,7 +399,7 @@ def detailed_contour(
     anchors, same arc-length share of its piece), which is what lets
     `restore_detail` move the fine outline with the network's coarse points.
     """
-    outline = canonical_outline(transform.to_canonical(largest_outline(_as_binary(mask))))
+    outline = canonical_outline(transform.to_canonical(largest_outline(mask)))
     perimeter_px = transform.scale * float(np.hypot(*np.diff(np.vstack([outline, outline[:1]]), axis=0).T).sum())
     k = max(1, int(np.ceil(perimeter_px / n)))
     return resample(outline, k * n, layout)
@@ -425,7 +414,9 @@ def restore_detail(fine: np.ndarray, original: np.ndarray, anonymized: np.ndarra
     """
     n = len(original)
     if len(anonymized) != n or len(fine) % n:
-        raise ValueError(f"expected k * {n} fine points and {n} anonymized points, got {len(fine)} and {len(anonymized)}")
+        raise ValueError(
+            f"expected k * {n} fine points and {n} anonymized points, got {len(fine)} and {len(anonymized)}"
+        )
     k = len(fine) // n
     shift = np.asarray(anonymized, np.float64) - np.asarray(original, np.float64)
     position = np.arange(len(fine)) / k  # fractional index into the coarse contour
