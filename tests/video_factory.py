@@ -71,7 +71,9 @@ def make_video(
     cover_art: bool = False,
     codec: str = "libx264",
 ) -> Path:
-    """Make a clip at `path` (.h264 gives a raw stream without timestamps). `vfr` drops every third frame (intervals of 1 and 2 frames);
+    """Make a clip at `path` (.h264 gives a raw stream without timestamps).
+
+    `vfr` drops every third frame (intervals of 1 and 2 frames);
     `rotation` is the clockwise rotation a phone stores (90/180/270) as a display matrix."""
     path = Path(path)
     mkv = path.suffix.lower() in (".mkv", ".webm")

@@ -64,7 +64,8 @@ def format_info(info: VideoInfo) -> str:
         f"frames:      {info.frame_count}",
         f"video codec: {info.video_codec}",
         f"audio:       {_audio(info)}",
-        f"other streams (dropped on export; text subtitles kept only with metadata): {', '.join(info.other_streams) or 'none'}",
+        f"other streams: {', '.join(info.other_streams) or 'none'}"
+        + (" (dropped on export; text subtitles are kept only with the metadata)" if info.other_streams else ""),
     ]
     if info.metadata:
         lines.append("metadata present (stripped on export unless kept):")
