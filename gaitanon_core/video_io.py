@@ -56,9 +56,8 @@ class Frame:
 
 def _seek_point(times: np.ndarray, first: int) -> float | None:
     """Just before frame `first` (midway from the frame before), or None to decode from the start."""
-    if first == 0:
-        return None
-    return float(times[first - 1] + times[first]) / 2.0
+    seek = float(times[first - 1] + times[first]) / 2.0 if first > 0 else 0.0
+    return seek if seek > 0 else None
 
 
 def _decoder_command(info: VideoInfo, seek: float | None) -> list[str]:
@@ -67,7 +66,9 @@ def _decoder_command(info: VideoInfo, seek: float | None) -> list[str]:
     args = [] if seek is None else ["-ss", f"{seek:.6f}", "-noaccurate_seek"]
     # ffmpeg applies the rotation flag while decoding (autorotate), so frames come out upright.
     args += ["-copyts", *source_input(info.path), "-map", f"0:{info.video_stream}", "-an", "-sn", "-dn"]
-    args += ["-fps_mode", "passthrough", "-vf", "showinfo", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+    # A stream that changes size midway is scaled to the size probed, the size of every Frame.
+    frames = f"showinfo,scale={info.width}:{info.height}"
+    args += ["-fps_mode", "passthrough", "-vf", frames, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
     return ffmpeg_args("-nostats", *args, loglevel="info")
 
 

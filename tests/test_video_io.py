@@ -343,3 +343,13 @@ def test_an_encoder_failure_is_one_sentence_and_leaves_nothing(clips, tmp_path, 
                 writer.write(frame.image, frame.time)
     assert "\n" not in str(caught.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stream_that_changes_size_midway_keeps_the_probed_size(tmp_path):
+    parts = [make_video(tmp_path / f"part{w}.h264", size=(w, w * 3 // 4), fps=25) for w in (160, 320)]
+    joined = tmp_path / "joined.h264"
+    joined.write_bytes(b"".join(part.read_bytes() for part in parts))
+    info = probe(joined)
+    frames = list(read_frames(joined, info))
+    assert (info.width, info.height) == (160, 120) and len(frames) == info.frame_count == 50
+    assert {frame.image.shape for frame in frames} == {(120, 160, 3)}
