@@ -1,0 +1,1 @@
+"""Behaviour: wire the views to gaitanon_core through background workers."""

@@ -1,0 +1,53 @@
+"""The export dialog: the user's choices -> a target path and gaitanon_core's ExportOptions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
+
+from gaitanon_core.video_io import ExportOptions, VideoInfo
+
+from ..settings import Settings
+from ..views.export_dialog_view import ExportDialogView
+
+
+def suggested_target(source: Path, folder: str) -> Path:
+    return Path(folder or source.parent) / f"{source.stem}_anonymized.mp4"
+
+
+class ExportDialog(ExportDialogView):
+    def __init__(self, parent: QWidget | None, source: VideoInfo, settings: Settings) -> None:
+        super().__init__(parent)
+        self.path.setText(str(suggested_target(source.path, settings.last_folder("export"))))
+        self.crf.setValue(settings.crf)
+        self.preset.setCurrentText(settings.preset)
+        if not source.has_audio:
+            self.keep_audio.setEnabled(False)
+            self.keep_audio.setText("Keep the audio track (this clip has none)")
+        if not source.metadata and not source.other_streams:
+            self.keep_metadata.setText("Keep the file's metadata (this clip has none that identifies)")
+        self.browse.clicked.connect(self._browse)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export as", self.path.text(), "MP4 video (*.mp4)")
+        if path:
+            self.path.setText(path if path.lower().endswith(".mp4") else path + ".mp4")
+
+    def target(self) -> Path:
+        return Path(self.path.text().strip()).expanduser()
+
+    def options(self) -> ExportOptions:
+        return ExportOptions(keep_audio=self.keep_audio.isChecked(), keep_metadata=self.keep_metadata.isChecked(),
+                             crf=self.crf.value(), preset=self.preset.currentText(),
+                             overwrite=self.overwrite.isChecked())
+
+
+def ask_export_options(parent: QWidget, source: VideoInfo, settings: Settings) -> tuple[Path, ExportOptions] | None:
+    dialog = ExportDialog(parent, source, settings)
+    if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.path.text().strip():
+        return None
+    target, options = dialog.target(), dialog.options()
+    settings.crf, settings.preset = options.crf, options.preset
+    settings.set_last_folder("export", target.parent)
+    return target, options

@@ -1,0 +1,180 @@
+"""What the window's background workers run: thin calls into gaitanon_core, no algorithm here.
+
+Each job takes the worker's `JobControl` first (progress and cancel), runs in a
+pool thread, and returns a value the GUI thread receives through a signal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gaitanon_core.cli.anonymize import BatchTally, batch_jobs
+from gaitanon_core.errors import Cancelled, UsageError
+from gaitanon_core.inference import ModelBank
+from gaitanon_core.pipeline import (
+    AnonymizeOptions,
+    Progress,
+    Review,
+    anonymize_clip,
+    export_review,
+    preview_frame,
+    render_review,
+)
+from gaitanon_core.report import ClipReport
+from gaitanon_core.video_io import ExportOptions, VideoInfo, frame_times, probe, select_frames
+
+from ..errors import plain_sentence
+from ..frame_source import FrameProxy, SeekableReader, ShownFrame
+from ..workers import JobControl
+
+PROVIDER_NAMES = {
+    "CPUExecutionProvider": "CPU",
+    "CUDAExecutionProvider": "NVIDIA GPU (CUDA)",
+    "TensorrtExecutionProvider": "NVIDIA GPU (TensorRT)",
+}
+
+
+def device_name(provider: str) -> str:
+    return PROVIDER_NAMES.get(provider, provider)
+
+
+def load_models(_control: JobControl, models_dir: Path) -> str:
+    """Open the model bank as an anonymization would; the provider that really runs it."""
+    return ModelBank(models_dir, device="auto").provider
+
+
+@dataclass
+class OpenedClip:
+    info: VideoInfo
+    times: np.ndarray           # source time of every frame (variable frame rate included)
+    reader: SeekableReader      # used by the decoding thread only
+    proxy: FrameProxy           # filled by `fill_proxy` in the background
+
+    def time_of(self, index: int) -> float:
+        return float(self.times[index]) if 0 <= index < len(self.times) else index / max(self.info.fps, 1e-6)
+
+    def original_frame(self, index: int) -> ShownFrame:
+        image = self.proxy.read(index) if self.proxy.has(index) else self.reader.read(index)
+        return ShownFrame(index=index, original=image)
+
+    def describe(self) -> str:
+        info = self.info
+        rate = "variable rate" if info.is_vfr else f"{info.fps:.3g} fps"
+        audio = "with audio (dropped on export unless kept)" if info.has_audio else "no audio"
+        tags = f", {len(info.metadata)} metadata fields (stripped on export)" if info.metadata else ""
+        return (f"{info.path.name}: {info.width}×{info.height}, {rate}, {info.frame_count} frames, "
+                f"{info.duration:.2f} s, {audio}{tags}")
+
+
+def open_clip(_control: JobControl, path: Path) -> OpenedClip:
+    info = probe(path)
+    return OpenedClip(info=info, times=frame_times(path), reader=SeekableReader(path),
+                      proxy=FrameProxy((info.width, info.height)))
+
+
+def fill_proxy(_control: JobControl, proxy: FrameProxy, video: Path) -> Iterator[int]:
+    """A generator job: the worker stops it between frames when cancelled."""
+    yield from proxy.fill(video)
+
+
+class ReviewSession:
+    """One anonymization of the open clip, from the first progress signal to discard.
+
+    The engine's `Review` (a private review copy plus per-frame silhouettes) exists
+    once rendering has finished; Export writes exactly its frames. For scrubbing,
+    its pictures are also kept in a FrameProxy; the silhouettes for the overlays
+    come from the engine's `preview_frame`.
+    """
+
+    def __init__(self, clip: OpenedClip, alpha: float, models_dir: Path) -> None:
+        self.clip = clip
+        self.alpha = alpha
+        self.options = AnonymizeOptions(strength=alpha, models_dir=models_dir)
+        self.engine: Review | None = None
+        self.proxy = FrameProxy((clip.info.width, clip.info.height))
+        self.reviewed = select_frames(clip.times, self.options.start, self.options.end)
+
+    @property
+    def complete(self) -> bool:
+        return self.engine is not None
+
+    @property
+    def report(self) -> ClipReport:
+        return self.engine.report
+
+    def has_frame(self, index: int) -> bool:
+        return self.complete and index in self.reviewed
+
+    def frame(self, index: int, with_silhouettes: bool) -> ShownFrame:
+        """Runs in the decoding thread."""
+        if with_silhouettes or not self.proxy.has(index - self.reviewed.start):
+            shown = preview_frame(self.engine, index)
+            return ShownFrame(index, shown.original, shown.anonymized, shown.original_silhouette,
+                              shown.anonymized_silhouette, shown.xor)
+        anonymized = self.proxy.read(index - self.reviewed.start)
+        return ShownFrame(index, self.clip.original_frame(index).original, anonymized)
+
+    def discard(self) -> None:
+        self.proxy.close()
+        if self.engine is not None:
+            self.engine.discard()
+
+
+def anonymize(control: JobControl, session: ReviewSession) -> ReviewSession:
+    session.engine = render_review(session.clip.info.path, session.options, control.progress, control.cancelled)
+    return session
+
+
+def export(control: JobControl, session: ReviewSession, target: Path, options: ExportOptions) -> Path:
+    return export_review(session.engine, target, options, control.progress, control.cancelled)
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """One line of the batch queue: what happened to one file."""
+
+    row: int
+    source: Path
+    status: str       # queued | running | done | flagged | skipped | failed
+    message: str = ""
+
+
+def batch_queue(input_dir: Path, output_dir: Path) -> list[tuple[Path, Path | None]]:
+    """The engine's batch plan (mirrored tree, collision-free names); refuses an output inside the input."""
+    input_dir, output_dir = input_dir.resolve(), output_dir.resolve()
+    if not input_dir.is_dir():
+        raise UsageError(f"{input_dir} is not a folder")
+    if output_dir == input_dir or input_dir in output_dir.parents:
+        raise UsageError("the output folder must be outside the input folder")
+    return list(batch_jobs(input_dir, output_dir))
+
+
+def run_batch(control: JobControl, queue: list[tuple[Path, Path | None]],
+              options: AnonymizeOptions) -> Iterator[BatchRow | Progress]:
+    """A generator job over the queue; one bad file is reported and the batch goes on."""
+    tally = BatchTally()
+    for row, (source, target) in enumerate(queue):
+        if target is None:
+            tally.skipped += 1
+            yield BatchRow(row, source, "skipped", "not a video")
+            continue
+        yield BatchRow(row, source, "running")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            report = anonymize_clip(source, target, options, control.progress, control.cancelled)
+        except Cancelled:
+            raise
+        except Exception as error:  # one bad file must not stop the batch
+            tally.failed += 1
+            yield BatchRow(row, source, "failed", plain_sentence(error))
+            continue
+        tally.done += 1
+        tally.flagged += bool(report.flagged)
+        status = "flagged" if report.flagged else "done"
+        yield BatchRow(row, source, status, " ".join(report.summary_lines()[:1]) + f" -> {target.name}")
+    return tally
+

@@ -1,0 +1,98 @@
+"""The per-clip report before export: flagged frames with jump-to, the privacy check, the limits.
+
+The dialog is not modal, so the user can jump to each flagged frame and look at
+it in the main window; its Export button continues to the export dialog.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QMessageBox, QTableWidgetItem
+
+from ..views.report_dialog_view import ReportDialogView
+
+if TYPE_CHECKING:
+    from .jobs import ReviewSession as Review
+    from .main_window import MainWindow
+
+
+def summary_html(review: Review) -> str:
+    report = review.report
+    lines = [f"{report.frames} frames: {report.frames_anonymized} anonymized, "
+             f"{report.frames_without_person} without a person. Strength {report.alpha:g} ({report.model}), "
+             f"run on {report.provider} in {report.wall_s:.1f} s."]
+    lines += [f"Note: {note}" for note in report.notes]
+    flagged = len(report.flagged)
+    verdict = ("<b>No frame was flagged.</b>" if flagged == 0 else
+               f"<b>{flagged} frame{'s' if flagged != 1 else ''} flagged</b>: the person's shape there was not "
+               "anonymized from that frame itself. Look at each before you export.")
+    return "<br>".join([*lines, verdict])
+
+
+def privacy_html(review: Review) -> str:
+    verdict = getattr(review.report, "privacy", None)
+    if verdict is None:
+        return ("<b>Privacy check:</b> not available for this clip (the engine's report carries no "
+                "gait-recogniser verdict).")
+    return f"<b>Privacy check:</b> {verdict.verdict_text}<br><small>{verdict.limits_text}</small>"
+
+
+class ReportController(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.dialog: ReportDialogView | None = None
+
+    def show(self, review: Review) -> ReportDialogView:
+        if self.dialog is not None:
+            self.dialog.close()
+        dialog = ReportDialogView(self.window)
+        dialog.summary.setText(summary_html(review))
+        dialog.privacy.setText(privacy_html(review))
+        self._fill_flagged(dialog, review)
+        dialog.jump.clicked.connect(self._jump_to_selected)
+        dialog.flagged.cellDoubleClicked.connect(self._jump_to_row)
+        dialog.accepted.connect(self._export_from_report)
+        self.dialog = dialog
+        dialog.show()
+        return dialog
+
+    def _fill_flagged(self, dialog: ReportDialogView, review: Review) -> None:
+        flagged = review.report.flagged
+        dialog.flagged.setRowCount(len(flagged))
+        for row, frame in enumerate(flagged):
+            cells = (f"{frame.index + 1}  ({frame.time:.2f} s)", frame.reason, frame.action)
+            for column, text in enumerate(cells):
+                dialog.flagged.setItem(row, column, QTableWidgetItem(text))
+        dialog.flagged.resizeColumnsToContents()
+        dialog.jump.setEnabled(bool(flagged))
+        if flagged:
+            dialog.flagged.selectRow(0)
+
+    def _jump_to_row(self, row: int, _column: int = 0) -> None:
+        review = self.window.review
+        if review is not None and 0 <= row < len(review.report.flagged):
+            self.window.pause()
+            self.window.go_to(review.report.flagged[row].index)
+
+    def _jump_to_selected(self) -> None:
+        if self.dialog is not None:
+            self._jump_to_row(self.dialog.flagged.currentRow())
+
+    def _export_from_report(self) -> None:
+        self.window.export(report_seen=True)
+
+    def confirm_flagged(self, review: Review) -> bool:
+        """Export of a clip with flagged frames needs an explicit yes (the default is No)."""
+        count = len(review.report.flagged)
+        if count == 0:
+            return True
+        answer = QMessageBox.warning(
+            self.window, "Export a clip with flagged frames?",
+            f"{count} frame{'s' if count != 1 else ''} of this clip could not be anonymized from the frame itself "
+            "and were bridged from neighbouring frames or covered. Check them in the report first.\n\n"
+            "Export anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes

@@ -1,0 +1,1 @@
+"""Widgets and their layout only; behaviour lives in app.controllers."""

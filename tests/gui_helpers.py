@@ -1,0 +1,40 @@
+"""Shared set-up for the GUI tests: isolated settings, a fixture model bank, generated clips."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import imageio_ffmpeg
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+
+def isolate_settings(folder: Path) -> None:
+    """Point QSettings (INI, user scope) at a test folder so no test touches real settings."""
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+
+
+def make_test_clip(path: Path, frames: int = 40, size: str = "320x240", fps: int = 25,
+                   gop: int | None = None, audio: bool = False) -> Path:
+    """A synthetic clip made by the bundled ffmpeg (nothing binary is committed)."""
+    args = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y",
+            "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-shortest", "-c:a", "aac"]
+    args += ["-frames:v", str(frames), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    if gop is not None:
+        args += ["-g", str(gop)]
+    subprocess.run([*args, str(path)], check=True, timeout=120)
+    return path
+
+
+def wait_until(condition, timeout_s: float = 30.0, step_s: float = 0.01) -> None:
+    """Process Qt events until `condition()` holds; fail the test on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s")
+        QApplication.processEvents()
+        time.sleep(step_s)
