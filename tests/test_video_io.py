@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -353,3 +354,37 @@ def test_a_stream_that_changes_size_midway_keeps_the_probed_size(tmp_path):
     frames = list(read_frames(joined, info))
     assert (info.width, info.height) == (160, 120) and len(frames) == info.frame_count == 50
     assert {frame.image.shape for frame in frames} == {(120, 160, 3)}
+
+
+def test_reading_and_writing_take_constant_memory(tmp_path):
+    source = make_video(tmp_path / "long.mp4", size=(320, 240), duration=8.0)  # 240 frames
+    info = probe(source)
+    frame_bytes = 320 * 240 * 3
+    tracemalloc.start()
+    try:
+        with VideoWriter(tmp_path / "out.mp4", info, ExportOptions(preset="ultrafast")) as writer:
+            for frame in read_frames(source, info):
+                writer.write(frame.image, frame.time)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * frame_bytes  # a whole-clip buffer would be 240 frames
+
+
+@pytest.mark.benchmark
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_throughput(tmp_path, size):
+    """Figures for the report: `pytest -m benchmark -s tests/test_video_io.py`."""
+    source = make_video(tmp_path / "clip.mp4", size=size, duration=10.0, audio=True)
+    started = time.perf_counter()
+    info = probe(source)
+    probed = time.perf_counter()
+    count = sum(1 for _ in read_frames(source, info))
+    read = time.perf_counter()
+    with VideoWriter(tmp_path / "out.mp4", info, ExportOptions(keep_audio=True)) as writer:
+        for frame in read_frames(source, info):
+            writer.write(frame.image, frame.time)
+    done = time.perf_counter()
+    assert count == info.frame_count == probe(tmp_path / "out.mp4").frame_count
+    print(f"\n{size[0]}x{size[1]}, {count} frames: probe {probed - started:.2f} s, "
+          f"read {count / (read - probed):.0f} fps, read+encode (veryfast, crf 20) {count / (done - read):.1f} fps")
