@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from .errors import GaitanonError, InputError
 
@@ -451,8 +452,8 @@ def smooth_transforms(
     if not seen.size:
         raise InputError("No frame shows the whole body, so its size and position cannot be estimated.")
     values = np.array([[transforms[i].scale, transforms[i].x0, transforms[i].y0] for i in seen], dtype=np.float64)
-    fitted, _ = _local_linear(seen.astype(np.float64), values, sigma)
-    _, slope = _local_linear(seen.astype(np.float64), values, SLOPE_WIDENING * sigma)
+    fitted, _ = _local_linear(seen, values, sigma)
+    _, slope = _local_linear(seen, values, SLOPE_WIDENING * sigma)
     frames = np.arange(len(transforms), dtype=np.float64)
     track = np.column_stack([np.interp(frames, seen, fitted[:, j]) for j in range(3)])
     before, after = frames < seen[0], frames > seen[-1]
@@ -462,16 +463,30 @@ def smooth_transforms(
 
 
 def _local_linear(times: np.ndarray, values: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian-weighted local linear fit at each observed time: (fitted values, slopes), each (K, D)."""
-    offset = times[None, :] - times[:, None]  # [at, observation]
-    weight = np.exp(-0.5 * (offset / sigma) ** 2)
-    s0, s1, s2 = weight.sum(1), (weight * offset).sum(1), (weight * offset**2).sum(1)
-    sy, sty = weight @ values, (weight * offset) @ values
+    """Gaussian-weighted local linear fit at each observed frame: (fitted values, slopes), each (K, D).
+
+    `times` are whole frame numbers; the weighted sums are running sums over
+    a +-4 sigma window, so a long clip costs time and memory in proportion
+    to its length.
+    """
+    radius = int(np.ceil(4 * sigma))
+    offset = np.arange(-radius, radius + 1, dtype=np.float64)
+    gauss = np.exp(-0.5 * (offset / sigma) ** 2)
+    present = np.zeros(int(times[-1]) + 1)
+    present[times] = 1.0
+    dense = np.zeros((len(present), values.shape[1]))
+    dense[times] = values
+
+    def window_sum(signal: np.ndarray, power: int) -> np.ndarray:  # sum of w(d) d^power signal(t + d)
+        return ndimage.correlate1d(signal, gauss * offset**power, axis=0, mode="constant")[times]
+
+    s0, s1, s2 = (window_sum(present, k)[:, None] for k in range(3))
+    sy, sty = window_sum(dense, 0), window_sum(dense, 1)
     det = s0 * s2 - s1**2
     flat = det <= 1e-9 * s0**2  # a lone observation: no slope to fit
-    safe = np.where(flat, 1.0, det)[:, None]
-    fitted = np.where(flat[:, None], sy / s0[:, None], (s2[:, None] * sy - s1[:, None] * sty) / safe)
-    slope = np.where(flat[:, None], 0.0, (s0[:, None] * sty - s1[:, None] * sy) / safe)
+    safe = np.where(flat, 1.0, det)
+    fitted = np.where(flat, sy / s0, (s2 * sy - s1 * sty) / safe)
+    slope = np.where(flat, 0.0, (s0 * sty - s1 * sy) / safe)
     return fitted, slope
 
 

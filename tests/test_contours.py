@@ -97,6 +97,8 @@ def test_other_n_and_the_arc_length_layout():
     assert steps.max() < 1.6 * np.median(steps)  # evenly spaced (chords cut corners a little)
     with pytest.raises(ValueError, match="unknown contour layout"):
         C.encode_casiab(STICK[None], layout="spline")
+    with pytest.raises(ValueError, match="at least 16 points"):
+        C.encode_casiab(STICK[None], 8)
 
 
 # --- golden vectors and the reference implementation ----------------------------------------------
@@ -262,6 +264,11 @@ def test_smoothing_ignores_what_cut_frames_measure():
     transforms = [cut] * 5 + raw[5:]
     smooth = C.smooth_transforms(transforms, [False] * 5 + [True] * 25)
     assert all(s.scale > 290 for s in smooth[:5])
+
+
+def test_one_whole_frame_holds_the_body_still():
+    only = C.CanonicalTransform(250.0, 120.0, 40.0)
+    assert C.smooth_transforms([None, only, None], [False, True, False]) == [only] * 3
 
 
 def test_smoothing_without_a_whole_body_frame_is_a_clear_error():
