@@ -30,6 +30,15 @@ def fixture_models(tmp_path_factory) -> Path:
     return build_model_bank(tmp_path_factory.mktemp("models"), contours.N_POINTS, contours.LAYOUT)
 
 
+@pytest.fixture(scope="session")
+def product_models(fixture_models) -> Path:
+    """The models a user gets: the shipped ones once `models/manifest.json` exists, else the test bank."""
+    from gaitanon_core.paths import models_dir
+
+    shipped = models_dir()
+    return shipped if (shipped / "manifest.json").is_file() else fixture_models
+
+
 @pytest.fixture
 def run_cli(tmp_path) -> Callable[..., CliRun]:
     """Run `gaitanon-cli ARGS` in a subprocess (timeout, preexec_fn and a command prefix such as setpriv)."""

@@ -200,6 +200,7 @@ class GoodCase:
     post: tuple[str, ...] = ()  # extra output options of a final stream-copy remux
     filters: tuple[str, ...] = ()  # ffmpeg video filters applied before encoding
     slow: bool = False
+    findable: bool = True  # whether a walker in this case is big enough for any segmenter to find
     note: str = ""
 
     def frame_count(self, scene: Scene) -> int:
@@ -228,7 +229,7 @@ GOOD_CASES: tuple[GoodCase, ...] = (
     GoodCase("odd_size_yuv444", "odd.mp4", _X264 + ("-pix_fmt", "yuv444p"), size=(321, 241)),
     GoodCase("odd_size_mjpeg", "odd.avi", ("-c:v", "mjpeg", "-q:v", "3", "-pix_fmt", "yuvj422p"), size=(255, 199)),
     GoodCase("tiny_96x72", "tiny.mp4", size=(96, 72)),
-    GoodCase("tiny_32x24", "tiny32.mp4", size=(32, 24), note="too small to hold a findable person"),
+    GoodCase("tiny_32x24", "tiny32.mp4", size=(32, 24), findable=False),
     GoodCase("uhd_4k", "uhd.mp4", _X264 + ("-pix_fmt", "yuv420p"), size=(3840, 2160), seconds=2.0, slow=True),
     GoodCase("long_10min", "long.mp4", _X264 + ("-pix_fmt", "yuv420p", "-tune", "zerolatency"),
              seconds=600.0, slow=True, note="10 minutes: the reader and writer path only"),
@@ -263,7 +264,7 @@ GOOD_CASES: tuple[GoodCase, ...] = (
     GoodCase("name_non_ascii", "Zeugenaussage café ñandú 日本語 😀.mp4"),
     GoodCase("name_spaces", "  my clip   (final copy) .mov"),
     GoodCase("name_colon_and_shell", "interview 12:30; $(touch pwned) 'x' \"y\".mkv"),
-    GoodCase("name_leading_dash", "-i evil.mp4", note="passed on the command line as ./-i evil.mp4"),
+    GoodCase("name_leading_dash", "-i evil.mp4"),
 )
 
 
