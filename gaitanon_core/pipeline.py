@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from . import contours as codec
@@ -40,6 +41,7 @@ STAND_IN_CANDIDATES = 30  # whole-body shapes tried when completing a partly vis
 CAMERA_MOTION_LIMIT = 0.10  # refuse the clip when more than this share of frames shows camera motion ...
 CAMERA_MOTION_MIN_FRAMES = 25  # ... once at least this many frames have been seen
 PROGRESS_INTERVAL_S = 0.2
+WALKER_DRIFT = 0.05  # body heights a walker may move per frame (a brisk walk is about 0.03 at 25 fps)
 
 
 @dataclass
@@ -146,10 +148,12 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     shapes = clock.iterate("contour", track_shapes(masks, bank.n_points or codec.N_POINTS, info.fps))
     anonymized = clock.iterate("anonymize", clip.stream((shape, shape.contour) for shape in shapes))
     ticker = _Ticker(total, progress, cancel)
+    camera = CameraWatch()
 
     with VideoWriter(target, info, options.export, options.start, options.end) as writer:
         for frame, (shape, points) in zip(frames, anonymized):
             _check_aligned(frame, shape)
+            shape.camera_moved |= clock.call("camera check", camera.moved, frame.image, shape)
             new_silhouette = clock.call("contour", anonymized_silhouette, shape, points)
             image = clock.call("colour", colour_person, frame, shape, new_silhouette, background)
             clock.call("encode", writer.write, image, frame.time)
@@ -234,8 +238,8 @@ def complete_shape(window: deque[FrameShape], at: int, n: int) -> FrameShape:
     if shape.segmenter == "bridged":
         shape.issues.append(("the segmenter bridged this frame's mask from its neighbours", BRIDGED))
     if shape.person.empty:
-        if _person_around(window, at):
-            shape.cover = _neighbours_region(window, at)
+        shape.cover = _lost_person_region(window, at)
+        if shape.cover is not None:
             shape.issues.append(("the person was lost by the segmenter; their region is covered", COVERED))
         return shape
     shape.transform = _smoothed_transform(window, at)
@@ -286,26 +290,35 @@ def _stand_in(window: deque[FrameShape], at: int, person: np.ndarray) -> np.ndar
     return best
 
 
-def _person_around(window: deque[FrameShape], at: int) -> bool:
-    """Whether the person is seen both before and after this frame (a gap, not the clip's empty ends)."""
-    return any(not s.person.empty for s in list(window)[:at]) and any(
-        not s.person.empty for s in list(window)[at + 1 :]
-    )
+def _lost_person_region(window: deque[FrameShape], at: int) -> MaskCrop | None:
+    """Where a person the segmenter lost on frame `window[at]` must be; None if they are simply not there.
 
-
-def _neighbours_region(window: deque[FrameShape], at: int) -> MaskCrop:
-    """The box spanning where the person was in the nearest frames before and after that show them.
-
-    The person moved between the two, so the box over both, not their masks,
-    is what surely holds the body in the frames where it was lost.
+    The nearest frames before and after that show the person tell: if either
+    shows a body not cut by the frame edge, the person cannot have left the
+    picture in between, so they are still there, unseen. A person entering or
+    leaving through the edge is absent for real. The region is the box over
+    those frames' masks, each grown by how far a brisk walker gets in the
+    frames between.
     """
     frames = list(window)
-    before = next(s.person for s in reversed(frames[:at]) if not s.person.empty)
-    after = next(s.person for s in frames[at + 1 :] if not s.person.empty)
-    top, left = min(before.top, after.top), min(before.left, after.left)
-    bottom = max(before.top + before.mask.shape[0], after.top + after.mask.shape[0])
-    right = max(before.left + before.mask.shape[1], after.left + after.mask.shape[1])
-    return MaskCrop(top, left, np.ones((bottom - top, right - left), bool), before.shape)
+    before = next((s for s in reversed(frames[:at]) if not s.person.empty), None)
+    after = next((s for s in frames[at + 1 :] if not s.person.empty), None)
+    seen = [s for s in (before, after) if s is not None]
+    if all(s.body == "cut" for s in seen):
+        return None
+    index = frames[at].index
+    boxes = [_grown_box(s.person, WALKER_DRIFT * abs(s.index - index) * s.person.mask.shape[0]) for s in seen]
+    top, left = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    bottom, right = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    return MaskCrop(top, left, np.ones((bottom - top, right - left), bool), frames[at].person.shape)
+
+
+def _grown_box(crop: MaskCrop, grow: float) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) of the crop grown by `grow` px on every side, inside the frame."""
+    pad = int(np.ceil(grow))
+    height, width = crop.shape
+    return (max(crop.top - pad, 0), max(crop.left - pad, 0),
+            min(crop.top + crop.mask.shape[0] + pad, height), min(crop.left + crop.mask.shape[1] + pad, width))
 
 
 # --- anonymized contour -> silhouette -> frame --------------------------------------------------------
@@ -326,6 +339,44 @@ def colour_person(frame: Frame, shape: FrameShape, silhouette: np.ndarray, backg
         region = shape.cover.full() | shape.shadow.full()
         return colour_frame(frame.image, background, region, np.zeros_like(region), margin=0.0)
     return colour_frame(frame.image, background, shape.person.full(), silhouette, shadow=shape.shadow.full())
+
+
+class CameraWatch:
+    """A second check for a moving camera: the scene's shift over the last LAG frames, people masked out.
+
+    The segmenter compares each frame with the clip's background, which a slow
+    pan smears into a blend that still matches. Frames a fraction of a second
+    apart are shifted copies of each other in a pan, whatever the background
+    model says; comparing across LAG frames, not neighbours, lets a slow pan
+    add up to a shift that phase correlation measures well above its noise.
+    """
+
+    WIDTH = 160  # px: phase correlation on a small grey copy is fast and precise enough
+    LAG = 10  # frames between the two pictures compared
+    MAX_SHIFT_PX = 3.0  # full-resolution px over LAG frames; a tripod stays far below (README "Pipeline")
+
+    def __init__(self) -> None:
+        self.history: deque[tuple[np.ndarray, tuple[int, int, int, int] | None]] = deque(maxlen=self.LAG)
+
+    def moved(self, image: np.ndarray, shape: FrameShape) -> bool:
+        factor = self.WIDTH / image.shape[1]
+        grey = cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), None, fx=factor, fy=factor,
+                          interpolation=cv2.INTER_AREA).astype(np.float32)
+        people = shape.person if shape.cover is None else shape.cover
+        box = None if people.empty else tuple(int(v * factor) for v in _grown_box(people, 0.1 * people.mask.shape[0]))
+        full = len(self.history) == self.LAG
+        earlier, earlier_box = self.history[0] if full else (None, None)
+        self.history.append((grey, box))
+        if earlier is None:
+            return False
+        pair = [grey.copy(), earlier.copy()]
+        for picture in pair:  # the walker's own motion must not read as the camera's
+            for hidden in (box, earlier_box):
+                if hidden is not None:
+                    picture[hidden[0] : hidden[2] + 1, hidden[1] : hidden[3] + 1] = picture.mean()
+        window = cv2.createHanningWindow(grey.shape[::-1], cv2.CV_32F)
+        (dx, dy), _ = cv2.phaseCorrelate(pair[1], pair[0], window)
+        return bool(np.hypot(dx, dy) / factor > self.MAX_SHIFT_PX)
 
 
 # --- the report ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -13,6 +14,9 @@ from gaitanon_core import contours
 from gaitanon_core.errors import Cancelled, InputError, UsageError
 from gaitanon_core.pipeline import (
     AnonymizeOptions,
+    CameraWatch,
+    FrameShape,
+    MaskCrop,
     export_review,
     preview_frame,
     render_review,
@@ -202,3 +206,22 @@ def test_stage_clock_charges_nested_time_to_the_inner_stage() -> None:
         time.sleep(0.01)
     assert clock.seconds["source"] >= 0.06
     assert clock.seconds["outer"] < 0.02, "the source's sleep is not charged to the stage that pulls it"
+
+
+def _frame_shape(width: int = 320, height: int = 240) -> FrameShape:
+    empty = MaskCrop.of(np.zeros((height, width), bool))
+    return FrameShape(index=0, person=empty, shadow=empty, segmenter="none", body="absent", people=0,
+                      camera_moved=False)
+
+
+def test_camera_watch_sees_a_slow_pan_and_not_sensor_noise() -> None:
+    rng = np.random.default_rng(0)
+    scene = cv2.GaussianBlur(rng.integers(0, 255, (240, 480, 3), dtype=np.uint8), (0, 0), 3)
+    still, pan = CameraWatch(), CameraWatch()
+    moved_still, moved_pan = [], []
+    for k in range(30):
+        noisy = np.clip(scene[:, :320] + rng.normal(0, 2, (240, 320, 3)), 0, 255).astype(np.uint8)
+        moved_still.append(still.moved(noisy, _frame_shape()))
+        moved_pan.append(pan.moved(np.ascontiguousarray(scene[:, k : k + 320]), _frame_shape()))  # 1 px a frame
+    assert not any(moved_still)
+    assert not any(moved_pan[: CameraWatch.LAG]) and all(moved_pan[CameraWatch.LAG :])
