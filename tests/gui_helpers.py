@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import imageio_ffmpeg
+import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
@@ -38,3 +39,37 @@ def wait_until(condition, timeout_s: float = 30.0, step_s: float = 0.01) -> None
             raise AssertionError(f"condition not met within {timeout_s} s")
         QApplication.processEvents()
         time.sleep(step_s)
+
+
+@pytest.fixture(scope="session")
+def model_bank(tmp_path_factory) -> Path:
+    """The tests' small ONNX bank (tests/model_fixtures.py), unless shipped models exist."""
+    from model_fixtures import build_model_bank
+
+    from gaitanon_core.contours import LAYOUT, N_POINTS
+
+    return build_model_bank(tmp_path_factory.mktemp("models"), N_POINTS, LAYOUT)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, model_bank):
+    from app.controllers.main_window import MainWindow
+    from app.settings import Settings
+
+    isolate_settings(tmp_path / "settings")
+    win = MainWindow(Settings(), models_dir=model_bank)
+    qtbot.addWidget(win)
+    win.show()
+    wait_until(lambda: "loading" not in win.device_label.text())
+    return win
+
+
+def open_and_wait(window, clip: Path) -> None:
+    window.open_clip(clip)
+    wait_until(lambda: window.clip is not None and window.clip.info.path == clip
+               and window._last_shown is not None and window._last_shown.index == window.current)
+
+
+def shown_index(window) -> int:
+    wait_until(lambda: window._last_shown is not None and window._last_shown.index == window.current)
+    return window._last_shown.index

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,42 +9,12 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QCheckBox, QLabel, QMessageBox, QPushButton, QSlider, QToolButton
 
-from gui_helpers import isolate_settings, make_test_clip, wait_until
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-
-@pytest.fixture(scope="session")
-def model_bank(tmp_path_factory) -> Path:
-    from model_fixtures import build_model_bank
-
-    from gaitanon_core.contours import LAYOUT, N_POINTS
-
-    return build_model_bank(tmp_path_factory.mktemp("models"), N_POINTS, LAYOUT)
+from gui_helpers import make_test_clip, model_bank, open_and_wait, shown_index, wait_until, window  # noqa: F401
 
 
 @pytest.fixture(scope="session")
 def clip_320(tmp_path_factory) -> Path:
     return make_test_clip(tmp_path_factory.mktemp("clips") / "clip 320.mp4", frames=40)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, model_bank):
-    from app.controllers.main_window import MainWindow
-    from app.settings import Settings
-
-    isolate_settings(tmp_path / "settings")
-    win = MainWindow(Settings(), models_dir=model_bank)
-    qtbot.addWidget(win)
-    win.show()
-    wait_until(lambda: "loading" not in win.device_label.text())
-    return win
-
-
-def open_and_wait(window, clip: Path) -> None:
-    window.open_clip(clip)
-    wait_until(lambda: window.clip is not None and window.clip.info.path == clip
-               and window._last_shown is not None and window._last_shown.index == window.current)
 
 
 def click_groove_end(qtbot, slider: QSlider) -> None:
@@ -57,11 +26,6 @@ def click_groove_end(qtbot, slider: QSlider) -> None:
     groove = slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
                                            QStyle.SubControl.SC_SliderGroove, slider)
     qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(groove.right() - 2, groove.center().y()))
-
-
-def shown_index(window) -> int:
-    wait_until(lambda: window._last_shown is not None and window._last_shown.index == window.current)
-    return window._last_shown.index
 
 
 def test_status_bar_names_the_device_that_really_runs_the_model(window):

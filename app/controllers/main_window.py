@@ -417,7 +417,7 @@ class MainWindow(MainWindowView):
 
     def _on_exported(self, target: Path) -> None:
         self.eta_label.setText(f"Exported to {target}")
-        QMessageBox.information(self, "Export finished", f"The reviewed clip was written to\n{target}")
+        self.statusBar().showMessage(f"Exported the reviewed clip to {target}", 15000)
 
     # --- batch ----------------------------------------------------------------------
     def open_batch(self) -> None:
