@@ -372,6 +372,9 @@ class VideoWriter:
         return [
             "-c:v", "libx264", "-preset", self.options.preset, "-crf", str(self.options.crf),
             "-pix_fmt", "yuv420p",
+            # Convert with BT.709 and say so: players take untagged HD video for BT.709.
+            "-vf", "scale=out_color_matrix=bt709:out_range=tv,"
+                   "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv",
             "-bf", "0",  # no reordering: each frame's time goes straight into the MP4 unchanged
             "-fps_mode", "passthrough", "-enc_time_base:v", "demux",
             "-video_track_timescale", MP4_TIMESCALE,

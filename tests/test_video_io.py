@@ -388,3 +388,14 @@ def test_throughput(tmp_path, size):
     assert count == info.frame_count == probe(tmp_path / "out.mp4").frame_count
     print(f"\n{size[0]}x{size[1]}, {count} frames: probe {probed - started:.2f} s, "
           f"read {count / (read - probed):.0f} fps, read+encode (veryfast, crf 20) {count / (done - read):.1f} fps")
+
+
+def test_colours_survive_a_round_trip(clips, tmp_path):
+    # Written as BT.709 and tagged so; a matrix mismatch (BT.601 read) would err by about 7.6 levels.
+    blocks = np.random.default_rng(0).integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    image = np.repeat(np.repeat(blocks, 40, 0), 40, 1)
+    target = tmp_path / "colours.mp4"
+    with VideoWriter(target, probe(clips["plain"]), ExportOptions(crf=0)) as writer:
+        writer.write(image, 0.0)
+    back = next(read_frames(target)).image
+    assert np.abs(back.astype(int) - image).mean() < 2.5
