@@ -124,6 +124,25 @@ def point_at(closed: list[tuple[float, float]], arc: list[float], s: float) -> t
     return closed[0]  # a single-pixel outline has no length
 
 
+def reference_self_intersects(points: list[tuple[float, float]]) -> bool:
+    """Any two edges that share no corner cross strictly (each one's ends on opposite sides of the other)."""
+    n = len(points)
+    edges = [(points[k], points[(k + 1) % n]) for k in range(n)]
+    for i in range(n):
+        for j in range(i + 2, n):
+            if i == 0 and j == n - 1:
+                continue  # neighbours through the closing corner
+            if straddles(edges[i], edges[j]) and straddles(edges[j], edges[i]):
+                return True
+    return False
+
+
+def straddles(line: tuple, edge: tuple) -> bool:
+    (ax, ay), (bx, by) = line
+    sides = [(bx - ax) * (cy - ay) - (by - ay) * (cx - ax) for cx, cy in edge]
+    return (sides[0] > 1e-12 and sides[1] < -1e-12) or (sides[0] < -1e-12 and sides[1] > 1e-12)
+
+
 # --- the golden masks --------------------------------------------------------------------------------
 
 

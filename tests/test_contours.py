@@ -11,7 +11,13 @@ from scipy import ndimage
 from gaitanon_core import contours as C
 from gaitanon_core.errors import GaitanonError, InputError
 from tests.conftest import needs_shared_data
-from tests.contour_reference import GOLDEN_DIR, golden_masks, mask_from_rows, reference_encode
+from tests.contour_reference import (
+    GOLDEN_DIR,
+    golden_masks,
+    mask_from_rows,
+    reference_encode,
+    reference_self_intersects,
+)
 
 GOLDEN_NAMES = ("ellipse", "stick_figure", "two_blobs", "hole")
 GOLDEN_TOLERANCE = 1e-5  # the JSON keeps 6 decimals; a 64-px frame's pixel is 0.0156
@@ -164,6 +170,20 @@ def test_self_intersects():
     folded = C.encode_casiab(STICK[None])[0].copy()
     folded[[40, 60]] = folded[[60, 40]]  # swap two points of the left side
     assert C.self_intersects(folded)
+
+
+def test_self_intersects_agrees_with_the_reference_on_random_polygons():
+    rng = np.random.default_rng(7)
+    outline = C.encode_casiab(STICK[None])[0].astype(np.float64)
+    answers = []
+    for trial in range(45):
+        if trial < 30:  # small random polygons: about half of them cross
+            polygon = rng.uniform(0, 1, size=(int(rng.integers(4, 9)), 2))
+        else:  # the stick figure with a few points jittered: mostly simple, sometimes folded
+            polygon = outline + rng.normal(0, 0.012, outline.shape) * (rng.random(len(outline)) < 0.1)[:, None]
+        answers.append(C.self_intersects(polygon))
+        assert answers[-1] == reference_self_intersects([tuple(p) for p in polygon])
+    assert 0 < sum(answers[:30]) < 30 and 0 < sum(answers[30:]) < 15  # both answers were tested in each kind
 
 
 def test_one_pixel_strands_do_not_make_crossings():
