@@ -79,6 +79,7 @@ class VideoInfo:
     start_time: float = 0.0  # the container's start (s); frame times count from it
     audio_stream: int | None = None
     text_subtitle_streams: tuple[int, ...] = field(default=())
+    pixel_aspect: tuple[int, int] = (1, 1)  # width:height of one upright pixel (not square in anamorphic video)
 
 
 # --- ffmpeg children --------------------------------------------------------
@@ -176,6 +177,7 @@ def run_ffmpeg(args: list[str], timeout: float) -> tuple[int, str, str]:
 _INPUT_RE = re.compile(r"^Input #0, ([^ ]+), from ")
 _STREAM_RE = re.compile(r"^\s*Stream #0:(\d+)(?:\[[^\]]*\])?(?:\([^)]*\))?: (\w+): (.*)$")
 _SIZE_RE = re.compile(r", (\d+)x(\d+)(?=[ ,]|$)")
+_SAR_RE = re.compile(r"\[SAR (\d+):(\d+) DAR")
 _DURATION_RE = re.compile(r"^\s*Duration: (?:(\d+):(\d+):([\d.]+)|N/A)(?:, start: (-?[\d.]+))?")
 _ROTATION_RE = re.compile(r"^\s*Display ?matrix: rotation of (-?[\d.]+) degrees", re.IGNORECASE)
 _TAG_RE = re.compile(r"^\s*([^:]+?)\s*: (.*)$")
@@ -432,6 +434,14 @@ def _stored_size(video: _Stream, path: Path) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
+def _pixel_aspect(video: _Stream) -> tuple[int, int]:
+    match = _SAR_RE.search(video.description)
+    if match is None or int(match[1]) == 0 or int(match[2]) == 0:
+        return (1, 1)
+    num, den = int(match[1]), int(match[2])
+    return (den, num) if video.rotation in (90, 270) else (num, den)  # a quarter turn swaps the sides
+
+
 def _check_header_limits(banner: _Banner, video: _Stream, path: Path) -> None:
     width, height = _stored_size(video, path)
     if width < 1 or height < 1 or max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
@@ -510,6 +520,7 @@ def probe(path) -> VideoInfo:
         text_subtitle_streams=tuple(
             s.index for s in banner.streams if s.kind == "Subtitle" and s.codec in _TEXT_SUBTITLE_CODECS
         ),
+        pixel_aspect=_pixel_aspect(video),
     )
 
 

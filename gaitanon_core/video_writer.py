@@ -374,7 +374,8 @@ class VideoWriter:
             "-pix_fmt", "yuv420p",
             # Convert with BT.709 and say so: players take untagged HD video for BT.709.
             "-vf", "scale=out_color_matrix=bt709:out_range=tv,"
-                   "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv",
+                   "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv,"
+                   f"setsar={self.source.pixel_aspect[0]}/{self.source.pixel_aspect[1]}",  # anamorphic stays so
             "-bf", "0",  # no reordering: each frame's time goes straight into the MP4 unchanged
             "-fps_mode", "passthrough", "-enc_time_base:v", "demux",
             "-video_track_timescale", MP4_TIMESCALE,

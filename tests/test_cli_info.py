@@ -21,7 +21,7 @@ def tagged_clip(tmp_path_factory):
 def test_info_text_says_what_an_export_changes(tagged_clip, capsys):
     assert main(["info", str(tagged_clip)]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "size:        120x160" in out
+    assert "size:        120x160 (upright)\n" in out
     assert "variable" in out and "90 degrees clockwise" in out
     assert "frames:      20" in out and "aac (dropped on export" in out
     assert "subtitle (mov_text)" in out

@@ -399,3 +399,11 @@ def test_colours_survive_a_round_trip(clips, tmp_path):
         writer.write(image, 0.0)
     back = next(read_frames(target)).image
     assert np.abs(back.astype(int) - image).mean() < 2.5
+
+
+def test_anamorphic_pixels_keep_their_shape(tmp_path):
+    source = make_video(tmp_path / "wide.mp4", pixel_aspect=(4, 3), rotation=90)
+    info = probe(source)
+    assert info.pixel_aspect == (3, 4)  # the quarter turn swaps the pixel's sides
+    out = probe(export(source, tmp_path / "out.mp4"))
+    assert out.pixel_aspect == (3, 4) and (out.width, out.height) == (120, 160)

@@ -70,11 +70,13 @@ def make_video(
     attachment: bool = False,
     cover_art: bool = False,
     codec: str = "libx264",
+    pixel_aspect: tuple[int, int] = (1, 1),
 ) -> Path:
     """Make a clip at `path` (.h264 gives a raw stream without timestamps).
 
     `vfr` drops every third frame (intervals of 1 and 2 frames);
-    `rotation` is the clockwise rotation a phone stores (90/180/270) as a display matrix."""
+    `rotation` is the clockwise rotation a phone stores (90/180/270) as a display matrix;
+    `pixel_aspect` (width, height) of a pixel makes an anamorphic clip."""
     path = Path(path)
     mkv = path.suffix.lower() in (".mkv", ".webm")
     if attachment and not mkv:
@@ -96,8 +98,11 @@ def make_video(
     helpers: list[Path] = []
     n_inputs = 1
 
+    filters = [f"setsar={pixel_aspect[0]}/{pixel_aspect[1]}"]
     if vfr:
-        out_opts += ["-filter:v:0", r"select='not(eq(mod(n\,3)\,1))'", "-fps_mode", "vfr"]
+        filters.append(r"select='not(eq(mod(n\,3)\,1))'")
+        out_opts += ["-fps_mode", "vfr"]
+    out_opts += ["-filter:v:0", ",".join(filters)]
     if audio:
         inputs += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={duration}"]
         maps += ["-map", f"{n_inputs}:a"]

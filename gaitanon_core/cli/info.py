@@ -33,7 +33,13 @@ def info_to_dict(info: VideoInfo) -> dict:
     data = asdict(info)
     data["path"] = str(info.path)
     data["text_subtitle_streams"] = list(info.text_subtitle_streams)
+    data["pixel_aspect"] = list(info.pixel_aspect)
     return data
+
+
+def _pixel_shape(info: VideoInfo) -> str:
+    width, height = info.pixel_aspect
+    return "" if width == height else f", pixel aspect {width}:{height} (anamorphic; kept on export)"
 
 
 def _rate(info: VideoInfo) -> str:
@@ -57,7 +63,7 @@ def _audio(info: VideoInfo) -> str:
 def format_info(info: VideoInfo) -> str:
     lines = [
         f"file:        {info.path}",
-        f"size:        {info.width}x{info.height} (as displayed)",
+        f"size:        {info.width}x{info.height} (upright){_pixel_shape(info)}",
         f"frame rate:  {_rate(info)}",
         f"rotation:    {_rotation(info)}",
         f"duration:    {info.duration:.3f} s",
