@@ -10,8 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gaitanon_core import contours
 from gaitanon_core.cli import main
+from gaitanon_core.paths import models_dir
+from gaitanon_core.silhouettes import segment_clip
+from gaitanon_core.video_io import frame_times, probe
+from model_fixtures import build_model_bank
 from pipeline_fixtures import WalkerCase, make_walker_case, use_truth
+from tests.conftest import needs_shared_data
 
 SHORT = ["--start", "2", "--end", "3"]  # 25 frames with the walker in view
 
@@ -139,3 +145,39 @@ def test_batch_output_inside_input_is_refused(truth: WalkerCase, tmp_path: Path,
     source = _batch_tree(truth, tmp_path)
     code, _, err = _run(capsys, "batch", source, "-o", source / "anonymized", "--models", truth.models)
     assert code == 2 and "outside the input folder" in _one_error_line(err)
+
+
+# --- the issue's acceptance check on a real CASIA-B colour clip -------------------------------------------
+
+MIN_CHANGE = 0.15  # the anonymized silhouette differs from the original by >= 15 % of its area ...
+MIN_SHARE = 0.90  # ... in >= 90 % of the frames where the whole person is in view
+
+
+def _model_folder(kind: str, tmp_path_factory) -> Path | None:
+    """The shipped models (None: the default folder) or the test fixture's."""
+    if kind == "shipped":
+        if not (models_dir() / "manifest.json").is_file():
+            pytest.skip("the shipped models are not in models/ yet")
+        return None
+    return build_model_bank(tmp_path_factory.mktemp("models"), contours.N_POINTS, contours.LAYOUT)
+
+
+@needs_shared_data
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["shipped", "fixture"])
+def test_acceptance_on_a_casia_clip(kind: str, shared_data: Path, tmp_path: Path, tmp_path_factory, capsys) -> None:
+    source, target = shared_data / "clips" / "002-nm-01-090.avi", tmp_path / "out.mp4"
+    models = _model_folder(kind, tmp_path_factory)
+    code, _, err = _run(capsys, "anonymize", source, "-o", target, *(["--models", models] if models else []))
+    assert code in (0, 3), err
+    before, after = probe(source), probe(target)
+    assert after.frame_count == before.frame_count
+    np.testing.assert_allclose(frame_times(target), frame_times(source), atol=0.5 / before.fps)
+    assert after.metadata == {} and not after.has_audio and after.other_streams == []
+    changed = [
+        np.count_nonzero(a.person ^ b.person) / np.count_nonzero(a.person)
+        for a, b in zip(segment_clip(source), segment_clip(target))
+        if a.body == "whole"
+    ]
+    assert len(changed) > 40
+    assert np.mean(np.array(changed) >= MIN_CHANGE) >= MIN_SHARE, sorted(np.round(changed, 3))[:10]
