@@ -201,28 +201,39 @@ def test_full_disk_leaves_nothing(plain_source, product_models, run_cli, tmp_pat
 
 
 @pytest.fixture
-def reachable_by_others(tmp_path):
-    """Let another user traverse down to tmp_path (pytest makes its folders private); undone afterwards."""
-    changed = []
-    for folder in [tmp_path, *tmp_path.parents]:
-        mode = folder.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            folder.chmod(mode | stat.S_IXOTH | stat.S_IROTH)
-            changed.append((folder, mode))
-    yield tmp_path
-    for folder, mode in changed:
-        folder.chmod(mode)
+def open_to_others():
+    """`open_to_others(folder)` lets another user read `folder` and traverse down to it (pytest makes
+    its folders private to root); every mode changed is restored afterwards."""
+    changed: dict[Path, int] = {}
+
+    def add(path: Path, bits: int) -> None:
+        mode = path.stat().st_mode
+        if mode & bits != bits:
+            changed.setdefault(path, mode)
+            path.chmod(mode | bits)
+
+    def open_folder(folder: Path) -> Path:
+        for parent in folder.parents:
+            add(parent, stat.S_IXOTH)
+        for path in [folder, *folder.rglob("*")]:
+            add(path, stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0))
+        return folder
+
+    yield open_folder
+    for path, mode in changed.items():
+        path.chmod(mode)
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
                     reason="needs root and setpriv to run the CLI as an unprivileged user")
-def test_unwritable_output_folder_as_unprivileged_user(plain_source, product_models, run_cli, reachable_by_others):
+def test_unwritable_output_folder_as_unprivileged_user(plain_source, product_models, run_cli, open_to_others,
+                                                       tmp_path):
     """Root ignores permissions, so the CLI runs as `nobody` against a folder only root may write."""
-    plain_source.parent.chmod(0o755)
-    plain_source.chmod(0o644)
-    locked = reachable_by_others / "locked"
-    locked.mkdir(mode=0o755)
-    locked.chmod(0o755)
+    open_to_others(plain_source.parent)
+    open_to_others(product_models)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    open_to_others(locked)  # readable and enterable by anyone, writable by root only
     as_nobody = ("setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups")
     result = run_cli("anonymize", str(plain_source), "-o", str(locked / "anonymized.mp4"),
                      "--models", str(product_models), prefix=as_nobody)

@@ -19,7 +19,7 @@ import pytest
 from gaitanon_core import cli, pipeline
 from gaitanon_core.errors import EXIT_FAILED, Cancelled
 from tests.hardening import corpus as C
-from tests.hardening.support import assert_clean_failure, folder_listing
+from tests.hardening.support import ORT_SESSION_FILE, assert_clean_failure, folder_listing
 
 KNOWN_Z_SEED = 20261128
 
@@ -120,3 +120,24 @@ def test_tampered_model_is_refused(role, product_models, corpus, run_cli, tmp_pa
     assert_clean_failure(result, {EXIT_FAILED})
     assert "checksum" in result.stderr
     assert folder_listing(out) == []
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed (Debian package strace)")
+def test_anonymizing_opens_no_network_socket(corpus, product_models, run_cli, tmp_path):
+    """Every process of the run (the CLI, ONNX Runtime, ffmpeg) traced: no internet socket at all."""
+    trace = tmp_path / "syscalls.txt"
+    result = run_cli("anonymize", str(corpus.walker(C.GOOD_CASES[0])), "-o", str(tmp_path / "anonymized.mp4"),
+                     "--models", str(product_models),
+                     prefix=("strace", "-f", "-qq", "-e", "trace=socket,connect", "-o", str(trace)))
+    assert result.returncode in (0, 3), result.stderr[-2000:]
+    internet = [line for line in trace.read_text().splitlines() if "AF_INET" in line]
+    assert internet == []
+
+
+def test_no_telemetry_id_is_left_behind(corpus, product_models, run_cli, tmp_path):
+    """onnxruntime-gpu carries a telemetry client that keeps a device id in $TMPDIR/.ses unless
+    ORT_DISABLE_TELEMETRY is set before it is imported: a journalist's tool must not keep one."""
+    result = run_cli("anonymize", str(corpus.walker(C.GOOD_CASES[0])), "-o", str(tmp_path / "anonymized.mp4"),
+                     "--models", str(product_models))
+    assert result.returncode in (0, 3), result.stderr[-2000:]
+    assert not (result.tmpdir / ORT_SESSION_FILE).exists()
