@@ -319,3 +319,19 @@ def test_drawing_invalid_points_is_a_clear_error():
     points[7] = np.nan
     with pytest.raises(GaitanonError, match="not finite"):
         C.contour_to_mask(points, C.CASIAB_TRANSFORM, (64, 64))
+
+
+@needs_shared_data
+def test_anchored_layout_folds_blends_of_two_people_far_less_than_arc_length(shared_data):
+    from gaitanon_core.casiab import load_walk
+
+    one = load_walk("085", "nm-05", "090", shared_data)
+    other = load_walk("090", "nm-05", "090", shared_data)
+    rng = np.random.default_rng(3)
+    a, b = one[rng.integers(len(one), size=150)], other[rng.integers(len(other), size=150)]
+    folded = {
+        layout: np.mean([C.self_intersects(0.5 * (p + q)) for p, q in
+                         zip(C.encode_casiab(a, layout=layout), C.encode_casiab(b, layout=layout))])
+        for layout in C.LAYOUTS
+    }
+    assert folded[C.LAYOUT] < folded[C.ARC_LENGTH] / 3, folded
