@@ -2,8 +2,9 @@
 
 Every walk of a subject (11 views, nm/bg/cl) is encoded once with
 `gaitanon_core.contours.encode_casiab` and cached as float16 in
-`$GAITANON_CACHE/contours/<layout>-<N>/<subject>.npz`, outside the work tree.
-The cache key names the layout and N, so a codec change never reads stale points.
+`$GAITANON_CACHE/contours/<layout>-<N>-<codec fingerprint>/<subject>.npz`, outside
+the work tree. The fingerprint hashes the codec's output on fixed frames, so a codec
+change never reads stale points.
 
 Augmentations (each keeps a walk a plausible walk): mirror (x -> -x with the
 point order reversed, which is the same walk seen from the mirrored view),
@@ -16,12 +17,15 @@ Usage: `python -m training.dataset --groups noise anonymiser validation` fills t
 from __future__ import annotations
 
 import argparse
+import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
-from gaitanon_core.casiab import load_subject
-from gaitanon_core.contours import LAYOUT, N_POINTS, encode_casiab
+from gaitanon_core.casiab import load_subject, load_walk
+from gaitanon_core.contours import LAYOUT, N_POINTS, anchor_indices, encode_casiab
 from gaitanon_core.splits import subjects
 
 from .common import cache_root
@@ -29,11 +33,22 @@ from .common import cache_root
 MIN_FRAME_PIXELS = 50  # frames with fewer silhouette pixels are segmentation drop-outs, not a body
 # Gait period search range in frames at 25 fps: a full cycle (two steps) takes about 0.9-1.4 s.
 MIN_PERIOD, MAX_PERIOD = 20, 36
-LEFT_FOOT, RIGHT_FOOT = 88, 168  # anchored-v1 indices of the foot anchors at N = 256
 
 
-def contour_cache_dir():
-    folder = cache_root() / "contours" / f"{LAYOUT}-{N_POINTS}"
+FINGERPRINT_WALK = ("061", "nm-01", "090")  # the codec's output on these frames names its version
+
+
+@lru_cache(maxsize=1)
+def codec_tag() -> str:
+    """Layout, N and a hash of what the codec outputs on fixed real frames: cached contours of
+    another codec behaviour are never read (a refactor of the codec keeps the cache)."""
+    frames = load_walk(*FINGERPRINT_WALK)[::8]
+    digest = hashlib.sha256(encode_casiab(frames).tobytes()).hexdigest()[:10]
+    return f"{LAYOUT}-{N_POINTS}-{digest}"
+
+
+def contour_cache_dir() -> Path:
+    folder = cache_root() / "contours" / codec_tag()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -87,8 +102,8 @@ def load_walks(group: str, walk_prefixes: tuple[str, ...] = ("nm", "bg", "cl")) 
 def mirror_index(n: int) -> np.ndarray:
     """Point order of the mirrored contour: the start (head top) stays, the rest runs backwards.
 
-    anchored-v1 is symmetric (64, 24, 40 | 40, 24, 64 points), so the reversal
-    maps each anchor onto its mirror anchor (left foot <-> right foot).
+    The anchored layout is mirror-symmetric, so the reversal maps each anchor onto
+    its mirror anchor (left foot <-> right foot).
     """
     return (-np.arange(n)) % n
 
@@ -160,9 +175,8 @@ def gait_period(seq: np.ndarray) -> int:
 
 def stride(seq: np.ndarray) -> np.ndarray:
     """Per-frame distance between the two foot anchors: largest at double support."""
-    n = seq.shape[1]
-    left, right = LEFT_FOOT * n // N_POINTS, RIGHT_FOOT * n // N_POINTS
-    return np.hypot(*(seq[:, left] - seq[:, right]).T)
+    anchors = anchor_indices(seq.shape[1])
+    return np.hypot(*(seq[:, anchors["left_foot"]] - seq[:, anchors["right_foot"]]).T)
 
 
 def extract_cycles(seq: np.ndarray, phases: int) -> np.ndarray:

@@ -6,18 +6,34 @@ STACK.md's traps: the dynamo exporter (the legacy one fails on some ops),
 sizes into the graph). Every export is run in ONNX Runtime at several (B, T),
 including T = 1 and a T longer than any training clip, and must match torch to
 PARITY_TOLERANCE.
+
+Usage: python -m training.export --which shipped     (models/: G_N + anonymizers at 0.2 0.3 0.4)
+       python -m training.export --which reference   (the paper's configuration, outside models/)
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 import torch
 from torch import nn
 
+from gaitanon_core.contours import LAYOUT, N_POINTS
+from gaitanon_core.paths import models_dir
+from gaitanon_core.splits import subjects
+
+from .common import cache_root
+from .dataset import load_walks
+from .manifest import set_top_level, update_entry
 from .models import NoiseGenerator, STGANGenerator
+from .train_noise import load_generator as load_noise_generator
+from .train_noise import noise_quality
+from .train_stgan import GROUP, NoiseSource, load_stgan
+from .validation import surrogate_success, validate
 
 OPSET = 18
 PARITY_TOLERANCE = 1e-4
@@ -63,12 +79,18 @@ def export_anonymizer(generator: STGANGenerator, alpha: float, noise_example: to
     graph = AnonymizerGraph(generator.eval(), alpha).eval()
     n = noise_example.shape[-2]
     batch, time = torch.export.Dim("B", min=1, max=4096), torch.export.Dim("T", min=1, max=100000)
-    sequence_noise = generator.align.mode == "sequence"
-    noise_dims = {0: batch, 1: time} if sequence_noise else {0: batch}
+    mode = generator.align.mode
+    # A cycle is aligned inside the graph, so any number of its frames works (a window may repeat them).
+    noise_dims = {"static": {0: batch}, "sequence": {0: batch, 1: time},
+                  "cycle": {0: batch, 1: torch.export.Dim("P", min=1, max=100000)}}[mode]
 
-    def inputs(b: int, t: int) -> dict[str, torch.Tensor]:
+    def inputs(b: int, t: int, noise_frames: int | None = None) -> dict[str, torch.Tensor]:
         contours = 0.5 + 0.1 * torch.randn(b, t, n, 2)
-        noise = 0.5 + 0.1 * torch.randn(b, t, n, 2) if sequence_noise else noise_example.expand(b, *noise_example.shape[1:]).clone()
+        noise = noise_example.expand(b, *noise_example.shape[1:]).clone()
+        if mode == "sequence":
+            noise = 0.5 + 0.1 * torch.randn(b, t, n, 2)
+        elif mode == "cycle" and noise_frames is not None:
+            noise = noise[:, torch.arange(noise_frames) % noise.shape[1]]
         return {"contours": contours, "noise": noise}
 
     example = inputs(2, 5)
@@ -76,7 +98,9 @@ def export_anonymizer(generator: STGANGenerator, alpha: float, noise_example: to
             {"contours": {0: batch, 1: time}, "noise": noise_dims})
     for b, t in PARITY_SHAPES:
         _check_parity(graph, path, inputs(b, t))
-    noise_shape = ["B", "T", n, 2] if sequence_noise else ["B", *noise_example.shape[1:]]
+    if mode == "cycle":
+        _check_parity(graph, path, inputs(1, 37, noise_frames=37))
+    noise_shape = {"static": ["B", n, 2], "sequence": ["B", "T", n, 2], "cycle": ["B", "P", n, 2]}[mode]
     return {
         "opset": OPSET,
         "inputs": [{"name": "contours", "shape": ["B", "T", n, 2]}, {"name": "noise", "shape": noise_shape}],
@@ -105,3 +129,81 @@ def _check_parity(module: nn.Module, path: Path, feeds: dict[str, torch.Tensor])
     if got.shape != tuple(expected.shape) or not diff < PARITY_TOLERANCE:
         raise RuntimeError(f"ONNX parity failed for {path.name} at {shape}: max abs diff {diff:.2e}")
     return diff
+
+
+# --- releases: ONNX files + manifest entries -------------------------------------------------------------
+
+
+def training_record(state: dict[str, Any]) -> dict[str, Any]:
+    """What the manifest says about how a network was trained (from its checkpoint)."""
+    config = state["config"]
+    return {"group": config["group"], "subjects": config["subjects"], "seed": config["seed"],
+            "steps": state["step"], "wall_time_s": round(state["wall_time_s"], 1)}
+
+
+def noise_description(generator: NoiseGenerator) -> dict[str, Any]:
+    if generator.phases == 1:
+        return {"kind": "static", "description": "one contour per clip, copied to every frame (the paper)"}
+    return {
+        "kind": "walking_cycle",
+        "frames": generator.phases,
+        "phase_alignment": "in_graph",
+        "description": (
+            f"one generated gait cycle of {generator.phases} frames per clip; pass it to the anonymizer "
+            "whole and unchanged for every window: the anonymizer gives each clip frame the cycle's "
+            "frames nearest in pose (soft nearest neighbour), from the cycle or its mirror, whichever "
+            "fits the window better"
+        ),
+    }
+
+
+def release(noise_name: str, stgan_name: str, alphas: list[float], folder: Path, prefix: str, role: str) -> None:
+    """Export G_N and G at each alpha into `folder`, validate, and write their manifest entries there."""
+    noise_generator, noise_state = load_noise_generator(noise_name)
+    generator, stgan_state = load_stgan(stgan_name)
+    if stgan_state["config"]["noise_model"] != noise_name:
+        raise SystemExit(f"{stgan_name} was trained with noise from {stgan_state['config']['noise_model']}, not {noise_name}")
+    noise_file = folder / f"{prefix}noise_generator.onnx"
+    io = export_noise_generator(noise_generator, noise_file)
+    common = {"n_points": N_POINTS, "layout": LAYOUT}
+    update_entry(f"{prefix}noise_generator", models_dir=folder, role="noise_generator", file=noise_file.name, **io,
+                 **common, noise=noise_description(noise_generator), training=training_record(noise_state),
+                 quality=noise_quality(noise_generator))
+    set_top_level(models_dir=folder, layout=LAYOUT, n_points=N_POINTS)
+    config = {**stgan_state["config"], "alphas": alphas}
+    noise_source = NoiseSource(config, load_walks(GROUP))
+    figures = validate(generator, config, noise_source, quick=False)
+    example = noise_generator(torch.randn(1, noise_generator.z_dim)).detach()
+    for alpha in alphas:
+        file = folder / f"{prefix}anonymizer_a{alpha:g}.onnx"
+        io = export_anonymizer(generator, alpha, example, file)
+        privacy = surrogate_success(generator, noise_source, alpha, config["surrogate"], None)
+        update_entry(f"{prefix}stgan_a{alpha:g}", models_dir=folder, role=role, file=file.name, alpha=alpha, **io,
+                     **common, noise_generator=f"{prefix}noise_generator",
+                     noise=noise_description(noise_generator), configuration=configuration_record(stgan_state["config"]),
+                     training=training_record(stgan_state),
+                     validation={"group": "validation", "subjects": list(subjects("validation")),
+                                 **figures["per_alpha"][f"{alpha:g}"], **privacy})
+        print(f"wrote {file}", flush=True)
+
+
+def configuration_record(config: dict[str, Any]) -> dict[str, Any]:
+    keys = ("preset", "loss", "noise", "skip", "alphas", "w_adv", "w_priv", "w_smooth", "width", "batch", "length", "lr")
+    return {k: config[k] for k in keys}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Export trained networks to ONNX (parity-checked) with manifest entries.")
+    parser.add_argument("--which", choices=("shipped", "reference"), default="shipped",
+                        help="shipped: into models/; reference: the paper's configuration into $GAITANON_CACHE/reference")
+    parser.add_argument("--alphas", type=float, nargs="+", default=[0.2, 0.3, 0.4])
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    if args.which == "shipped":
+        release("noise_cycle", "stgan_shipped", args.alphas, models_dir(), "", "anonymizer")
+    else:
+        release("noise_static", "stgan_paper", [0.3], cache_root() / "reference", "reference_", "reference")
+
+
+if __name__ == "__main__":
+    main()

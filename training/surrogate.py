@@ -34,7 +34,7 @@ def train(config: dict[str, Any], resume: bool = True) -> SurrogateRecogniser:
     pin_threads_and_seed(config["seed"])
     rng = np.random.default_rng(config["seed"])
     walks = load_walks(GROUP)
-    ids = {s: i for i, s in enumerate(subjects(GROUP))}
+    ids = {s: i for i, s in enumerate(config["subjects"])}
     model = SurrogateRecogniser(N_POINTS, len(ids))
     opt = torch.optim.Adam(model.parameters(), lr=config["lr"])
     modules = {"model": model, "opt": opt}
