@@ -20,22 +20,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_window(clip: Path | None) -> int:
-    # Qt is imported here so that --self-test runs on machines without a display.
+def create_application():
+    """The QApplication with gaitanon's names, icon and style (Qt is imported only here and below,
+    so that --self-test runs on machines without a display)."""
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from gaitanon_core.paths import demo_clip_path, resources_dir
+    from gaitanon_core.paths import resources_dir
 
-    from .controllers.main_window import MainWindow
-    from .errors import configure_logging, install_excepthook
-    from .settings import APPLICATION, ORGANIZATION, Settings
+    from .settings import APPLICATION, ORGANIZATION
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "gaitanon.svg")))
     app.setStyleSheet((resources_dir() / "style" / "gaitanon.qss").read_text(encoding="utf-8"))
+    return app
+
+
+def run_window(clip: Path | None) -> int:
+    from gaitanon_core.paths import demo_clip_path
+
+    from .controllers.main_window import MainWindow
+    from .errors import configure_logging, install_excepthook
+    from .settings import Settings
+
+    app = create_application()
     configure_logging()
     install_excepthook()
     window = MainWindow(Settings())

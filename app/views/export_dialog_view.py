@@ -31,6 +31,7 @@ class ExportDialogView(QDialog):
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export the reviewed clip")
+        self.setMinimumWidth(620)
         self.path = QLineEdit()
         self.path.setObjectName("exportPath")
         self.browse = QPushButton("Choose…")

@@ -1,0 +1,111 @@
+"""Screenshots of the real window on the bundled demo walker (our own content only).
+
+Run under a real X server, e.g.:
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/take_screenshots.py
+It anonymizes the demo clip with the shipped models (or the models folder given
+as the only argument) and grabs the screen.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from app.main import create_application  # noqa: E402
+from gaitanon_core.paths import demo_clip_path  # noqa: E402
+
+OUT = Path(__file__).resolve().parent
+FRAME = 100  # the walker is in mid-stride, whole, in the middle of the room
+
+
+def wait_until(condition, timeout_s: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out waiting for the window")
+        QApplication.processEvents()
+        time.sleep(0.02)
+
+
+def settle(seconds: float = 0.5) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        QApplication.processEvents()
+        time.sleep(0.02)
+
+
+def grab(widget: QWidget, name: str) -> None:
+    settle()
+    screen = widget.screen()
+    image = screen.grabWindow(0, widget.x(), widget.y(), widget.frameGeometry().width(),
+                              widget.frameGeometry().height())
+    image.save(str(OUT / name))
+    print(f"wrote {OUT / name}")
+
+
+def main() -> None:
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    app = create_application()
+    from app.controllers.main_window import MainWindow
+    from app.settings import Settings
+
+    models = Path(sys.argv[1]) if len(sys.argv) > 1 else None  # default: the shipped models
+    window = MainWindow(Settings(), models_dir=models)
+    window.setGeometry(0, 0, 1440, 860)
+    window.show()
+    window.open_clip(demo_clip_path())
+    wait_until(lambda: window.clip is not None and window.clip.proxy.has(window.clip.info.frame_count - 1))
+    window.go_to(FRAME)
+    window.anonymize_button.click()
+    wait_until(lambda: window.job is None)
+    window.go_to(FRAME)
+    window.overlay_original.setChecked(True)
+    window.overlay_anonymized.setChecked(True)
+    wait_until(lambda: window._last_shown.index == FRAME and window._last_shown.xor is not None)
+    grab(window, "main_window.png")
+
+    window.overlay_original.setChecked(False)
+    window.overlay_anonymized.setChecked(False)
+    window.overlay_xor.setChecked(True)
+    window.frames.zoom_by(2.0)
+    window.frames.original.centerOn(window._last_shown.xor.nonzero()[1].mean(), window._last_shown.xor.nonzero()[0].mean())
+    grab(window, "xor_zoomed.png")
+    window.frames.fit()
+
+    window.show_report()
+    report = window.report_control.dialog
+    report.move(40, 40)
+    grab(report, "report.png")
+    report.close()
+
+    def capture_export_dialogs() -> None:
+        """The flagged-frame confirmation (if the clip has flagged frames), then the export options."""
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(50, capture_export_dialogs)
+            return
+        dialog.move(40, 40)
+        if isinstance(dialog, QMessageBox):
+            grab(dialog, "confirm_flagged.png")
+            dialog.button(QMessageBox.StandardButton.Yes).click()
+            QTimer.singleShot(50, capture_export_dialogs)
+            return
+        grab(dialog, "export_dialog.png")
+        dialog.reject()
+
+    QTimer.singleShot(50, capture_export_dialogs)
+    window.export(report_seen=True)
+    window.close()
+    app.quit()
+
+
+if __name__ == "__main__":
+    main()
