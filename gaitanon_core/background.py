@@ -11,7 +11,7 @@ background there is a guess.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 import cv2
 import numpy as np
@@ -76,16 +76,30 @@ class BackgroundModel:
         return self.difference(frame) > np.maximum(self.threshold, level)
 
 
-def build_background(samples: Iterable[np.ndarray], level: float = FOREGROUND_LEVEL) -> BackgroundModel:
-    """The background of a static camera from frames sampled across the clip (RGB uint8)."""
+PeopleFinder = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (image, (N, H, W) places to look) -> person pixels
+
+
+def build_background(samples: Iterable[np.ndarray], find_people: PeopleFinder | None = None,
+                     level: float = FOREGROUND_LEVEL) -> BackgroundModel:
+    """The background of a static camera from frames sampled across the clip (RGB uint8).
+
+    `find_people(image, where)` (the learned person mask) looks for a person in
+    the first median itself, where each sample disagrees with it: someone who
+    stood still in most samples is in that median (a ghost). For those pixels
+    the samples that match the ghost are the ones left out.
+    """
     stack = np.stack(list(samples))
     if stack.ndim != 4 or len(stack) == 0:
         raise ValueError("build_background needs at least one (H, W, 3) frame")
-    first_u8 = np.median(stack, axis=0).round().astype(np.uint8)
+    first = np.median(stack, axis=0).round().astype(np.uint8)
     grow = _odd(SAMPLE_MARGIN * stack.shape[1])
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
-    empty = np.stack([~cv2.dilate((colour_difference(s, first_u8) > level).astype(np.uint8), kernel).astype(bool)
-                      for s in stack])
+    moving = np.stack([colour_difference(s, first) > level for s in stack])
+    ghost = np.zeros(first.shape[:2], bool)
+    if find_people is not None and moving.any():
+        ghost = find_people(first, moving)
+    people = [cv2.dilate((m & ~ghost).astype(np.uint8), kernel).astype(bool) | (ghost & ~m) for m in moving]
+    empty = ~np.stack(people)
     median, count = _median_of_valid(stack, empty)
     image = np.clip(median + 0.5, 0, 255).astype(np.uint8)
     never_seen = count == 0

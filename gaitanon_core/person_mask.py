@@ -61,6 +61,13 @@ class Box:
         m = int(round(fraction * self.height))
         return Box(max(0, self.x0 - m), max(0, self.y0 - m), min(shape[1], self.x1 + m), min(shape[0], self.y1 + m))
 
+    def union(self, other: Box) -> Box:
+        return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1))
+
+    def contains_centre_of(self, other: Box) -> bool:
+        cx, cy = other.centre
+        return self.x0 <= cx < self.x1 and self.y0 <= cy < self.y1
+
     def slices(self) -> tuple[slice, slice]:
         return slice(self.y0, self.y1), slice(self.x0, self.x1)
 
@@ -80,6 +87,13 @@ class PersonPrediction:
 
     def probability(self) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-np.clip(self.logits, -30.0, 30.0)))
+
+    def extent(self) -> Box | None:
+        """The box of the pixels the model calls person, in frame coordinates."""
+        inner = Box.of_mask(self.logits > 0)
+        if inner is None:
+            return None
+        return Box(inner.x0 + self.box.x0, inner.y0 + self.box.y0, inner.x1 + self.box.x0, inner.y1 + self.box.y0)
 
 
 @contextmanager
@@ -113,8 +127,8 @@ class PersonMaskModel:
         self._presence = outputs[PRESENCE_OUTPUT]
 
     def predict(self, frame: np.ndarray, box: Box, region: Box | None = None) -> PersonPrediction:
-        """The person logits over `region` (default: `box`) from a square crop around `box`."""
-        region = region or box
+        """The person logits over `region` (default: the model's square crop within the frame)."""
+        region = region or roi(box, frame.shape[:2])
         crop_to_frame = _roi_transform(box)
         crop = cv2.warpAffine(frame, crop_to_frame, (INPUT_SIZE, INPUT_SIZE), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_CONSTANT)
@@ -129,6 +143,14 @@ class PersonMaskModel:
                                 flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                 borderMode=cv2.BORDER_CONSTANT, borderValue=OUTSIDE_LOGIT)
         return PersonPrediction(region, logits, presence)
+
+
+def roi(box: Box, shape: tuple[int, int]) -> Box:
+    """The part of the frame the model sees for `box`: the square of `_roi_transform`, clipped."""
+    cx, cy = box.centre
+    half = max(box.width, box.height) * ROI_SCALE / 2
+    return Box(max(0, int(cx - half)), max(0, int(cy - half)),
+               min(shape[1], int(np.ceil(cx + half))), min(shape[0], int(np.ceil(cy + half))))
 
 
 def _roi_transform(box: Box) -> np.ndarray:

@@ -38,11 +38,11 @@ CANDIDATE_GROUP = 0.04  # foreground pieces closer than 4 % of the frame height 
 MIN_CANDIDATE_HEIGHT = 0.06  # candidates shorter than 6 % of the frame height are noise
 MAX_CANDIDATES = 3  # the learned model runs on at most this many boxes per frame (speed)
 PRESENCE_MIN = 0.5  # the learned model's person-presence score for "this box is a person"
-REGION_MARGIN = 0.2  # the fused mask is computed on the box grown by 20 % of its height
 NEAR_PERSON = 0.06  # foreground farther than 6 % of the person's height from the learned mask is dropped
 CLOSING = 0.035  # closing kernel: 3.5 % of the person's height (about 5 px on a 130-px person)
 KEEP_PART = 0.05  # pieces smaller than 5 % of the largest piece are dropped
-SHADOW_ROWS = 0.6  # shadows are sought below 60 % of the person's height (legs and feet)
+SHADOW_ROWS = 0.8  # shadows are sought at the feet: below 80 % of the person's box height
+SHADOW_MAX_PERSON = 0.2  # ... where the learned mask gives a person less than 20 %
 SHADOW_DARKER = (0.35, 0.92)  # a shadow keeps 35-92 % of the background's brightness...
 SHADOW_HUE = 0.06  # ... and its chromaticity changes by less than this
 OCCLUDED_HEIGHT = 0.8  # shorter than 80 % of the recent whole-body height, not at an edge: occluded
@@ -63,11 +63,15 @@ class FrameMask:
 @dataclass(frozen=True)
 class _Candidate:
     box: Box
-    prediction: PersonPrediction | None
+    prediction: PersonPrediction
 
     @property
     def is_person(self) -> bool:
-        return self.prediction is not None and self.prediction.presence >= PRESENCE_MIN
+        return self.prediction.presence >= PRESENCE_MIN
+
+    @property
+    def extent(self) -> Box | None:
+        return self.prediction.extent() if self.is_person else None
 
 
 def _odd(value: float) -> int:
@@ -96,7 +100,8 @@ class ClipSegmenter:
     @classmethod
     def from_frames(cls, samples: Iterable[np.ndarray], model: PersonMaskModel | None = None) -> ClipSegmenter:
         """Build the background from frames sampled across the clip (see `sample_indices`)."""
-        return cls(build_background(samples), model)
+        model = model or PersonMaskModel()
+        return cls(build_background(samples, lambda image, where: _people_in(model, image, where)), model)
 
     # ---- one frame ----------------------------------------------------------------
 
@@ -107,7 +112,7 @@ class ClipSegmenter:
         candidates = self._candidates(frame, difference)
         people = [c for c in candidates if c.is_person]
         empty = np.zeros(frame.shape[:2], bool)
-        moved = camera_moved(frame, self.background, self._boxes_mask(candidates, frame.shape[:2]))
+        moved = camera_moved(frame, self.background, self._people_mask(people, frame.shape[:2]))
         if moved:
             return self._learned_only(frame, index, len(people), empty)
         main = self._choose_main(people) or (candidates[0] if candidates else None)
@@ -121,32 +126,53 @@ class ClipSegmenter:
             return FrameMask(index, empty, empty.copy(), "none", "absent", len(people), False)
         self._last_box = box
         others = [c.box for c in people if c is not main]
-        segmenter = "fused" if main.is_person else "background"
-        count = len(people) + (0 if main.is_person else 1)
-        return FrameMask(index, person, shadow, segmenter, self._body_state(box, others, frame.shape[:2]), count, False)
+        if not main.is_person:
+            # Something moves but the learned model sees no person in it: a body part at the edge, or a
+            # person it cannot recognise. Never call that a whole body.
+            body = "cut" if _at_edge(box, frame.shape[:2]) else "occluded"
+            return FrameMask(index, person, shadow, "background", body, len(people) + 1, False)
+        body = self._body_state(box, others, frame.shape[:2])
+        return FrameMask(index, person, shadow, "fused", body, len(people), False)
 
     def _candidates(self, frame: np.ndarray, difference: np.ndarray) -> list[_Candidate]:
-        """Boxes around groups of foreground pieces, largest first, each judged by the learned model."""
+        """Boxes around groups of foreground pieces, largest first, each judged by the learned model.
+
+        A group inside a person already seen (a head or a hand that the
+        background difference split off) joins that person instead.
+        """
         height = frame.shape[0]
         foreground = (difference > np.maximum(self.background.threshold, LEVEL_IN)).astype(np.uint8)
         foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         grouped = cv2.dilate(foreground, _disc(CANDIDATE_GROUP * height))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(grouped)
-        order = np.argsort(-stats[1:, cv2.CC_STAT_AREA]) + 1
-        candidates = []
-        for label in order[:MAX_CANDIDATES]:
+        candidates: list[_Candidate] = []
+        for label in np.argsort(-stats[1:, cv2.CC_STAT_AREA]) + 1:
             box = Box.of_mask((labels == label) & foreground.astype(bool))
             if box is None or box.height < MIN_CANDIDATE_HEIGHT * height:
                 continue
-            region = box.grown(REGION_MARGIN, frame.shape[:2])
-            candidates.append(_Candidate(box, self.model.predict(frame, box, region)))
+            owner = next((k for k, c in enumerate(candidates) if c.extent and c.extent.contains_centre_of(box)), None)
+            if owner is not None:
+                candidates[owner] = self._judge(frame, candidates[owner].box.union(box))
+            elif len(candidates) < MAX_CANDIDATES:
+                candidates.append(self._judge(frame, box))
         return candidates
 
+    def _judge(self, frame: np.ndarray, box: Box) -> _Candidate:
+        """The learned mask on the box; once more on a larger box when the person runs out of the crop."""
+        prediction = self.model.predict(frame, box)
+        extent = prediction.extent()
+        if extent is not None and _touches_inner_edge(extent, prediction.box, frame.shape[:2]):
+            box = box.union(extent)
+            prediction = self.model.predict(frame, box)
+        return _Candidate(box, prediction)
+
     @staticmethod
-    def _boxes_mask(candidates: list[_Candidate], shape: tuple[int, int]) -> np.ndarray:
+    def _people_mask(people: list[_Candidate], shape: tuple[int, int]) -> np.ndarray:
+        """The learned masks of the people in view, grown a little (their edges and shadows)."""
         mask = np.zeros(shape, bool)
-        for c in candidates:
-            mask[c.box.grown(REGION_MARGIN, shape).slices()] = True
+        for c in people:
+            grown = cv2.dilate((c.prediction.logits > 0).astype(np.uint8), _disc(NEAR_PERSON * c.box.height))
+            mask |= _paste(grown.astype(bool), c.prediction.box, shape)
         return mask
 
     def _choose_main(self, people: list[_Candidate]) -> _Candidate | None:
@@ -161,18 +187,16 @@ class ClipSegmenter:
     def _fuse(self, frame: np.ndarray, difference: np.ndarray, main: _Candidate) -> tuple[np.ndarray, np.ndarray]:
         """Person and shadow masks (full frame) from the background difference and the learned mask."""
         shape = frame.shape[:2]
-        region = main.box.grown(REGION_MARGIN, shape)
+        region = main.prediction.box
         rows, cols = region.slices()
         size = main.box.height
-        if main.prediction is not None:
-            probability = main.prediction.probability()
-        else:  # no learned opinion: a neutral prior keeps the plain background difference
-            probability = np.full((region.height, region.width), 0.5, np.float32)
+        probability = main.prediction.probability()
         level = LEVEL_OUT - (LEVEL_OUT - LEVEL_IN) * probability
         foreground = difference[rows, cols] > np.maximum(level, self.background.threshold[rows, cols])
         learned = probability > 0.5
-        below_hips = (np.arange(region.height)[:, None] + region.y0) >= main.box.y0 + SHADOW_ROWS * size
-        shadow = foreground & ~learned & below_hips & self._shadow_like(frame[rows, cols],
+        feet_level = (np.arange(region.height)[:, None] + region.y0) >= main.box.y0 + SHADOW_ROWS * size
+        rejected = probability < SHADOW_MAX_PERSON
+        shadow = foreground & rejected & feet_level & self._shadow_like(frame[rows, cols],
                                                                          self.background.image[rows, cols])
         person = foreground & ~shadow
         if learned.any():
@@ -196,9 +220,8 @@ class ClipSegmenter:
         """The background is invalid (camera moved): the learned mask on the walker's last box."""
         if self._last_box is None:
             return FrameMask(index, empty, empty.copy(), "none", "absent", people, True)
-        region = self._last_box.grown(REGION_MARGIN * 3, frame.shape[:2])
-        prediction = self.model.predict(frame, self._last_box, region)
-        person = _paste(prediction.logits > 0, region, frame.shape[:2])
+        prediction = self.model.predict(frame, self._last_box)
+        person = _paste(prediction.logits > 0, prediction.box, frame.shape[:2])
         box = Box.of_mask(person)
         if prediction.presence < PRESENCE_MIN or box is None:
             return FrameMask(index, empty, empty.copy(), "none", "absent", people, True)
@@ -208,7 +231,7 @@ class ClipSegmenter:
 
     def _body_state(self, box: Box, others: list[Box], shape: tuple[int, int]) -> str:
         """'cut' at a frame edge, 'occluded' behind another person or shorter than usual, else 'whole'."""
-        if box.x0 <= 0 or box.y0 <= 0 or box.x1 >= shape[1] or box.y1 >= shape[0]:
+        if _at_edge(box, shape):
             return "cut"
         if any(_overlap(box, o) for o in others):
             return "occluded"
@@ -222,6 +245,42 @@ class ClipSegmenter:
     def track(self, frames: Iterable[tuple[int, np.ndarray]]) -> Iterator[FrameMask]:
         """Segment (index, frame) pairs in order, bridging short gaps."""
         return bridge_gaps(self.segment(frame, index) for index, frame in frames)
+
+
+def _people_in(model: PersonMaskModel, image: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """Pixels of `image` that the learned model calls person, looking at each group of pixels of
+    each layer of `places` (N, H, W); boxes that nearly repeat one already seen are skipped."""
+    seen: list[Box] = []
+    found = np.zeros(image.shape[:2], bool)
+    for layer in places:
+        grouped = cv2.dilate(layer.astype(np.uint8), _disc(CANDIDATE_GROUP * image.shape[0]))
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(grouped)
+        for x, y, w, h, _ in stats[1:]:
+            box = Box(int(x), int(y), int(x + w), int(y + h))
+            if h < MIN_CANDIDATE_HEIGHT * image.shape[0] or any(_box_iou(box, b) > 0.5 for b in seen):
+                continue
+            seen.append(box)
+            prediction = model.predict(image, box)
+            if prediction.presence >= PRESENCE_MIN:
+                found |= _paste(prediction.logits > 0, prediction.box, found.shape)
+    return found
+
+
+def _box_iou(a: Box, b: Box) -> float:
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    inter = max(0, w) * max(0, h)
+    return inter / (a.width * a.height + b.width * b.height - inter)
+
+
+def _at_edge(box: Box, shape: tuple[int, int]) -> bool:
+    return box.x0 <= 0 or box.y0 <= 0 or box.x1 >= shape[1] or box.y1 >= shape[0]
+
+
+def _touches_inner_edge(extent: Box, region: Box, shape: tuple[int, int]) -> bool:
+    """Does the learned mask reach a side of the crop that is not also the frame's edge?"""
+    return ((extent.y0 <= region.y0 and region.y0 > 0) or (extent.y1 >= region.y1 and region.y1 < shape[0])
+            or (extent.x0 <= region.x0 and region.x0 > 0) or (extent.x1 >= region.x1 and region.x1 < shape[1]))
 
 
 def _overlap(a: Box, b: Box) -> bool:
@@ -244,14 +303,15 @@ def _fill_holes(mask: np.ndarray, learned: np.ndarray) -> np.ndarray:
 
 
 def _keep_main_parts(mask: np.ndarray, anchor: np.ndarray) -> np.ndarray:
-    """Drop specks, and pieces that do not touch `anchor` (the learned mask, or the person for a shadow)."""
+    """Keep the pieces that mostly lie on `anchor` (the learned mask; the person, for a shadow),
+    and the large pieces that touch it; drop specks and strays."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8))
     if count <= 1:
         return mask
     areas = stats[1:, cv2.CC_STAT_AREA]
-    touched = np.bincount(labels[anchor], minlength=count)[1:] > 0
-    keep = np.flatnonzero((areas >= KEEP_PART * areas.max()) & touched) + 1
-    return np.isin(labels, keep)
+    on_anchor = np.bincount(labels[anchor], minlength=count)[1:]
+    keep = (on_anchor >= 0.5 * areas) | ((areas >= KEEP_PART * areas.max()) & (on_anchor > 0))
+    return np.isin(labels, np.flatnonzero(keep) + 1)
 
 
 def _shifted(mask: np.ndarray, dx: float, dy: float) -> np.ndarray:
@@ -347,3 +407,29 @@ def normalise_like_casiab(mask: np.ndarray, size: int = 64) -> np.ndarray:
     half = size // 2
     padded = np.pad(strip, ((0, 0), (half, half)))
     return padded[:, centre:centre + size] > 127
+
+
+OUTLINE_COLOUR = (0, 255, 0)
+SHADOW_TINT = np.array([70, 40, 255], np.float32)  # blue-violet: reads as "shadow", not as person
+
+
+def flags_text(mask: FrameMask) -> str:
+    """The per-frame flags in one line, as the overlay video shows them."""
+    text = f"#{mask.index} {mask.segmenter} | body {mask.body} | people {mask.people}"
+    return text + (" | CAMERA MOVED" if mask.camera_moved else "")
+
+
+def draw_overlay(image: np.ndarray, mask: FrameMask) -> np.ndarray:
+    """The frame with the person's outline, the shadow tinted and the flags written on it (RGB uint8)."""
+    out = image.copy()
+    if mask.shadow.any():
+        out[mask.shadow] = (0.5 * out[mask.shadow] + 0.5 * SHADOW_TINT).astype(np.uint8)
+    thickness = max(1, image.shape[0] // 240)
+    outline, _ = cv2.findContours(mask.person.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    cv2.drawContours(out, outline, -1, OUTLINE_COLOUR, thickness)
+    scale = max(0.35, image.shape[0] / 700)
+    origin = (4, int(18 * scale / 0.5))
+    text = flags_text(mask)
+    cv2.putText(out, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+    cv2.putText(out, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+    return out

@@ -15,7 +15,7 @@ import sys
 
 from ..errors import EXIT_FAILED, GaitanonError
 
-COMMAND_MODULES: tuple[str, ...] = ("info", "anonymize")
+COMMAND_MODULES: tuple[str, ...] = ("info", "anonymize", "silhouettes")
 
 
 def build_parser() -> argparse.ArgumentParser:
