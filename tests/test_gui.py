@@ -179,3 +179,20 @@ def test_export_needs_a_finished_review(window, clip_320):
     open_and_wait(window, clip_320)
     assert not window.findChild(QPushButton, "exportButton").isEnabled()
     assert window.findChild(QPushButton, "anonymizeButton").isEnabled()
+
+
+def test_strength_label_quotes_the_adaptive_attacker_and_says_not_measured_honestly():
+    from app.controllers.strength import describe
+    from gaitanon_core.inference import ModelEntry
+
+    measured = {"evaluation": {
+        "success_rank1_same_view_nm": {"GEI CNN, distortion-trained": 0.62, "GEI CNN, adaptive to alpha 0.3": 0.41,
+                                       "GEI + PCA/LDA, plain": 0.95, "GEI CNN, plain": None},
+        "frame_score_relative": 0.97, "motion_ratio": 0.88}}
+    text = describe(ModelEntry("stgan_a0.3", "anonymizer", Path("a.onnx"), "0", 0.3, measured))
+    assert "41% of test walks not identified" in text and "adaptive to alpha 0.3" in text
+    assert "97% of its confidence" in text and "0.88" in text
+    without_adaptive = {"evaluation": {"success_rank1_same_view_nm": {"a": 0.8, "b": 0.6}}}
+    text = describe(ModelEntry("m", "anonymizer", Path("a.onnx"), "0", 0.4, without_adaptive))
+    assert "60% of test walks" in text and "Naturalness: not measured" in text
+    assert describe(ModelEntry("m", "anonymizer", Path("a.onnx"), "0", 0.2, {})).count("not measured") == 2
