@@ -9,7 +9,8 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QCheckBox, QLabel, QMessageBox, QPushButton, QSlider, QToolButton
 
-from gui_helpers import make_test_clip, model_bank, open_and_wait, shown_index, wait_until, window  # noqa: F401
+from gui_helpers import make_test_clip, open_and_wait, shown_index, wait_until
+from gui_helpers import model_bank, window  # noqa: F401 (shared fixtures)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox, QPushButton,
 
 from gaitanon_core.demo_walker import WalkerIdentity, render_walk, write_clip
 from gaitanon_core.video_io import probe, read_frames
-from gui_helpers import model_bank, open_and_wait, shown_index, wait_until, window  # noqa: F401
+from gui_helpers import open_and_wait, shown_index, wait_until
+from gui_helpers import model_bank, window  # noqa: F401 (shared fixtures)
 
 pytestmark = pytest.mark.slow  # each test anonymizes a short clip (a few seconds)
 
@@ -104,7 +105,8 @@ def test_anonymize_review_overlays_and_export_offline(window, qtbot, walker_clip
         box = window.findChild(QCheckBox, name)
         qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
         wait_until(lambda: window._last_shown.xor is not None)
-        wait_until(lambda: not anonymized_pane.overlay_items[layer].pixmap().isNull())
+        item = anonymized_pane.overlay_items[layer]
+        wait_until(lambda item=item: not item.pixmap().isNull())
         assert not original_pane.overlay_items[layer].pixmap().isNull()
         qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
         assert anonymized_pane.overlay_items[layer].pixmap().isNull()

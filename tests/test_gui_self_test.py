@@ -7,7 +7,7 @@ import pytest
 from app.main import parse_args
 from app.self_test import MOST_FRAMES, changed_share, run_self_test
 from gaitanon_core.paths import demo_clip_path
-from gui_helpers import model_bank  # noqa: F401
+from gui_helpers import model_bank  # noqa: F401 (shared fixture)
 
 
 def test_command_line_takes_a_file_or_the_self_test_flag(tmp_path):

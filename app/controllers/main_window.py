@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,11 +30,9 @@ from .export import ask_export_options
 from .report import ReportController
 from .strength import StrengthController
 
-log = logging.getLogger(__name__)
-
 VIDEO_FILTER = "Videos (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mts *.m2ts *.3gp *.wmv *.mpg *.mpeg);;All files (*)"
 NOT_YET = "Not anonymized yet.\nChoose a strength and press Anonymize."
-IN_PROGRESS = "This frame is not done yet."
+IN_PROGRESS = "Rendering the review copy…\nThe anonymized frames appear here when it is done."
 
 
 def format_time(seconds: float) -> str:
@@ -64,7 +61,6 @@ class MainWindow(MainWindowView):
         self.review_proxy_job: Worker | None = None   # fills the review copy's preview proxy
         self._overlays_wanted = False  # read by the decoding thread: fetch silhouettes too
         self._on_job_done: Callable[[Any], None] | None = None
-        self.provider: str | None = None
         self._last_shown: ShownFrame | None = None
         self.frame_server = FrameServer()
         self.frame_server.frame_ready.connect(self._show_frame)
@@ -135,7 +131,6 @@ class MainWindow(MainWindowView):
         worker.start()
 
     def _on_models_loaded(self, provider: str) -> None:
-        self.provider = provider
         self.device_label.setText(f"Model device: {jobs.device_name(provider)}")
 
     def _on_models_failed(self, error: Exception) -> None:

@@ -76,7 +76,8 @@ def main() -> None:
     window.overlay_anonymized.setChecked(False)
     window.overlay_xor.setChecked(True)
     window.frames.zoom_by(2.0)
-    window.frames.original.centerOn(window._last_shown.xor.nonzero()[1].mean(), window._last_shown.xor.nonzero()[0].mean())
+    rows, columns = window._last_shown.xor.nonzero()
+    window.frames.original.centerOn(columns.mean(), rows.mean())
     grab(window, "xor_zoomed.png")
     window.frames.fit()
 
