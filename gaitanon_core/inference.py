@@ -1,7 +1,8 @@
 """The shipped networks through ONNX Runtime: manifest, integrity check, device, windows.
 
 `models/manifest.json` (schema in training/manifest.py) lists a `noise_generator`
-(z [B, Z] -> noise [B, N, 2], or a walking sequence [B, T', N, 2]) and one
+(z [B, Z] -> noise: one contour [B, N, 2], or one generated gait cycle
+[B, P, N, 2] that the anonymizer aligns to the clip inside its graph) and one
 `anonymizer` per alpha (contours [B, T, N, 2] + noise -> anonymized [B, T, N, 2]).
 Every file's sha256 is checked before ONNX Runtime opens it, so a swapped or
 damaged model is refused rather than run.
@@ -30,6 +31,7 @@ from .paths import models_dir as default_models_dir
 DEVICES = ("auto", "cpu", "cuda")
 WINDOW = 64  # frames per anonymizer run (a long clip is cut into these)
 OVERLAP = 16  # frames shared by consecutive windows, cross-faded
+NOISE_KINDS = ("static", "walking_cycle")  # what the product runs; a per-frame sequence is the 2017 baseline's
 _CUDA = "CUDAExecutionProvider"
 _CPU = "CPUExecutionProvider"
 _ORT_DEFAULT_SEVERITY = 2  # warnings and above, ONNX Runtime's default
@@ -133,11 +135,6 @@ class _Network:
     def provider(self) -> str:
         return self.session.get_providers()[0]
 
-    def input_rank(self, index: int) -> int:
-        name = self.inputs[index]
-        node = next(n for n in self.session.get_inputs() if n.name == name)
-        return len(node.shape)
-
     def run(self, *arrays: np.ndarray) -> np.ndarray:
         feeds = {name: np.ascontiguousarray(a, dtype=np.float32) for name, a in zip(self.inputs, arrays)}
         return self.session.run([self.output], feeds)[0]
@@ -155,15 +152,16 @@ class ModelBank:
         self.n_points = int(self.manifest.get("n_points", 0))
         anonymizers = sorted((m for m in self.entries if m.role == "anonymizer" and m.alpha is not None),
                              key=lambda m: m.alpha)
-        noise = [m for m in self.entries if m.role == "noise_generator"]
+        noise = {m.name: m for m in self.entries if m.role == "noise_generator"}
         if not anonymizers or not noise:
             raise GaitanonError(f"the model manifest in {self.folder} lacks an anonymizer or the noise generator")
         self._anonymizers = {m.alpha: m for m in anonymizers}
         self.strengths: list[float] = [m.alpha for m in anonymizers]
         self.device = device
-        self._noise = _Network(noise[0], device)
+        self._noise_entries = noise
+        self._noise: dict[str, _Network] = {}
         self._opened: dict[float, _Network] = {}
-        self.provider = self._noise.provider
+        self.provider = self._noise_network(anonymizers[0]).provider
         if device == "cuda" and self.provider != _CUDA:
             raise UsageError("--device cuda was asked for, but no usable CUDA GPU was found; use --device auto or cpu")
         self.device_note = (
@@ -187,13 +185,25 @@ class ModelBank:
             self._opened[alpha] = _Network(self._anonymizers[alpha], self.device)
         return self._opened[alpha]
 
+    def _noise_network(self, anonymizer: ModelEntry) -> _Network:
+        """The noise generator this anonymizer was trained with (the manifest names it), opened once."""
+        name = anonymizer.entry.get("noise_generator", next(iter(self._noise_entries)))
+        if name not in self._noise_entries:
+            raise GaitanonError(f"the model manifest names a noise generator '{name}' that it does not list")
+        if anonymizer.entry.get("noise", {}).get("kind", "static") not in NOISE_KINDS:
+            raise GaitanonError(f"{anonymizer.name} needs a per-frame noise sequence, which gaitanon never runs")
+        if name not in self._noise:
+            self._noise[name] = _Network(self._noise_entries[name], self.device)
+        return self._noise[name]
+
     def start_clip(self, alpha: float, rng: np.random.Generator | None = None) -> ClipAnonymizer:
         """One clip's anonymizer: a fresh latent z (OS entropy unless `rng`), the noise drawn once."""
         network = self._anonymizer(alpha)
+        noise_network = self._noise_network(network.model)
         rng = rng if rng is not None else np.random.default_rng()
-        z_dim = self._noise.session.get_inputs()[0].shape[-1]
+        z_dim = noise_network.session.get_inputs()[0].shape[-1]
         z = rng.standard_normal((1, int(z_dim))).astype(np.float32)
-        noise = self._noise.run(z)
+        noise = noise_network.run(z)
         del z  # never kept: the latent is what would let someone redo the draw
         return ClipAnonymizer(network, noise)
 
@@ -208,15 +218,9 @@ class ClipAnonymizer:
 
     def __init__(self, network: _Network, noise: np.ndarray) -> None:
         self.network = network
-        self.noise = noise  # [1, N, 2] one contour per clip, or [1, T', N, 2] a walking sequence
-        self._noise_is_sequence = noise.ndim == 4
-        self._model_takes_sequence = network.input_rank(1) == 4
-
-    def _noise_for(self, first: int, count: int) -> np.ndarray:
-        if not self._noise_is_sequence:
-            return self.noise if not self._model_takes_sequence else np.repeat(self.noise[:, None], count, 1)
-        period = self.noise.shape[1]  # a generated walk: repeat it over the clip
-        return self.noise[:, (first + np.arange(count)) % period]
+        # [1, N, 2] one contour, or [1, P, N, 2] one gait cycle: every window gets it whole and unchanged
+        # (the anonymizer aligns a cycle to the window's poses inside its graph).
+        self.noise = noise
 
     def stream(self, items: Iterable[tuple[Payload, np.ndarray | None]],
                window: int = WINDOW, overlap: int = OVERLAP) -> Iterator[tuple[Payload, np.ndarray | None]]:
@@ -228,23 +232,22 @@ class ClipAnonymizer:
         if not 0 <= overlap < window:
             raise ValueError(f"the overlap ({overlap}) must be shorter than the window ({window})")
         pending: list[_Slot] = []
-        first = 0  # clip index of the first contour in `pending` (for a noise sequence)
         for payload, contour in items:
             pending.append(_Slot(payload, contour))
             contours = [slot for slot in pending if slot.contour is not None]
             if len(contours) == window:
-                self._fill(contours, first)
+                self._fill(contours)
                 keep_from = pending.index(contours[window - overlap])
                 yield from ((slot.payload, slot.result) for slot in pending[:keep_from])
-                pending, first = pending[keep_from:], first + window - overlap
+                pending = pending[keep_from:]
         contours = [slot for slot in pending if slot.contour is not None]
         if any(slot.result is None for slot in contours):
-            self._fill(contours, first)
+            self._fill(contours)
         yield from ((slot.payload, slot.result) for slot in pending)
 
-    def _fill(self, slots: list[_Slot], first: int) -> None:
+    def _fill(self, slots: list[_Slot]) -> None:
         """Run one window; cross-fade into the results the previous window left for its first slots."""
-        out = self.network.run(np.stack([s.contour for s in slots])[None], self._noise_for(first, len(slots)))[0]
+        out = self.network.run(np.stack([s.contour for s in slots])[None], self.noise)[0]
         previous = [s.result for s in slots if s.result is not None]
         for slot, value in zip(slots, _cross_fade(np.array(previous), out)):
             slot.result = value

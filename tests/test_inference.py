@@ -102,9 +102,6 @@ class _WindowAwareNetwork:
     def __init__(self) -> None:
         self.runs = 0
 
-    def input_rank(self, index: int) -> int:
-        return 3
-
     def run(self, contours: np.ndarray, noise: np.ndarray) -> np.ndarray:
         self.runs += 1
         return contours + 0.1 * self.runs
@@ -141,3 +138,25 @@ def test_frames_without_a_contour_pass_through_in_order(bank_dir: Path) -> None:
     whole = clip.network.run(contours[None], clip.noise)[0]
     np.testing.assert_allclose(np.stack([o for _, o in out if o is not None]),
                                whole[[i for i in range(90) if i % 7 != 3]], atol=1e-5)
+
+
+def test_a_generated_gait_cycle_reaches_every_window_whole(tmp_path: Path) -> None:
+    folder = build_model_bank(tmp_path, N, "fixture-layout", cycle_frames=5)
+    bank = ModelBank(folder, device="cpu")
+    clip = bank.start_clip(0.3, np.random.default_rng(2))
+    assert clip.noise.shape == (1, 5, N, 2)
+    contours = _contours(100)
+    out = np.stack([o for _, o in clip.stream(((None, c) for c in contours), window=32, overlap=8)])
+    expected = contours + 0.6 * (clip.noise[0].mean(axis=0)[None] - contours)  # the fixture uses the cycle's mean
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_a_per_frame_noise_sequence_is_refused(bank_dir: Path, tmp_path: Path) -> None:
+    for file in bank_dir.iterdir():
+        (tmp_path / file.name).write_bytes(file.read_bytes())
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    for entry in manifest["models"]:
+        entry["noise"] = {"kind": "sequence"}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(GaitanonError, match="never runs"):
+        ModelBank(tmp_path, device="cpu")
