@@ -96,6 +96,30 @@ def test_a_file_that_is_not_a_video_gives_a_plain_dialog(window, tmp_path, monke
     assert window.clip is None
 
 
+def test_preview_shows_the_engines_frames_upright_on_a_rotated_clip(window, tmp_path):
+    """The preview decoder (OpenCV) and the engine (ffmpeg) agree on each frame and its rotation."""
+    import subprocess
+
+    import imageio_ffmpeg
+    import numpy as np
+
+    from gaitanon_core.video_io import read_frames
+
+    plain = make_test_clip(tmp_path / "plain.mp4", frames=30)
+    rotated = tmp_path / "rotated.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-display_rotation", "90", "-i", str(plain),
+                    "-c", "copy", str(rotated)], check=True, timeout=60)
+    open_and_wait(window, rotated)
+    engine = [frame.image for frame in read_frames(rotated)]
+    assert engine[0].shape == (320, 240, 3)  # upright: portrait
+    for index in (17, 3, 29):  # jumps back and forth, before and after the proxy has them
+        window.go_to(index)
+        assert shown_index(window) == index
+        shown = window._last_shown.original
+        assert shown.shape == engine[index].shape
+        assert np.abs(shown.astype(int) - engine[index]).mean() < 4  # JPEG proxy tolerance
+
+
 def test_scrubbing_a_720p_clip_is_fast(window, tmp_path):
     """Random jumps over a 720p H.264 clip with 250-frame keyframe gaps (x264's default)."""
     import random
