@@ -33,6 +33,7 @@ from .strength import StrengthController
 VIDEO_FILTER = "Videos (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mts *.m2ts *.3gp *.wmv *.mpg *.mpeg);;All files (*)"
 NOT_YET = "Not anonymized yet.\nChoose a strength and press Anonymize."
 IN_PROGRESS = "Rendering the review copy…\nThe anonymized frames appear here when it is done."
+RENDERED = "Rendering the review copy: {done} of {total} frames done.\nThe anonymized frames appear here when it is done."
 
 
 def format_time(seconds: float) -> str:
@@ -313,6 +314,8 @@ class MainWindow(MainWindowView):
         self.progress.setValue(progress.done)
         self.progress.setFormat(f"{progress.stage}: %v / %m frames")
         self.eta_label.setText(format_eta(progress.eta_s))
+        if self.review is not None and not self.review.complete:
+            self.frames.anonymized.show_placeholder(RENDERED.format(done=progress.done, total=progress.total))
 
     def _on_anonymized(self, review: jobs.ReviewSession) -> None:
         self.eta_label.setText("Done: review the frames, then Export (the report comes first).")

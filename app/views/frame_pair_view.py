@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 OVERLAY_NAMES = ("original_outline", "anonymized_outline", "xor")
 ZOOM_STEP = 1.25
+PLACEHOLDER_CHARS_PER_WIDTH = 40  # the placeholder's font height is the frame width over this
 
 
 class ImagePane(QGraphicsView):
@@ -46,12 +47,20 @@ class ImagePane(QGraphicsView):
 
     def show_frame(self, image: QImage | None, placeholder: str = "") -> None:
         self.frame_item.setPixmap(QPixmap.fromImage(image) if image is not None else QPixmap())
-        self.placeholder.setText(placeholder)
-        self.placeholder.setVisible(bool(placeholder))
         if image is not None:
             self.scene().setSceneRect(QRectF(0, 0, image.width(), image.height()))
-            bounds = self.placeholder.boundingRect()
-            self.placeholder.setPos((image.width() - bounds.width()) / 2, (image.height() - bounds.height()) / 2)
+        self.show_placeholder(placeholder)
+
+    def show_placeholder(self, text: str) -> None:
+        """A line of text centred over the frame (empty: none)."""
+        area = self.sceneRect()
+        font = self.placeholder.font()
+        font.setPixelSize(max(6, int(area.width() / PLACEHOLDER_CHARS_PER_WIDTH)))  # in frame pixels: fits any size
+        self.placeholder.setFont(font)
+        self.placeholder.setText(text)
+        self.placeholder.setVisible(bool(text))
+        bounds = self.placeholder.boundingRect()
+        self.placeholder.setPos((area.width() - bounds.width()) / 2, (area.height() - bounds.height()) / 2)
 
     def show_overlay(self, name: str, image: QImage | None) -> None:
         self.overlay_items[name].setPixmap(QPixmap.fromImage(image) if image is not None else QPixmap())
