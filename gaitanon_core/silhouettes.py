@@ -36,6 +36,7 @@ LEVEL_IN = 35.0  # colour difference that counts as foreground where the learned
 LEVEL_OUT = 40.0  # ... and where it says background (tuned on CASIA-B clips 002 and 003)
 CANDIDATE_GROUP = 0.04  # foreground pieces closer than 4 % of the frame height form one candidate
 MIN_CANDIDATE_HEIGHT = 0.06  # candidates shorter than 6 % of the frame height are noise
+PART_OF_PERSON = 0.5  # a piece under half a person's height inside their crop is a part of them
 MAX_CANDIDATES = 3  # the learned model runs on at most this many boxes per frame (speed)
 PRESENCE_MIN = 0.5  # the learned model's person-presence score for "this box is a person"
 NEAR_PERSON = 0.06  # foreground farther than 6 % of the person's height from the learned mask is dropped
@@ -72,6 +73,14 @@ class _Candidate:
     @property
     def extent(self) -> Box | None:
         return self.prediction.extent() if self.is_person else None
+
+    def owns(self, piece: Box) -> bool:
+        """Is `piece` part of this person: inside their learned mask, or a small piece (a head, a hand
+        cut off by clothing the colour of the wall) within the crop the model saw?"""
+        if self.extent is None:
+            return False
+        small = piece.height < PART_OF_PERSON * self.box.height
+        return self.extent.contains_centre_of(piece) or (small and _overlap(piece, self.prediction.box))
 
 
 def _odd(value: float) -> int:
@@ -150,7 +159,7 @@ class ClipSegmenter:
             box = Box.of_mask((labels == label) & foreground.astype(bool))
             if box is None or box.height < MIN_CANDIDATE_HEIGHT * height:
                 continue
-            owner = next((k for k, c in enumerate(candidates) if c.extent and c.extent.contains_centre_of(box)), None)
+            owner = next((k for k, c in enumerate(candidates) if c.owns(box)), None)
             if owner is not None:
                 candidates[owner] = self._judge(frame, candidates[owner].box.union(box))
             elif len(candidates) < MAX_CANDIDATES:
@@ -278,9 +287,12 @@ def _at_edge(box: Box, shape: tuple[int, int]) -> bool:
 
 
 def _touches_inner_edge(extent: Box, region: Box, shape: tuple[int, int]) -> bool:
-    """Does the learned mask reach a side of the crop that is not also the frame's edge?"""
-    return ((extent.y0 <= region.y0 and region.y0 > 0) or (extent.y1 >= region.y1 and region.y1 < shape[0])
-            or (extent.x0 <= region.x0 and region.x0 > 0) or (extent.x1 >= region.x1 and region.x1 < shape[1]))
+    """Does the learned mask reach (within 2 % of the crop) a side of the crop that is not the frame's edge?"""
+    near = max(2, int(0.02 * region.height))
+    return ((extent.y0 <= region.y0 + near and region.y0 > 0)
+            or (extent.y1 >= region.y1 - near and region.y1 < shape[0])
+            or (extent.x0 <= region.x0 + near and region.x0 > 0)
+            or (extent.x1 >= region.x1 - near and region.x1 < shape[1]))
 
 
 def _overlap(a: Box, b: Box) -> bool:

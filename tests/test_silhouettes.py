@@ -217,13 +217,17 @@ def test_flags_text_says_everything_the_overlay_shows():
 @pytest.mark.slow
 def test_casiab_iou_does_not_regress(shared_data):
     """README "Silhouettes": measured by scripts/measure_silhouettes.py; asserted a little below."""
-    ours, plain = {}, {}
+    ours, with_shadow, plain = {}, {}, {}
     for subject in CLIP_ALIGNMENT:
         frames = read_clip(subject, shared_data)
-        ours[subject] = casiab_ious([m.person for m in segment_frames(frames)], subject, shared_data)
+        masks = segment_frames(frames)
+        ours[subject] = casiab_ious([m.person for m in masks], subject, shared_data)
+        with_shadow[subject] = casiab_ious([m.person | m.shadow for m in masks], subject, shared_data)
         plain[subject] = casiab_ious(plain_background_masks(frames), subject, shared_data)
     held_out = np.concatenate([ours[s] for s in HELD_OUT_CLIPS])
     everything = np.concatenate(list(ours.values()))
     assert held_out.mean() > 0.92 and held_out.min() > 0.74
-    assert everything.mean() > 0.91 and everything.min() > 0.62
-    assert everything.mean() > np.concatenate(list(plain.values())).mean()
+    assert everything.mean() > 0.91 and everything.min() > 0.69
+    # The dataset's silhouettes keep the shadow at the feet: like for like, person + shadow beats the plain method.
+    like_for_like = np.concatenate(list(with_shadow.values())).mean()
+    assert like_for_like > 0.93 and like_for_like > np.concatenate(list(plain.values())).mean() + 0.01
