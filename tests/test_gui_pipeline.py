@@ -202,3 +202,11 @@ def test_batch_mirrors_the_tree_and_goes_on_after_a_bad_file(window, qtbot, walk
     assert "2 anonymized" in batch.summary.text() and "1 failed" in batch.summary.text()
     written = sorted(str(p.relative_to(output)) for p in output.rglob("*") if p.is_file())
     assert written == ["a_mp4.mp4", "day 2/b_mp4.mp4"]
+
+
+def test_closing_the_window_mid_render_leaves_no_temporary_files(window, walker_clips, private_tmp):
+    open_and_wait(window, walker_clips["plain"])
+    click(window, "anonymizeButton")
+    wait_until(lambda: any(p.name.startswith("gaitanon-review-") for p in private_tmp.iterdir()))
+    window.close()  # cancels the render, waits for it, removes the review copy and the preview proxies
+    assert list(private_tmp.iterdir()) == []
