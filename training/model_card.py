@@ -1,0 +1,166 @@
+"""Write models/MODEL_CARD.md from the manifests, so every figure in it is one a command measured.
+
+Reads models/manifest.json (shipped), $GAITANON_CACHE/reference/manifest.json (the paper's
+configuration) and $GAITANON_CACHE/baseline/manifest.json (Tieu et al. 2017); the
+"validation" blocks come from training.export / training.baseline, the "evaluation"
+blocks from training.evaluate.
+
+Usage: python -m training.model_card
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gaitanon_core.paths import models_dir
+from gaitanon_core.splits import SUBJECT_SPLIT
+
+from .anonymize_sils import model_folders
+from .manifest import load_manifest
+
+INTRO = """# Model card: gaitanon noise generator and ST-GAN anonymizers
+
+## Purpose
+The networks change the outline (body shape and pose-by-pose silhouette) of a walking
+person so that gait recognition no longer identifies them, while the result still looks
+like a person walking. They implement and extend the ST-GAN of Tieu, Nguyen, Nguyen-Son,
+Yamagishi & Echizen, "Spatio-temporal generative adversarial network for gait
+anonymization", JISA 46 (2019). The product runs them through ONNX Runtime on canonical
+contours (`gaitanon_core.contours`, layout and N in the manifest); the GUI's strength
+steps are the anonymizers' alpha values.
+
+## What ships and why
+- `noise_generator`: z ~ N(0, I) -> one *generated* gait cycle per clip (a walking
+  sequence of a person who does not exist; never a real person's walk).
+- `anonymizer` at each alpha: one network conditioned on alpha, exported once per value.
+  Inside the graph each clip frame takes the noise cycle's frames nearest in pose (soft
+  nearest neighbour, from the cycle or its mirror), so the noise walks in step with the
+  person; a static noise contour (the paper) drags every frame toward one pose and damps
+  the walk (motion ratio below).
+- Losses: L2 reconstruction and noise terms (their minimiser is the blend
+  y + alpha/(1+alpha) (noise - y); the generator's skip path starts there), the paper's
+  spatial and temporal discriminators, a privacy term (cosine similarity of identity
+  embeddings of output and input under a frozen surrogate recogniser trained on the
+  anonymiser subjects only) and a smoothness term on the displacement along the contour
+  (folds are what make outlines self-intersect).
+- The paper's own configuration (L1 losses, static noise) is kept as the reference row:
+  with L1 and alpha < 1 the minimiser of L_rec + alpha L_per is the input itself, and its
+  distance from the input below shows how close to a copy it stays.
+
+## Data
+CASIA Gait Database, dataset B (Yu, Tan & Tan, "A framework for evaluating the effect of
+view angle, clothing and carrying condition on gait recognition", ICPR 2006): 64x64
+silhouettes of 124 subjects (99 here), 11 views, normal / bag / coat walks. Research use
+only: cite the paper above; the trained weights ship with this card naming the data.
+Subject groups (disjoint; `gaitanon_core.splits`):
+"""
+
+LIMITS = """
+## Limits
+- Only the outline changes. Walking speed, cadence, stride timing, the face, hair, clothes
+  and colours stay as they are (the colouring copies original pixels), and each of them
+  can identify a person; so can the voice and footsteps if audio is kept.
+- Trained on CASIA-B's 64-px silhouettes of one indoor corridor; other cameras, crowds,
+  children or unusual clothing are outside what it has seen. Silhouette quality bounds the
+  result.
+- The privacy term uses a surrogate recogniser on contours; real attackers work on
+  silhouettes or video and may be stronger, especially ones trained on this anonymizer's
+  outputs (the adaptive attacker in the evaluation).
+- Validation figures come from the validation subjects (077-084); the evaluation's success
+  and naturalness figures from the test subjects (085-100), never trained on.
+"""
+
+VALIDATION_COLUMNS = (
+    ("distance_from_input", "dist. from input", 4),
+    ("distance_from_noise", "dist. from noise", 4),
+    ("self_intersecting_share", "self-intersecting", 3),
+    ("original_self_intersecting_share", "(originals)", 3),
+    ("motion_ratio", "motion ratio", 2),
+    ("jitter_ratio", "jitter ratio", 2),
+    ("surrogate_success", "surrogate success", 3),
+    ("surrogate_rank1_original", "(surrogate rank-1 on originals)", 3),
+)
+
+
+def all_entries() -> list[tuple[Path, dict[str, Any]]]:
+    return [(folder, entry) for folder in model_folders() for entry in load_manifest(folder).get("models", [])]
+
+
+def _number(value: Any, digits: int) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def subjects_section() -> str:
+    rows = [f"| {group} | {ids[0]}-{ids[-1]} ({len(ids)}) |" for group, ids in SUBJECT_SPLIT.items()]
+    return "\n".join(["| group | subjects |", "| --- | --- |", *rows]) + "\n"
+
+
+def models_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
+    lines = ["\n## Models and how they were trained\n",
+             "| name | role | alpha | file (sha256) | noise | group | seed | steps | wall time (s) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for folder, e in entries:
+        t = e.get("training", {})
+        place = "models/" if folder == models_dir() else f"{folder.name}/ (not shipped)"
+        lines.append(f"| {e['name']} | {e['role']} | {e.get('alpha', '')} | {place}{e['file']} ({e['sha256'][:12]}) "
+                     f"| {e.get('noise', {}).get('kind', '')} | {t.get('group', '')} | {t.get('seed', '')} "
+                     f"| {t.get('steps', '')} | {t.get('wall_time_s', '')} |")
+    lines += ["", "Commands (each resumable; checkpoints and loss logs in `$GAITANON_CACHE/ckpt/<name>/`):", "```",
+              "python -m training.dataset --groups noise anonymiser validation   # contour cache",
+              "python -m training.train_noise --kind cycle --steps 3000 --no-resume   # shipped G_N",
+              "python -m training.surrogate --steps 2000 --no-resume               # privacy surrogate",
+              "python -m training.train_stgan --preset shipped --name stgan_shipped --steps 2000 --no-resume",
+              "python -m training.export --which shipped                           # models/ + manifest",
+              "python -m training.train_noise --kind static --components 32 --steps 3000 --no-resume",
+              "python -m training.train_stgan --preset paper --name stgan_paper --steps 800 --no-resume",
+              "python -m training.export --which reference                         # reference row",
+              "python -m training.baseline --steps 800                             # 2017 baseline",
+              "python -m training.model_card                                       # this card", "```"]
+    return "\n".join(lines) + "\n"
+
+
+def validation_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
+    lines = ["\n## Validation figures (subjects 077-084, canonical units: 1 = body height)\n",
+             "Written by the export commands (`training.validation`). Distances are mean point "
+             "distances; motion and jitter ratios compare the output's frame-to-frame (and second) "
+             "differences with the original's; surrogate success = share of anonymized nm-05/06 "
+             "walks that the surrogate recogniser does not match to the right person.\n",
+             "| model | " + " | ".join(label for _, label, _ in VALIDATION_COLUMNS) + " |",
+             "| --- |" + " --- |" * len(VALIDATION_COLUMNS)]
+    for _, e in entries:
+        v = e.get("validation")
+        if v:
+            lines.append(f"| {e['name']} | " + " | ".join(_number(v.get(k), d) for k, _, d in VALIDATION_COLUMNS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def evaluation_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
+    evaluated = [(f, e) for f, e in entries if e.get("evaluation") and e["role"] == "anonymizer"]
+    lines = ["\n## Evaluation figures (test subjects 085-100; written by `python -m training.evaluate`)\n"]
+    if not evaluated:
+        return "\n".join(lines + ["Not run yet for these files: see reports/evaluation.md once it is.\n"])
+    for _, e in evaluated:
+        ev = e["evaluation"]
+        lines.append(f"- **{e['name']}** ({ev.get('mode')}, {ev.get('date')}): success rank-1 same view nm "
+                     + ", ".join(f"{k}: {_number(v, 3)}" for k, v in ev.get("success_rank1_same_view_nm", {}).items())
+                     + f"; frame score relative {_number(ev.get('frame_score_relative'), 3)}"
+                     + f"; motion ratio {_number(ev.get('motion_ratio'), 2)}"
+                     + f"; self-intersection share {_number(ev.get('self_intersection_share'), 3)}")
+    return "\n".join(lines) + "\n"
+
+
+def render() -> str:
+    entries = [(f, e) for f, e in all_entries() if e["role"] in ("noise_generator", "anonymizer", "reference", "baseline")]
+    return INTRO + subjects_section() + models_section(entries) + validation_section(entries) \
+        + evaluation_section(entries) + LIMITS
+
+
+def main() -> None:
+    path = models_dir() / "MODEL_CARD.md"
+    path.write_text(render())
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
