@@ -29,12 +29,13 @@ CLI_GOOD = [c for c in C.GOOD_CASES if not c.slow]
 NOBODY_WORDS = ("nobody", "no person", "no one", "no walking person")
 DISK_LIMIT_BYTES = 16 * 1024  # far below one anonymized clip, far above any text the CLI prints
 NOBODY_UID = 65534
+UHD_TIMEOUT_S = 300.0
 
 
-def anonymize(run_cli, source: Path, target: Path, models: Path, *extra: str):
+def anonymize(run_cli, source: Path, target: Path, models: Path, *extra: str, **limits):
     report = target.with_suffix(".json")
     return run_cli("anonymize", str(source), "-o", str(target), "--models", str(models), "--report", str(report),
-                   *extra)
+                   *extra, **limits)
 
 
 def _relative(times: np.ndarray) -> np.ndarray:
@@ -91,6 +92,18 @@ def test_good_case_gives_a_correct_output(case, corpus, product_models, run_cli,
     report = assert_correct_output(source, target, case.shown_size(corpus.walker_scene()))
     if report["frames_without_person"] == report["frames"]:
         assert_nobody_not_silent(result, target)
+
+
+@pytest.mark.slow
+def test_uhd_4k_gives_a_correct_output(corpus, product_models, run_cli, tmp_path):
+    """3840x2160, 2 s: at the 720p speed target scaled by the pixel count this takes well under the limit."""
+    case = next(c for c in C.GOOD_CASES if c.name == "uhd_4k")
+    source = corpus.walker(case)
+    target = tmp_path / "anonymized.mp4"
+    result = anonymize(run_cli, source, target, product_models, "--preset", "ultrafast", timeout=UHD_TIMEOUT_S)
+    assert_no_crash(result)
+    assert result.returncode in (EXIT_OK, EXIT_FLAGGED), result.stderr[-2000:]
+    assert_correct_output(source, target, (3840, 2160))
 
 
 def test_person_entering_and_leaving(corpus, product_models, run_cli, tmp_path):
