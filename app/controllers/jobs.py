@@ -14,13 +14,13 @@ import numpy as np
 
 from gaitanon_core.cli.anonymize import BatchTally, batch_jobs
 from gaitanon_core.errors import Cancelled, UsageError
-from gaitanon_core.inference import ModelBank
 from gaitanon_core.pipeline import (
     AnonymizeOptions,
     Progress,
     Review,
     anonymize_clip,
     export_review,
+    model_bank,
     preview_frame,
     render_review,
 )
@@ -43,8 +43,8 @@ def device_name(provider: str) -> str:
 
 
 def load_models(_control: JobControl, models_dir: Path) -> str:
-    """Open the model bank as an anonymization would; the provider that really runs it."""
-    return ModelBank(models_dir, device="auto").provider
+    """Open the model bank the anonymization will use (the engine caches it); the provider really running it."""
+    return model_bank(models_dir, "auto").provider
 
 
 @dataclass
@@ -82,7 +82,7 @@ def fill_proxy(_control: JobControl, proxy: FrameProxy, video: Path) -> Iterator
 
 
 class ReviewSession:
-    """One anonymization of the open clip, from the first progress signal to discard.
+    """One anonymization of the open clip, from pressing Anonymize to discarding it.
 
     The engine's `Review` (a private review copy plus per-frame silhouettes) exists
     once rendering has finished; Export writes exactly its frames. For scrubbing,
