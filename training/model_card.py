@@ -135,6 +135,22 @@ def validation_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def noise_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
+    lines = ["\n## Noise generators (`training.train_noise.noise_quality`, 200 samples)\n",
+             "Root-mean-square point distances in canonical units: from each generated sample to the "
+             "nearest real sample of the noise group (a generator that copied real people would sit "
+             "near 0), between generated samples, and between real samples.\n",
+             "| name | kind | self-intersecting frames | to nearest real | between generated | real to real |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for _, e in entries:
+        q = e.get("quality")
+        if e["role"] == "noise_generator" and q:
+            lines.append(f"| {e['name']} | {e['noise']['kind']} | {_number(q['self_intersecting_share'], 3)} "
+                         f"| {_number(q['nearest_real_distance'], 4)} | {_number(q['nearest_generated_distance'], 4)} "
+                         f"| {_number(q['real_to_real_distance'], 4)} |")
+    return "\n".join(lines) + "\n"
+
+
 def evaluation_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
     evaluated = [(f, e) for f, e in entries if e.get("evaluation") and e["role"] == "anonymizer"]
     lines = ["\n## Evaluation figures (test subjects 085-100; written by `python -m training.evaluate`)\n"]
@@ -152,7 +168,7 @@ def evaluation_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
 
 def render() -> str:
     entries = [(f, e) for f, e in all_entries() if e["role"] in ("noise_generator", "anonymizer", "reference", "baseline")]
-    return INTRO + subjects_section() + models_section(entries) + validation_section(entries) \
+    return INTRO + subjects_section() + models_section(entries) + validation_section(entries) + noise_section(entries) \
         + evaluation_section(entries) + LIMITS
 
 
