@@ -245,12 +245,12 @@ def complete_shape(window: deque[FrameShape], at: int, n: int) -> FrameShape:
     shape.transform = _smoothed_transform(window, at)
     if shape.transform is None:
         return _cover(shape, "no whole-body frame near enough to estimate the body's size and place")
-    person = shape.person.full()
     if shape.measured is not None:
+        person = shape.person.full()
         shape.contour, _ = codec.mask_to_contour(person, n, transform=shape.transform)
         shape.fine = codec.detailed_contour(person, shape.transform, n)
     else:
-        shape.contour = _stand_in(window, at, person)
+        shape.contour = _stand_in(window, at)
         if shape.contour is None:
             return _cover(shape, "the body is only partly in view and no whole-body frame is near")
     return shape
@@ -271,20 +271,25 @@ def _smoothed_transform(window: deque[FrameShape], at: int) -> codec.CanonicalTr
         return None
 
 
-def _stand_in(window: deque[FrameShape], at: int, person: np.ndarray) -> np.ndarray | None:
+def _stand_in(window: deque[FrameShape], at: int) -> np.ndarray | None:
     """The nearby whole body's contour that, placed on this frame, best matches what is visible.
 
     A body cut by the frame edge or occluded must never reach the network as if
     it were whole; the whole-body shape whose visible part overlaps the visible
     mask most keeps the walk's phase (legs apart or together) roughly right.
+    The overlap is measured in a box one body height around the visible part,
+    which holds any placed candidate, instead of the whole frame.
     """
     shape = window[at]
+    top, left, bottom, right = _grown_box(shape.person, shape.transform.scale)
+    visible = shape.person.full()[top:bottom, left:right]
+    in_box = codec.CanonicalTransform(shape.transform.scale, shape.transform.x0 - left, shape.transform.y0 - top)
     whole = sorted((s for s in window if s.own_contour is not None), key=lambda s: abs(s.index - shape.index))
     best, best_iou = None, 0.0
     for candidate in whole[:STAND_IN_CANDIDATES]:
-        placed = codec.contour_to_mask(candidate.own_contour, shape.transform, person.shape)
-        union = np.count_nonzero(placed | person)
-        iou = np.count_nonzero(placed & person) / union if union else 0.0
+        placed = codec.contour_to_mask(candidate.own_contour, in_box, visible.shape)
+        union = np.count_nonzero(placed | visible)
+        iou = np.count_nonzero(placed & visible) / union if union else 0.0
         if iou > best_iou:
             best, best_iou = candidate.own_contour, iou
     return best
