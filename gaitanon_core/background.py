@@ -132,25 +132,35 @@ def _correlation_image(image: np.ndarray) -> np.ndarray:
 
 
 def global_shift(reference: np.ndarray, image: np.ndarray) -> float:
-    """How far `image` is shifted against `reference`, in pixels (phase correlation)."""
+    """How far `image` is shifted against `reference` (both RGB), in pixels (phase correlation)."""
+    return _shift(_correlation_image(reference), _correlation_image(image), image.shape[:2])
+
+
+def _shift(reference: np.ndarray, image: np.ndarray, shape: tuple[int, int]) -> float:
+    """The shift between two correlation images, in pixels of a frame of `shape`."""
     size = _CORRELATION_SIZE
     window = cv2.createHanningWindow((size, size), cv2.CV_32F)
-    (dx, dy), _ = cv2.phaseCorrelate(_correlation_image(reference), _correlation_image(image), window)
-    return float(np.hypot(dx * image.shape[1] / size, dy * image.shape[0] / size))
+    (dx, dy), _ = cv2.phaseCorrelate(reference, image, window)
+    return float(np.hypot(dx * shape[1] / size, dy * shape[0] / size))
 
 
-def camera_moved(frame: np.ndarray, background: BackgroundModel, people: np.ndarray) -> bool:
+def camera_moved(frame: np.ndarray, background: BackgroundModel, people: np.ndarray,
+                 difference: np.ndarray | None = None) -> bool:
     """True when the background no longer lines up with the frame.
 
     Two checks on the frame with the people's region replaced by the background
     (so a walker cannot look like global motion): a global shift of more than
     MAX_SHIFT pixels, or most of the scene differing (a pan too large for phase
     correlation, a zoom, a lighting change: the background model is invalid
-    either way).
+    either way). `difference` is `background.difference(frame)` when the caller has it.
     """
-    scene = np.where(people[..., None], background.image, frame)
-    if global_shift(background.image, scene) > MAX_SHIFT:
+    reference = _correlation_image(background.image)
+    small_people = cv2.resize(people.astype(np.uint8), reference.shape[::-1], interpolation=cv2.INTER_AREA) > 0
+    scene = np.where(small_people, reference, _correlation_image(frame))
+    if _shift(reference, scene, frame.shape[:2]) > MAX_SHIFT:
         return True
+    if difference is None:
+        difference = background.difference(frame)
     free = ~people
-    disagreeing = background.foreground(frame) & free
-    return bool(disagreeing.sum() > MOVED_DISAGREEMENT * max(1, free.sum()))
+    disagreeing = (difference > np.maximum(background.threshold, FOREGROUND_LEVEL)) & free
+    return bool(np.count_nonzero(disagreeing) > MOVED_DISAGREEMENT * max(1, np.count_nonzero(free)))

@@ -121,7 +121,7 @@ class ClipSegmenter:
         candidates = self._candidates(frame, difference)
         people = [c for c in candidates if c.is_person]
         empty = np.zeros(frame.shape[:2], bool)
-        moved = camera_moved(frame, self.background, self._people_mask(people, frame.shape[:2]))
+        moved = camera_moved(frame, self.background, self._people_mask(people, frame.shape[:2]), difference)
         if moved:
             return self._learned_only(frame, index, len(people), empty)
         main = self._choose_main(people) or (candidates[0] if candidates else None)
@@ -152,12 +152,13 @@ class ClipSegmenter:
         height = frame.shape[0]
         foreground = (difference > np.maximum(self.background.threshold, LEVEL_IN)).astype(np.uint8)
         foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-        grouped = cv2.dilate(foreground, _disc(CANDIDATE_GROUP * height))
+        disc = _disc(CANDIDATE_GROUP * height)
+        grouped = cv2.dilate(foreground, disc)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(grouped)
         candidates: list[_Candidate] = []
         for label in np.argsort(-stats[1:, cv2.CC_STAT_AREA]) + 1:
-            box = Box.of_mask((labels == label) & foreground.astype(bool))
-            if box is None or box.height < MIN_CANDIDATE_HEIGHT * height:
+            box = _undilated_box(stats[label], disc.shape[0] // 2, frame.shape[:2])
+            if box.height < MIN_CANDIDATE_HEIGHT * height:
                 continue
             owner = next((k for k, c in enumerate(candidates) if c.owns(box)), None)
             if owner is not None:
@@ -205,8 +206,8 @@ class ClipSegmenter:
         learned = probability > 0.5
         feet_level = (np.arange(region.height)[:, None] + region.y0) >= main.box.y0 + SHADOW_ROWS * size
         rejected = probability < SHADOW_MAX_PERSON
-        shadow = foreground & rejected & feet_level & self._shadow_like(frame[rows, cols],
-                                                                         self.background.image[rows, cols])
+        shadow = foreground & rejected & feet_level
+        shadow[shadow] = _shadow_like(frame[rows, cols][shadow], self.background.image[rows, cols][shadow])
         person = foreground & ~shadow
         if learned.any():
             person &= cv2.dilate(learned.astype(np.uint8), _disc(NEAR_PERSON * size)).astype(bool)
@@ -215,15 +216,6 @@ class ClipSegmenter:
         person = _keep_main_parts(person, learned if learned.any() else person)
         shadow = _keep_main_parts(shadow & ~person, cv2.dilate(person.astype(np.uint8), _disc(CLOSING * size)) > 0)
         return _paste(person, region, shape), _paste(shadow, region, shape)
-
-    @staticmethod
-    def _shadow_like(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
-        """Darker than the background by a shadow's ratio, with nearly the same chromaticity."""
-        f = frame.astype(np.float32) + 1.0
-        b = background.astype(np.float32) + 1.0
-        ratio = f.sum(axis=-1) / b.sum(axis=-1)
-        hue_shift = np.abs(f / f.sum(axis=-1, keepdims=True) - b / b.sum(axis=-1, keepdims=True)).sum(axis=-1)
-        return (ratio > SHADOW_DARKER[0]) & (ratio < SHADOW_DARKER[1]) & (hue_shift < SHADOW_HUE)
 
     def _learned_only(self, frame: np.ndarray, index: int, people: int, empty: np.ndarray) -> FrameMask:
         """The background is invalid (camera moved): the learned mask on the walker's last box."""
@@ -280,6 +272,26 @@ def _box_iou(a: Box, b: Box) -> float:
     h = min(a.y1, b.y1) - max(a.y0, b.y0)
     inter = max(0, w) * max(0, h)
     return inter / (a.width * a.height + b.width * b.height - inter)
+
+
+def _shadow_like(pixels: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """(N, 3) pixels darker than their (N, 3) background by a shadow's ratio, with nearly the same hue."""
+    f = pixels.astype(np.float32) + 1.0
+    b = background.astype(np.float32) + 1.0
+    f_sum, b_sum = f.sum(axis=-1, keepdims=True), b.sum(axis=-1, keepdims=True)
+    ratio = (f_sum / b_sum)[:, 0]
+    hue_shift = np.abs(f / f_sum - b / b_sum).sum(axis=-1)
+    return (ratio > SHADOW_DARKER[0]) & (ratio < SHADOW_DARKER[1]) & (hue_shift < SHADOW_HUE)
+
+
+def _undilated_box(stats: np.ndarray, radius: int, shape: tuple[int, int]) -> Box:
+    """The box of a group before it was dilated by `radius` (where the frame edge did not clip it)."""
+    x, y, w, h = (int(v) for v in stats[:4])
+    x0 = x + radius if x > 0 else 0
+    y0 = y + radius if y > 0 else 0
+    x1 = x + w - radius if x + w < shape[1] else shape[1]
+    y1 = y + h - radius if y + h < shape[0] else shape[0]
+    return Box(x0, y0, max(x1, x0 + 1), max(y1, y0 + 1))
 
 
 def _at_edge(box: Box, shape: tuple[int, int]) -> bool:
