@@ -57,6 +57,14 @@ class GeiBank:
             return cls(stored["geis"], stored["subject"], stored["view"], stored["variant"])
 
 
+def middle_frames(walk: np.ndarray, max_frames: int | None) -> np.ndarray:
+    """At most `max_frames` frames from the middle of a walk (the body is whole there)."""
+    if max_frames is None or len(walk) <= max_frames:
+        return walk
+    start = (len(walk) - max_frames) // 2
+    return walk[start : start + max_frames]
+
+
 WalkTransform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 
@@ -65,15 +73,17 @@ def build_bank(
     transforms: Sequence[WalkTransform],
     data_dir: Path | None = None,
     seed: int = 0,
-    walk_filter: Callable[[str], bool] = lambda key: True,
+    max_frames: int | None = None,
 ) -> GeiBank:
-    """GEIs of every walk of `subject_ids`: the original (variant 0) and one per transform."""
+    """GEIs of every walk of `subject_ids` (at most `max_frames` from the middle of each):
+    the original (variant 0) and one per transform."""
     rng = np.random.default_rng(seed)
     geis, subject, view, variant = [], [], [], []
     for sid in subject_ids:
         for key, walk in sorted(load_subject(sid, data_dir).items()):
-            if len(walk) == 0 or not walk_filter(key):
+            if len(walk) == 0:
                 continue
+            walk = middle_frames(walk, max_frames)
             versions = [walk] + [transform(walk, rng) for transform in transforms]
             for index, version in enumerate(versions):
                 geis.append(gei(version))
@@ -139,8 +149,10 @@ def train_cnn(
         weights.data.copy_(state["weights"])
         optimiser.load_state_dict(state["optimiser"])
         start_epoch = state["epoch"]
-    elif init is not None:
-        model.load_state_dict(torch.load(init, weights_only=False)["model"])
+    elif init is not None:  # fine-tuning: start from another run's network and class centres
+        state = torch.load(init, weights_only=False)
+        model.load_state_dict(state["model"])
+        weights.data.copy_(state["weights"])
     generator = torch.Generator().manual_seed(start_epoch)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, epochs, last_epoch=start_epoch - 1)
     for epoch in range(start_epoch, epochs):
@@ -203,6 +215,49 @@ def ensure_attackers(cache: Path = DEFAULT_CACHE, data_dir: Path | None = None, 
             log(f"training GEI CNN ({kind}) on {len(training.geis)} walks")
             model = train_cnn(training, cache / f"gei_cnn_{kind}.pt", log=log)
             export_onnx(model, onnx_path)
+
+
+ADAPTIVE_FRAMES = 60  # frames per walk anonymized for the adaptive attackers (bounds the cost)
+ADAPTIVE_EPOCHS = 4
+
+
+def ensure_adaptive(
+    cache: Path,
+    key: str,
+    anonymize: WalkTransform,
+    data_dir: Path | None = None,
+    log: Callable[[str], None] = print,
+) -> tuple[Path, Path]:
+    """Attackers that have seen an anonymizer's outputs (identified by `key`) for the attacker
+    subjects: the GEI+PCA/LDA refitted with them, and the distortion-trained CNN fine-tuned on
+    them beside the originals and one distorted copy. Cached like the others."""
+    lda_path, onnx_path = cache / f"gei_lda_adaptive_{key}.npz", cache / f"gei_cnn_adaptive_{key}.onnx"
+    if lda_path.exists() and onnx_path.exists():
+        return lda_path, onnx_path
+    bank_path = cache / f"bank_adaptive_{key}.npz"
+    if bank_path.exists():
+        outputs = GeiBank.load(bank_path)
+    else:
+        log(f"anonymizing the attacker subjects' walks for the adaptive attackers ({ADAPTIVE_FRAMES} frames each)")
+        outputs = build_bank(subjects("attacker"), [anonymize], data_dir, seed=1, max_frames=ADAPTIVE_FRAMES)
+        outputs = outputs.select(outputs.variant == 1)
+        outputs.save(bank_path)
+    distorted = attacker_bank(cache, data_dir)
+    if not lda_path.exists():
+        log("refitting GEI+PCA/LDA with the anonymizer's outputs")
+        train_lda(concatenate([distorted, outputs]), lda_path.stem).save(lda_path)
+    if not onnx_path.exists():
+        log("fine-tuning the distortion-trained GEI CNN on the anonymizer's outputs")
+        mix = concatenate([distorted.select(distorted.variant <= 1), outputs])
+        model = train_cnn(
+            mix, cache / f"{onnx_path.stem}.pt", ADAPTIVE_EPOCHS, init=cache / "gei_cnn_distorted.pt", lr=3e-4, log=log
+        )
+        export_onnx(model, onnx_path)
+    return lda_path, onnx_path
+
+
+def concatenate(banks: Sequence[GeiBank]) -> GeiBank:
+    return GeiBank(*(np.concatenate([getattr(b, f) for b in banks]) for f in ("geis", "subject", "view", "variant")))
 
 
 def ship_attacker(cache: Path = DEFAULT_CACHE, models_dir: Path | None = None, wall_time_s: float | None = None) -> None:
