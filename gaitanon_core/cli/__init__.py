@@ -37,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     except GaitanonError as error:
         print(f"gaitanon-cli: error: {error}", file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:
+        # the reader of our output went away (`| head`): not an error of the run
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("gaitanon-cli: interrupted; partial output removed", file=sys.stderr)
         return 130
