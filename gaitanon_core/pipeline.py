@@ -41,6 +41,7 @@ STAND_IN_CANDIDATES = 30  # whole-body shapes tried when completing a partly vis
 CAMERA_MOTION_LIMIT = 0.10  # refuse the clip when more than this share of frames shows camera motion ...
 CAMERA_MOTION_MIN_FRAMES = 25  # ... once at least this many frames have been seen
 PROGRESS_INTERVAL_S = 0.2
+EDGE_MARGIN = 0.02  # a mask this close to an edge (share of the frame's smaller side) counts as touching it
 WALKER_DRIFT = 0.05  # body heights a walker may move per frame (a brisk walk is about 0.03 at 25 fps)
 
 
@@ -88,6 +89,13 @@ class MaskCrop:
     @property
     def empty(self) -> bool:
         return self.mask.size == 0
+
+    def touches_edge(self) -> bool:
+        """Whether the mask reaches (nearly: a segmenter may miss the last pixels) an edge of the frame."""
+        height, width = self.shape
+        near = EDGE_MARGIN * min(height, width)
+        return (self.top <= near or self.left <= near or height - (self.top + self.mask.shape[0]) <= near
+                or width - (self.left + self.mask.shape[1]) <= near)
 
     def full(self) -> np.ndarray:
         out = np.zeros(self.shape, bool)
@@ -299,9 +307,9 @@ def _lost_person_region(window: deque[FrameShape], at: int) -> MaskCrop | None:
     """Where a person the segmenter lost on frame `window[at]` must be; None if they are simply not there.
 
     The nearest frames before and after that show the person tell: if either
-    shows a body not cut by the frame edge, the person cannot have left the
-    picture in between, so they are still there, unseen. A person entering or
-    leaving through the edge is absent for real. The region is the box over
+    shows them clear of the frame's edges, they cannot have left the picture
+    in between, so they are still there, unseen. A person entering or leaving
+    through an edge is absent for real. The region is the box over
     those frames' masks, each grown by how far a brisk walker gets in the
     frames between.
     """
@@ -309,7 +317,7 @@ def _lost_person_region(window: deque[FrameShape], at: int) -> MaskCrop | None:
     before = next((s for s in reversed(frames[:at]) if not s.person.empty), None)
     after = next((s for s in frames[at + 1 :] if not s.person.empty), None)
     seen = [s for s in (before, after) if s is not None]
-    if all(s.body == "cut" for s in seen):
+    if all(s.person.touches_edge() for s in seen):
         return None
     index = frames[at].index
     boxes = [_grown_box(s.person, WALKER_DRIFT * abs(s.index - index) * s.person.mask.shape[0]) for s in seen]
