@@ -286,7 +286,8 @@ def _stand_in(window: deque[FrameShape], at: int) -> np.ndarray | None:
     it were whole; the whole-body shape whose visible part overlaps the visible
     mask most keeps the walk's phase (legs apart or together) roughly right.
     The overlap is measured in a box one body height around the visible part,
-    which holds any placed candidate, instead of the whole frame.
+    which holds any placed candidate, instead of the whole frame. None when no
+    whole body is near, or none overlaps a body seen away from the edges.
     """
     shape = window[at]
     top, left, bottom, right = _grown_box(shape.person, shape.transform.scale)
@@ -300,6 +301,10 @@ def _stand_in(window: deque[FrameShape], at: int) -> np.ndarray | None:
         iou = np.count_nonzero(placed & visible) / union if union else 0.0
         if iou > best_iou:
             best, best_iou = candidate.own_contour, iou
+    if best is None and whole and shape.person.touches_edge():
+        # A sliver entering or leaving that no placed shape meets (the extrapolated place is a few
+        # pixels off): the nearest whole body still stands in; the band removes the sliver itself.
+        best = whole[0].own_contour
     return best
 
 
