@@ -145,7 +145,10 @@ class ModelBank:
 
     def __init__(self, models_dir: Path | str | None = None, device: str = "auto") -> None:
         check_device(device)
-        self.folder = Path(models_dir) if models_dir is not None else default_models_dir()
+        try:
+            self.folder = Path(models_dir) if models_dir is not None else default_models_dir()
+        except FileNotFoundError as error:  # no models/ folder at all: an incomplete installation
+            raise GaitanonError(str(error)) from None
         self.manifest = read_manifest(self.folder)
         self.entries = manifest_entries(self.folder, self.manifest)
         self.layout: str | None = self.manifest.get("layout")
