@@ -24,6 +24,7 @@ import argparse
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -37,6 +38,8 @@ SHADOW_DARKENING = 0.38  # the darkest shadow keeps 62 % of the floor's light
 SHADOW_VISIBLE = 0.15  # darkening beyond 15 % counts as shadow in the true shadow mask (fainter is invisible)
 FAR_SHADE = 0.72  # the far arm and leg are in the body's own shade
 Colour = tuple[int, int, int]
+Joints = dict[str, np.ndarray]  # joint name -> (x, y) in body-height units
+ToPixels = Callable[[np.ndarray], np.ndarray]  # body-height units -> supersampled pixels
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ def _along(origin: np.ndarray, length: float, degrees_from_vertical: float) -> n
 class Pose:
     """Joint positions in body-height units, hip joint at the origin, y down, facing +x."""
 
-    joints: dict[str, np.ndarray]
+    joints: Joints
 
     def lowest(self) -> float:
         return max(p[1] for k, p in self.joints.items() if k.endswith(("heel", "toe")))
@@ -160,7 +163,7 @@ class Pose:
 
 def walker_pose(identity: WalkerIdentity, phase: float) -> Pose:
     """The skeleton at one gait phase: 'near' is the camera-side leg and arm."""
-    j: dict[str, np.ndarray] = {"hip": np.zeros(2)}
+    j: Joints = {"hip": np.zeros(2)}
     lean = identity.lean
     j["shoulder"] = _along(j["hip"], -identity.torso, -lean)  # up the trunk, leaning forward
     j["neck_top"] = _along(j["shoulder"], -identity.neck, -lean * 1.5)
@@ -199,7 +202,8 @@ def _shade(colour: Colour, factor: float) -> Colour:
     return tuple(int(min(255, c * factor)) for c in colour)  # type: ignore[return-value]
 
 
-def _draw_leg(canvas, pt, j, side: str, identity: WalkerIdentity, w: float, shade: float) -> None:
+def _draw_leg(canvas: np.ndarray, pt: ToPixels, j: Joints, side: str, identity: WalkerIdentity,
+              w: float, shade: float) -> None:
     trousers, shoes = _shade(identity.trousers, shade), _shade(identity.shoes, shade)
     _tapered(canvas, pt(j["hip"]), pt(j[f"{side}_knee"]), 0.060 * w, 0.042 * w, trousers)
     _tapered(canvas, pt(j[f"{side}_knee"]), pt(j[f"{side}_ankle"]), 0.042 * w, 0.030 * w, trousers)
@@ -207,7 +211,8 @@ def _draw_leg(canvas, pt, j, side: str, identity: WalkerIdentity, w: float, shad
     _tapered(canvas, pt(j[f"{side}_ankle"]), pt(j[f"{side}_heel"]), 0.028 * w, 0.026 * w, shoes)
 
 
-def _draw_arm(canvas, pt, j, side: str, identity: WalkerIdentity, w: float, shade: float) -> None:
+def _draw_arm(canvas: np.ndarray, pt: ToPixels, j: Joints, side: str, identity: WalkerIdentity,
+              w: float, shade: float) -> None:
     shirt, skin = _shade(identity.shirt, shade), _shade(identity.skin, shade)
     _tapered(canvas, pt(j["shoulder"]), pt(j[f"{side}_elbow"]), 0.036 * w, 0.029 * w, shirt)
     _tapered(canvas, pt(j[f"{side}_elbow"]), pt(j[f"{side}_wrist"]), 0.026 * w, 0.020 * w, skin)
@@ -216,7 +221,8 @@ def _draw_arm(canvas, pt, j, side: str, identity: WalkerIdentity, w: float, shad
     _tapered(canvas, pt(wrist), pt(hand), 0.022 * w, 0.024 * w, skin)
 
 
-def _draw_trunk_and_head(canvas, pt, j, identity: WalkerIdentity, w: float, scale: float) -> None:
+def _draw_trunk_and_head(canvas: np.ndarray, pt: ToPixels, j: Joints, identity: WalkerIdentity,
+                         w: float, scale: float) -> None:
     """Trunk polygon (chest deeper than the waist), waist band, neck, head with hair."""
     hip, shoulder = j["hip"], j["shoulder"]
     up = (shoulder - hip) / np.linalg.norm(shoulder - hip)
@@ -240,7 +246,8 @@ def _draw_trunk_and_head(canvas, pt, j, identity: WalkerIdentity, w: float, scal
     cv2.ellipse(canvas, _int_point(pt(head_centre)), axes, -8, 0, 360, identity.skin, -1)
     # Hair covers the top and back of the head.
     hair_axes = (int(axes[0] * 1.04), int(axes[1] * 0.9))
-    cv2.ellipse(canvas, _int_point(pt(head_centre + np.array([-0.01, -0.012]))), hair_axes, -8, 150, 390, identity.hair, -1)
+    hair_centre = _int_point(pt(head_centre + np.array([-0.01, -0.012])))
+    cv2.ellipse(canvas, hair_centre, hair_axes, -8, 150, 390, identity.hair, -1)
 
 
 def _int_point(p: np.ndarray) -> tuple[int, int]:

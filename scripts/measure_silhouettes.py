@@ -104,7 +104,8 @@ def measure_casiab(png: Path | None) -> None:
               f"plain {baseline[subject].mean():.3f}/{baseline[subject].min():.3f}  "
               f"ours {ours[subject].mean():.3f}/{ours[subject].min():.3f}  "
               f"ours+shadow {with_shadow[subject].mean():.3f}/{with_shadow[subject].min():.3f} (mean/worst IoU); "
-              f"CPU: segment {per_frame:.1f} ms/frame, learned model {model_ms:.1f} ms/call, background {build_s:.2f} s")
+              f"CPU: segment {per_frame:.1f} ms/frame, learned model {model_ms:.1f} ms/call, "
+              f"background {build_s:.2f} s")
         if png is not None:
             write_worst(png, subject, frames, masks, ours[subject])
     for label, clips in (("tuning 002+003", TUNING_CLIPS), ("held-out 004+006", HELD_OUT_CLIPS),
