@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -64,6 +65,7 @@ class Progress:
     eta_s: float | None
 
 
+Item = TypeVar("Item")
 ProgressCallback = Callable[[Progress], None]
 CancelCheck = Callable[[], bool]
 FrameSink = Callable[[int, np.ndarray, np.ndarray], None]  # (index, original silhouette, anonymized silhouette)
@@ -148,14 +150,14 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     rng = np.random.default_rng(options.seed)  # seed None: fresh entropy from the operating system
     clip = bank.start_clip(alpha, rng)
 
+    ticker = _Ticker(total, progress, cancel)
     segmenter = clock.call("background", clip_segmenter, info, options.start, options.end)
     background = segmenter.background.image
     frames = clock.iterate("decode", read_frames(info.path, info, options.start, options.end))
-    seen = ((f.index, f.image) for f in read_frames(info.path, info, options.start, options.end))
+    seen = ((f.index, f.image) for f in ticker.watch(read_frames(info.path, info, options.start, options.end)))
     masks = clock.iterate("silhouette", segmenter.track(seen))  # its own decode: no frames held for look-ahead
     shapes = clock.iterate("contour", track_shapes(masks, bank.n_points or codec.N_POINTS, info.fps))
     anonymized = clock.iterate("anonymize", clip.stream((shape, shape.contour) for shape in shapes))
-    ticker = _Ticker(total, progress, cancel)
     camera = CameraWatch()
 
     with VideoWriter(target, info, options.export, options.start, options.end) as writer:
@@ -446,9 +448,18 @@ class _Ticker:
         self.first: tuple[int, float] | None = None  # (frames done, time) at the first tick
         self.last = 0.0
 
-    def tick(self, done: int) -> None:
+    def check_cancel(self) -> None:
         if self.cancel is not None and self.cancel():
             raise Cancelled("anonymization cancelled; nothing was written")
+
+    def watch(self, items: Iterable[Item]) -> Iterator[Item]:
+        """Check for cancel between the items (the look-ahead runs ahead of the finished frames)."""
+        for item in items:
+            self.check_cancel()
+            yield item
+
+    def tick(self, done: int) -> None:
+        self.check_cancel()
         now = time.perf_counter()
         if self.first is None:
             self.first = (done, now)

@@ -139,12 +139,16 @@ def test_moving_camera_is_refused_and_leaves_nothing(case: WalkerCase, tmp_path:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cancel_leaves_nothing(case: WalkerCase, tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("after_checks", [3, 300])  # while the look-ahead fills, and while frames are written
+def test_cancel_leaves_nothing(case: WalkerCase, tmp_path: Path, monkeypatch, after_checks: int) -> None:
     use_truth(monkeypatch, case)
-    calls = iter(range(1000))
+    checks = iter(range(10_000))
+    seen = []
     with pytest.raises(Cancelled):
-        run_pipeline(case.video, tmp_path / "out.mp4", _options(case), cancel=lambda: next(calls) >= 30)
+        run_pipeline(case.video, tmp_path / "out.mp4", _options(case), progress=seen.append,
+                     cancel=lambda: next(checks) >= after_checks)
     assert list(tmp_path.iterdir()) == []
+    assert bool(seen) == (after_checks > 100), "an early cancel stops before the first finished frame"
 
 
 def test_progress_counts_to_the_end_with_an_eta(case: WalkerCase, tmp_path: Path, monkeypatch) -> None:
