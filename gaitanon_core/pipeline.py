@@ -170,7 +170,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
             record_frame(report, frame, shape, points is not None)
             if on_frame is not None:
                 on_frame(frame.index, shape.person.full(), new_silhouette)
-            ticker.tick(report.frames)
+            ticker.check_cancel()
     finish_report(report, clock, started)
     return report
 
@@ -437,15 +437,18 @@ def finish_report(report: ClipReport, clock: StageClock, started: float) -> None
 
 
 class _Ticker:
-    """Progress with an ETA at most every PROGRESS_INTERVAL_S, and the cancel check every frame.
+    """Progress with an ETA at most every PROGRESS_INTERVAL_S, and the cancel check on every frame.
 
-    The rate is measured from the first finished frame on: the set-up and the
-    look-ahead's first fill would otherwise make the early ETAs far too long.
+    Progress counts the frames the segmenter has taken in: it leads the
+    finished frames by the look-ahead, and finishing the rest after it takes
+    little time. The rate is measured from the first frame on, so the set-up
+    does not inflate the ETA.
     """
 
     def __init__(self, total: int, progress: ProgressCallback | None, cancel: CancelCheck | None) -> None:
         self.total, self.progress, self.cancel = total, progress, cancel
-        self.first: tuple[int, float] | None = None  # (frames done, time) at the first tick
+        self.done = 0
+        self.started: float | None = None
         self.last = 0.0
 
     def check_cancel(self) -> None:
@@ -453,28 +456,28 @@ class _Ticker:
             raise Cancelled("anonymization cancelled; nothing was written")
 
     def watch(self, items: Iterable[Item]) -> Iterator[Item]:
-        """Check for cancel between the items (the look-ahead runs ahead of the finished frames)."""
+        """Pass the frames on to the segmenter, counting them and checking for cancel."""
         for item in items:
             self.check_cancel()
+            self.done += 1
+            self._report()
             yield item
 
-    def tick(self, done: int) -> None:
-        self.check_cancel()
+    def _report(self) -> None:
         now = time.perf_counter()
-        if self.first is None:
-            self.first = (done, now)
-        if self.progress is None or (now - self.last < PROGRESS_INTERVAL_S and done < self.total):
+        if self.started is None:
+            self.started = now
+        if self.progress is None or (now - self.last < PROGRESS_INTERVAL_S and self.done < self.total):
             return
         self.last = now
-        self.progress(Progress("anonymize", done, self.total, self._eta(done, now)))
+        self.progress(Progress("anonymize", self.done, self.total, self._eta(now)))
 
-    def _eta(self, done: int, now: float) -> float | None:
-        first_done, first_time = self.first
-        if done >= self.total:
+    def _eta(self, now: float) -> float | None:
+        if self.done >= self.total:
             return 0.0
-        if done == first_done or now <= first_time:
+        if self.done <= 1:
             return None
-        return (self.total - done) * (now - first_time) / (done - first_done)
+        return (self.total - self.done) * (now - self.started) / (self.done - 1)
 
 
 # --- review copy, export and preview (the GUI) ---------------------------------------------------------
@@ -529,9 +532,8 @@ def export_review(review: Review, target, export: ExportOptions, progress: Progr
     times = frame_times(review.info.path)
     wanted = select_frames(times, review.options.start, review.options.end)
     with VideoWriter(target, review.info, export, review.options.start, review.options.end) as writer:
-        for done, (index, frame) in enumerate(zip(wanted, read_frames(review.video)), 1):
+        for index, frame in zip(wanted, ticker.watch(read_frames(review.video))):
             writer.write(frame.image, float(times[index]))
-            ticker.tick(done)
     return Path(target)
 
 
