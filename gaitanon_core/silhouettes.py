@@ -451,9 +451,10 @@ def draw_overlay(image: np.ndarray, mask: FrameMask) -> np.ndarray:
     thickness = max(1, image.shape[0] // 240)
     outline, _ = cv2.findContours(mask.person.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     cv2.drawContours(out, outline, -1, OUTLINE_COLOUR, thickness)
-    scale = max(0.35, image.shape[0] / 700)
-    origin = (4, int(18 * scale / 0.5))
     text = flags_text(mask)
+    (width_at_1, height_at_1), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 1.0, thickness)
+    scale = min(image.shape[0] / 700, 0.95 * image.shape[1] / width_at_1)  # readable, and never off the edge
+    origin = (4, int(height_at_1 * scale) + 6)
     cv2.putText(out, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
     cv2.putText(out, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
     return out

@@ -16,7 +16,8 @@ from gaitanon_core.silhouette_eval import (
     CLIP_ALIGNMENT, HELD_OUT_CLIPS, casiab_ious, iou, plain_background_masks, read_clip,
 )
 from gaitanon_core.silhouettes import (
-    MAX_GAP, ClipSegmenter, FrameMask, bridge_gaps, flags_text, normalise_like_casiab, segment_clip, segment_frames,
+    MAX_GAP, ClipSegmenter, FrameMask, bridge_gaps, draw_overlay, flags_text, normalise_like_casiab, segment_clip,
+    segment_frames,
 )
 from gaitanon_core.video_io import probe
 from tests.conftest import needs_shared_data
@@ -208,6 +209,17 @@ def test_cli_writes_the_overlay_video(tmp_path, capsys):
 def test_flags_text_says_everything_the_overlay_shows():
     mask = replace(_frame_mask(7, 10), people=2, camera_moved=True)
     assert flags_text(mask) == "#7 fused | body whole | people 2 | CAMERA MOVED"
+
+
+@pytest.mark.parametrize("shape", [(40, 80), (1280, 720), (480, 640)])
+def test_the_overlay_draws_the_outline_and_keeps_the_flags_inside_the_frame(shape):
+    person = np.zeros(shape, bool)
+    person[shape[0] // 2:, shape[1] // 2:] = True
+    mask = FrameMask(1234, person, np.zeros(shape, bool), "fused", "whole", 1, True)
+    drawn = draw_overlay(np.zeros((*shape, 3), np.uint8), mask)
+    changed = drawn.any(axis=-1)
+    assert changed[: shape[0] // 4].any() and not changed[: shape[0] // 4, -2:].any(), "flags fit the width"
+    assert (drawn[shape[0] // 2, shape[1] // 2:] == (0, 255, 0)).all(axis=-1).any(), "the outline is drawn"
 
 
 # ---- against CASIA-B's own silhouettes -------------------------------------------------------
