@@ -38,24 +38,34 @@ def sample_indices(frame_count: int, samples: int = MAX_SAMPLES) -> np.ndarray:
     return np.unique(np.linspace(0, frame_count - 1, samples).round().astype(int))
 
 
+MEDIAN_ROWS = 32  # rows sorted at a time: bounds the float copy to a strip, whatever the frame size
+
+
 def _median_of_valid(stack: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel median over the samples marked valid, and how many were valid.
 
-    `stack` is (N, H, W) or (N, H, W, C), `valid` (N, H, W). The samples are
-    moved to the last, contiguous axis and the invalid ones pushed to +inf
-    before sorting: much faster than np.nanmedian.
+    `stack` is (N, H, W) or (N, H, W, C), `valid` (N, H, W). Done a strip of rows at a time.
     """
+    count = valid.sum(axis=0)
+    median = np.empty(stack.shape[1:], np.float32)
+    for top in range(0, stack.shape[1], MEDIAN_ROWS):
+        rows = slice(top, top + MEDIAN_ROWS)
+        median[rows] = _strip_median(stack[:, rows], valid[:, rows], count[rows])
+    return median, count
+
+
+def _strip_median(stack: np.ndarray, valid: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """The median of the valid samples of a strip: the samples are moved to the last, contiguous axis
+    and the invalid ones pushed to +inf before sorting (much faster than np.nanmedian)."""
     extra = (1,) * (stack.ndim - 3)
     values = np.where(valid.reshape(valid.shape + extra), stack, np.float32(np.inf)).astype(np.float32)
     values = np.ascontiguousarray(np.moveaxis(values, 0, -1))
     values.sort(axis=-1)
-    count = valid.sum(axis=0)
     count_b = count.reshape(count.shape + extra + (1,))
     index_shape = values.shape[:-1] + (1,)
     low = np.take_along_axis(values, np.broadcast_to(np.clip((count_b - 1) // 2, 0, None), index_shape), axis=-1)
     high = np.take_along_axis(values, np.broadcast_to(np.clip(count_b // 2, 0, len(stack) - 1), index_shape), axis=-1)
-    median = np.where(count_b > 0, (low + high) * 0.5, 0.0)[..., 0]
-    return median.astype(np.float32), count
+    return np.where(count_b > 0, (low + high) * 0.5, 0.0)[..., 0]
 
 
 @dataclass(frozen=True)

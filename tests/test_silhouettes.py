@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from gaitanon_core.background import build_background, camera_moved, global_shift
+from gaitanon_core.background import _median_of_valid, build_background, camera_moved, global_shift
 from gaitanon_core.cli import main as cli_main
 from gaitanon_core.demo_walker import WalkerIdentity, random_identity, render_walk
 from gaitanon_core.errors import EXIT_OK, EXIT_USAGE
@@ -92,6 +92,17 @@ def test_two_walkers_are_counted_and_the_first_one_is_kept():
 
 
 # ---- background model ---------------------------------------------------------------------
+
+
+def test_the_masked_median_is_the_median_of_the_valid_samples():
+    rng = np.random.default_rng(1)
+    stack = rng.integers(0, 256, size=(9, 70, 5, 3), dtype=np.uint8)  # 70 rows: more than one strip
+    valid = rng.random((9, 70, 5)) > 0.4
+    valid[:, 3, 2] = False
+    median, count = _median_of_valid(stack, valid)
+    for y, x in [(0, 0), (35, 4), (69, 1), (3, 2)]:
+        expected = np.median(stack[valid[:, y, x], y, x], axis=0) if valid[:, y, x].any() else 0.0
+        assert np.allclose(median[y, x], expected) and count[y, x] == valid[:, y, x].sum()
 
 
 def _standing_samples(walk, standing: int, total: int = 20) -> tuple[list[np.ndarray], np.ndarray]:
