@@ -11,6 +11,9 @@ says what each frame shows:
 
 `GOOD_CASES` must give a correct output, `BAD_CASES` one clear error, a documented
 exit code and no output. `build_good` / `build_bad` write one case into a folder.
+`tests/video_factory.py` (the video tests' test-pattern clips) supplies the
+hostile headers and the metadata carriers; this module adds what it lacks:
+scene frames of our choosing, in many codecs, pixel formats and containers.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gaitanon_core.video_io import probe
-from gaitanon_core.video_writer import TEMP_PREFIX
+from gaitanon_core.video_writer import STALE_TEMP_AGE_S, TEMP_PREFIX
 from tests.hardening import corpus as C
 from tests.hardening.support import cli_command, cli_env, folder_listing, sha256
 
@@ -91,6 +91,18 @@ def _interrupt(source: Path, target: Path, models: Path, tmpdir: Path, sig: sign
     return subprocess.CompletedProcess(process.args, process.returncode, b"", stderr)
 
 
+def _age_leftovers(folder: Path) -> None:
+    """Make the killed run's temporary files older than the writer's stale age.
+
+    The writer removes a leftover only once its process is gone AND it is older
+    than STALE_TEMP_AGE_S (a file that young may belong to a live run on another
+    machine sharing the folder); this stands for the time passing before the next run.
+    """
+    old = time.time() - STALE_TEMP_AGE_S - 60
+    for path in folder.glob(f"{TEMP_PREFIX}*"):
+        os.utime(path, (old, old))
+
+
 def _finish_normally(source: Path, target: Path, models: Path, tmpdir: Path, *extra: str) -> None:
     done = subprocess.run(cli_command("anonymize", str(source), "-o", str(target), "--models", str(models),
                                       *extra), env=cli_env(tmpdir), capture_output=True, timeout=300, check=False)
@@ -107,6 +119,7 @@ def test_killed_export_leaves_no_target_and_the_next_run_cleans_up(sig, long_wal
     _interrupt(long_walk, target, product_models, tmp_path, sig)
     assert not target.exists()
     assert sha256(long_walk) == before
+    _age_leftovers(out_dir)
     _finish_normally(long_walk, target, product_models, tmp_path)
     assert folder_listing(out_dir) == ["anonymized.mp4"]  # the killed run's temporary file is gone
     assert probe(target).frame_count == probe(long_walk).frame_count
@@ -154,6 +167,8 @@ def test_interrupted_batch_resumes_with_skip_existing(corpus, product_models, tm
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     _assert_group_gone(process.pid)
+    for folder in {out_dir, *(p.parent for p in out_dir.rglob("*"))}:
+        _age_leftovers(folder)
     finished_first = sha256(first_output)
     resumed = subprocess.run(
         cli_command("batch", str(in_dir), "-o", str(out_dir), "--models", str(product_models), "--skip-existing"),
