@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
+from gaitanon_core.paths import demo_clip_path
 from gaitanon_core.video_io import ExportOptions, VideoInfo
 
 from ..settings import Settings
@@ -13,7 +15,11 @@ from ..views.export_dialog_view import ExportDialogView
 
 
 def suggested_target(source: Path, folder: str) -> Path:
-    return Path(folder or source.parent) / f"{source.stem}_anonymized.mp4"
+    """Beside the source, unless that is the installation (the demo clip) or not writable: then home."""
+    if not folder:
+        beside = source.parent
+        folder = Path.home() if beside == demo_clip_path().parent or not os.access(beside, os.W_OK) else beside
+    return Path(folder) / f"{source.stem}_anonymized.mp4"
 
 
 class ExportDialog(ExportDialogView):

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox, QTableWidgetItem
 
 from ..views.report_dialog_view import ReportDialogView
+from .jobs import device_name
 
 if TYPE_CHECKING:
     from .jobs import ReviewSession as Review
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
 def summary_html(review: Review) -> str:
     report = review.report
     lines = [f"{report.frames} frames: {report.frames_anonymized} anonymized, "
-             f"{report.frames_without_person} without a person. Strength {report.alpha:g} ({report.model}), "
-             f"run on {report.provider} in {report.wall_s:.1f} s."]
+             f"{report.frames_without_person} without a person. Strength {report.alpha:g} ({report.model}) "
+             f"on the {device_name(report.provider)}, {report.wall_s:.1f} s."]
     lines += [f"Note: {note}" for note in report.notes]
     flagged = len(report.flagged)
     verdict = ("<b>No frame was flagged.</b>" if flagged == 0 else
@@ -67,7 +68,7 @@ class ReportController(QObject):
             for column, text in enumerate(cells):
                 dialog.flagged.setItem(row, column, QTableWidgetItem(text))
         dialog.flagged.resizeColumnsToContents()
-        dialog.jump.setEnabled(bool(flagged))
+        dialog.show_flagged_section(bool(flagged))
         if flagged:
             dialog.flagged.selectRow(0)
 

@@ -25,6 +25,7 @@ class ReportDialogView(QDialog):
         super().__init__(parent)
         self.setObjectName("reportDialog")
         self.setWindowTitle("Clip report")
+        self.setMinimumWidth(720)
         self.resize(720, 520)
         self.summary = QLabel()
         self.summary.setObjectName("reportSummary")
@@ -49,11 +50,19 @@ class ReportDialogView(QDialog):
         self.export.setObjectName("reportExportButton")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        self.flagged_title = QLabel("<b>Flagged frames</b> (bridged from neighbours or covered; check each one)")
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addWidget(QLabel("<b>Flagged frames</b> (bridged from neighbours or covered; check each one)"))
+        layout.addWidget(self.flagged_title)
         layout.addWidget(self.flagged, 1)
         layout.addWidget(self.jump)
         layout.addWidget(self.privacy)
         layout.addWidget(self.not_changed)
+        layout.addStretch()  # takes the room only when the flagged table is hidden
         layout.addWidget(self.buttons)
+
+    def show_flagged_section(self, visible: bool) -> None:
+        for widget in (self.flagged_title, self.flagged, self.jump):
+            widget.setVisible(visible)
+        if not visible:  # no empty table: the dialog shrinks to its text
+            self.resize(self.width(), self.layout().totalHeightForWidth(self.width()))

@@ -3,7 +3,8 @@
 Run under a real X server, e.g.:
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/take_screenshots.py
 It anonymizes the demo clip with the shipped models (or the models folder given
-as the only argument) and grabs the screen.
+as the only argument) and grabs the screen; for the flagged-frame report it
+renders the same walker with three frames where the person vanishes.
 """
 
 from __future__ import annotations
@@ -51,6 +52,17 @@ def grab(widget: QWidget, name: str) -> None:
     print(f"wrote {OUT / name}")
 
 
+def demo_with_a_gap(folder: Path) -> Path:
+    """The demo walker with three frames where the segmenter cannot see the person."""
+    from gaitanon_core.demo_walker import DEFAULT_SIZE, WalkerIdentity, render_walk, write_clip
+
+    clip = render_walk(WalkerIdentity(), DEFAULT_SIZE)
+    frames = clip.frames.copy()
+    frames[FRAME - 20:FRAME - 17] = clip.background
+    write_clip(folder / "demo_walker_gap.mp4", frames, clip.fps)
+    return folder / "demo_walker_gap.mp4"
+
+
 def main() -> None:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
     app = create_application()
@@ -87,22 +99,31 @@ def main() -> None:
     grab(report, "report.png")
     report.close()
 
-    def capture_export_dialogs() -> None:
-        """The flagged-frame confirmation (if the clip has flagged frames), then the export options."""
+    def capture(name: str, answer) -> None:
+        """Grab the next modal dialog, then answer it."""
         dialog = QApplication.activeModalWidget()
         if dialog is None:
-            QTimer.singleShot(50, capture_export_dialogs)
+            QTimer.singleShot(50, lambda: capture(name, answer))
             return
         dialog.move(40, 40)
-        if isinstance(dialog, QMessageBox):
-            grab(dialog, "confirm_flagged.png")
-            dialog.button(QMessageBox.StandardButton.Yes).click()
-            QTimer.singleShot(50, capture_export_dialogs)
-            return
-        grab(dialog, "export_dialog.png")
-        dialog.reject()
+        grab(dialog, name)
+        answer(dialog)
 
-    QTimer.singleShot(50, capture_export_dialogs)
+    QTimer.singleShot(50, lambda: capture("export_dialog.png", lambda dialog: dialog.reject()))
+    window.export(report_seen=True)
+
+    # The same walker, vanishing for three frames: the report lists the bridged frames.
+    window.open_clip(demo_with_a_gap(Path(tempfile.mkdtemp())))
+    wait_until(lambda: window.clip is not None and "gap" in window.clip.info.path.name)
+    window.anonymize_button.click()
+    wait_until(lambda: window.job is None)
+    window.show_report()
+    report = window.report_control.dialog
+    report.move(40, 40)
+    grab(report, "report_flagged.png")
+
+    QTimer.singleShot(50, lambda: capture(
+        "confirm_flagged.png", lambda box: box.button(QMessageBox.StandardButton.No).click()))
     window.export(report_seen=True)
     window.close()
     app.quit()
