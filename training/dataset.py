@@ -135,7 +135,7 @@ class Augment:
         (None: at random with probability mirror_p)."""
         speed = min(rng.uniform(*self.speed), (len(seq) - 1) / max(length - 1, 1))
         span = speed * (length - 1)
-        start = rng.uniform(0.0, len(seq) - 1 - span)
+        start = rng.uniform(0.0, max(0.0, len(seq) - 1 - span))  # max: rounding when the walk is just long enough
         out = resample_time(seq, start + speed * np.arange(length))
         out[..., 0] *= rng.uniform(*self.width)
         flip = rng.random() < self.mirror_p if flip is None else flip
