@@ -168,7 +168,10 @@ def _model_folder(kind: str, tmp_path_factory) -> Path | None:
 def test_acceptance_on_a_casia_clip(kind: str, shared_data: Path, tmp_path: Path, tmp_path_factory, capsys) -> None:
     source, target = shared_data / "clips" / "002-nm-01-090.avi", tmp_path / "out.mp4"
     models = _model_folder(kind, tmp_path_factory)
-    code, _, err = _run(capsys, "anonymize", source, "-o", target, *(["--models", models] if models else []))
+    # One fixed draw (seed 0, the first tried) so the check is reproducible; README "Pipeline and CLI"
+    # gives the spread over draws.
+    code, _, err = _run(capsys, "anonymize", source, "-o", target, "--seed", 0,
+                        *(["--models", models] if models else []))
     assert code in (0, 3), err
     before, after = probe(source), probe(target)
     assert after.frame_count == before.frame_count
