@@ -93,12 +93,6 @@ def main() -> None:
     grab(window, "xor_zoomed.png")
     window.frames.fit()
 
-    window.show_report()
-    report = window.report_control.dialog
-    report.move(40, 40)
-    grab(report, "report.png")
-    report.close()
-
     def capture(name: str, answer) -> None:
         """Grab the next modal dialog, then answer it."""
         dialog = QApplication.activeModalWidget()
