@@ -210,3 +210,21 @@ def test_closing_the_window_mid_render_leaves_no_temporary_files(window, walker_
     wait_until(lambda: any(p.name.startswith("gaitanon-review-") for p in private_tmp.iterdir()))
     window.close()  # cancels the render, waits for it, removes the review copy and the preview proxies
     assert list(private_tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["002-nm-01-090.avi", "demo2.mp4"])  # a CASIA-B clip, a portrait phone clip
+def test_shared_clips_open_anonymize_and_export(window, shared_data, name, tmp_path, monkeypatch):
+    source = shared_data / "clips" / name
+    open_and_wait(window, source)
+    window.go_to(window.clip.info.frame_count // 2)
+    anonymize(window)
+    wait_until(lambda: window._last_shown.anonymized is not None)
+    assert window._last_shown.anonymized.shape == window._last_shown.original.shape
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: QMessageBox.StandardButton.Yes)  # flagged: go on
+    target = tmp_path / "out.mp4"
+    answer_export_dialog(target)
+    window.export(report_seen=True)
+    wait_until(lambda: window.job is None, timeout_s=300)
+    exported, original = probe(target), probe(source)
+    assert exported.frame_count == original.frame_count
+    assert (exported.width, exported.height) == (original.width, original.height)
