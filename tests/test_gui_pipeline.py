@@ -228,3 +228,25 @@ def test_shared_clips_open_anonymize_and_export(window, shared_data, name, tmp_p
     exported, original = probe(target), probe(source)
     assert exported.frame_count == original.frame_count
     assert (exported.width, exported.height) == (original.width, original.height)
+
+
+def test_cancelling_a_batch_keeps_finished_files_and_leaves_nothing_of_the_current_one(
+        window, qtbot, walker_clips, tmp_path):
+    from app.controllers.batch import BatchController
+    from app.settings import Settings
+
+    source, output = tmp_path / "in", tmp_path / "out"
+    source.mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        shutil.copy(walker_clips["plain"], source / name)
+    batch = BatchController(window, Settings(), 0.3, window.models_dir)
+    qtbot.addWidget(batch)
+    batch.input.setText(str(source))
+    batch.output.setText(str(output))
+    qtbot.mouseClick(batch.start, Qt.MouseButton.LeftButton)
+    wait_until(lambda: batch.table.item(1, 1).text() == "running", timeout_s=120)  # a.mp4 done, b.mp4 started
+    qtbot.mouseClick(batch.cancel, Qt.MouseButton.LeftButton)
+    wait_until(lambda: batch.worker is None, timeout_s=120)
+    assert [batch.table.item(r, 1).text() for r in range(2)] == ["done", "cancelled"]
+    assert "Cancelled" in batch.summary.text()
+    assert sorted(p.name for p in output.iterdir()) == ["a_mp4.mp4"]
