@@ -126,7 +126,9 @@ def _decode(info: VideoInfo, times: np.ndarray, seek: float | None) -> Iterator[
             if time is None:
                 raise InputError(f"{info.path.name}: ffmpeg gave a frame without a timestamp")
             image = np.frombuffer(data, dtype=np.uint8).reshape(info.height, info.width, 3)
+            watchdog.pause()  # while the consumer works, ffmpeg waits on a full pipe: not a stall
             yield _frame_index(times, time), image
+            watchdog.feed()
         code = process.wait()
         clock.join(timeout=FRAME_TIMEOUT_S)  # its log tail explains a failure
         if watchdog.fired:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import math
 import re
 import subprocess
 import tempfile
@@ -151,6 +152,10 @@ class Watchdog:
 
     def feed(self) -> None:
         self._deadline = time.monotonic() + self._timeout
+
+    def pause(self) -> None:
+        """Stop counting until the next `feed()`: the caller is busy, not the child."""
+        self._deadline = math.inf
 
     def stop(self) -> None:
         self._stopped.set()

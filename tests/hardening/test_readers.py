@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pytest
 
+from gaitanon_core import video_io
 from gaitanon_core.errors import InputError
 from gaitanon_core.video_io import ExportOptions, VideoWriter, probe, read_frames
 from tests.hardening import corpus as C
@@ -24,6 +25,7 @@ SLOW_GOOD = [c for c in C.GOOD_CASES if c.slow]
 READ_TIMEOUT_S = 60.0
 # The 10-minute clip must stream in constant memory: far less than its 3.5 GB of pixels.
 LONG_CLIP_RSS_GROWTH_MB = 300
+SHORT_FRAME_TIMEOUT_S = 3.0
 
 
 def _half_frame(case: C.GoodCase) -> float:
@@ -97,6 +99,18 @@ def test_bad_case_raises_one_input_error(case, corpus):
     message = str(caught.value)
     assert message and "\n" not in message and "Traceback" not in message
     assert sha256(path) == before
+
+
+def test_a_slow_consumer_is_not_a_stalled_decoder(corpus, monkeypatch):
+    """The pipeline may spend long on a frame (4K silhouettes); ffmpeg waiting on a full pipe meanwhile
+    is no stall, and must not end the read as 'damaged'."""
+    monkeypatch.setattr(video_io, "FRAME_TIMEOUT_S", SHORT_FRAME_TIMEOUT_S)
+    indices = []
+    for frame in read_frames(corpus.pattern(C.GOOD_CASES[0])):
+        if frame.index < 2:
+            time.sleep(2 * SHORT_FRAME_TIMEOUT_S)
+        indices.append(frame.index)
+    assert indices == list(range(PATTERN.count))
 
 
 @pytest.mark.slow
