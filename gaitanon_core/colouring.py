@@ -32,6 +32,7 @@ _EDGE_PAD = 3  # px around the silhouettes covered by the Gaussian's reach
 MARGIN_FRACTION = 0.04  # the band around the person, as a share of the person's height ...
 MARGIN_MIN_PX = 3.0  # ... and at least this many pixels
 FEATHER_PX = 2.0  # the band's outer edge fades into the live frame over this width
+EDGE_INSET_FRACTION = 0.015  # S_An's new parts take colours this far (share of the height) inside S_Or
 
 
 def bounding_box(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
@@ -79,6 +80,23 @@ def removal_weight(remove: np.ndarray, margin: float) -> np.ndarray:
     return np.clip((margin - distance) / FEATHER_PX, 0.0, 1.0)[..., None]
 
 
+def person_colours(original: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """Float colours for S_An: the original inside S_Or, else the nearest pixel of S_Or's interior.
+
+    The outermost pixels of a silhouette are a blend of the person and the
+    background (anti-aliasing, the segmenter's ragged edge); copied outward,
+    they would paint the new body parts half in the background's colour. So the
+    colours come from `EDGE_INSET_FRACTION` of the person's height inside.
+    """
+    rows = np.flatnonzero(person.any(axis=1))
+    inset = max(1, round(EDGE_INSET_FRACTION * (rows[-1] - rows[0] + 1)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * inset + 1, 2 * inset + 1))
+    interior = cv2.erode(person.astype(np.uint8), kernel).astype(bool)
+    colours = nearest_fill(original, interior if interior.any() else person).astype(np.float32)
+    colours[person] = original[person]
+    return colours
+
+
 def colour_frame(original: np.ndarray, background: np.ndarray, person: np.ndarray, anonymized: np.ndarray,
                  shadow: np.ndarray | None = None, margin: float | None = 0.0) -> np.ndarray:
     """The output frame (H, W, 3 uint8) of eq. 9 from I_Or, I_Bg, S_Or and S_An.
@@ -103,6 +121,6 @@ def colour_frame(original: np.ndarray, background: np.ndarray, person: np.ndarra
         scene = weight * scene + (1.0 - weight) * original[box].astype(np.float32)
     if person[box].any():
         alpha = soft_alpha(anonymized[box])
-        scene = alpha * nearest_fill(original[box], person[box]).astype(np.float32) + (1.0 - alpha) * scene
+        scene = alpha * person_colours(original[box], person[box]) + (1.0 - alpha) * scene
     out[box] = np.clip(scene + 0.5, 0, 255).astype(np.uint8)
     return out

@@ -90,3 +90,13 @@ def test_nearest_fill_picks_a_nearest_pixel() -> None:
     assert np.array_equal(filled[region], image[region]), "pixels of the region keep their own colour"
     assert region[filled[..., 0].astype(int), filled[..., 1].astype(int)].all(), "colours come from the region"
     assert np.abs(chosen - exact).max() <= 0.5, "the 5x5 distance mask is within half a pixel of exact"
+
+
+def test_new_parts_take_the_colour_inside_the_edge() -> None:
+    """A blended outer ring (anti-aliasing) must not be what the anonymized body's new parts are painted with."""
+    original, person, anonymized = _scene()
+    ring = person & ~np.pad(person[1:-1, 1:-1], 1)  # the outermost pixels of the bar
+    original[ring] = (BACKGROUND[ring].astype(int) + original[ring]) // 2  # half background, as at a real edge
+    out = colour_frame(original, BACKGROUND, person, anonymized, margin=None)
+    np.testing.assert_array_equal(out[25:95, 90], original[25:95, 77], "from inside the edge, same row")
+    assert np.array_equal(out[25:95, 73:77], original[25:95, 73:77]), "in both -> original, edge included"
