@@ -39,11 +39,11 @@ def walker_silhouettes(frames: int, width: float, leg: float, phase0: float = 0.
 
 
 def synthetic_walks(subjects: tuple[str, ...], views: tuple[str, ...] = ("090",)) -> list[Walk]:
-    """One identity per subject (body width, leg length), nm-01..06 per view, 40 frames each."""
+    """One identity per subject (body width, leg length), nm-01..06 per view, 50 frames each."""
     walks = []
     for i, subject in enumerate(subjects):
         for walk in ("nm-01", "nm-02", "nm-03", "nm-04", "nm-05", "nm-06"):
-            sils = walker_silhouettes(40, width=0.9 + 0.15 * i, leg=0.8 + 0.05 * i, phase0=0.3 * i)
+            sils = walker_silhouettes(50, width=0.9 + 0.15 * i, leg=0.8 + 0.05 * i, phase0=0.3 * i)
             walks += [Walk(subject, f"{walk}_{view}", encode_casiab(sils)) for view in views]
     return walks
 

@@ -4,7 +4,10 @@ person's contour sequence (the "noise gait") instead of generated noise.
 An evaluation artefact only: it pastes a real person's gait into every output, so it is
 exported to $GAITANON_CACHE/baseline/ (with its own manifest), never into models/, and the
 product never runs it. Trained on the anonymiser group (noise gaits: other anonymiser
-subjects, same view), with the paper's L1 losses at alpha 0.3.
+subjects, same view, frame by frame), at alpha 0.3 with the shipped models' L2 losses and
+blend skip, so that it differs from them only in its noise: with the paper's L1 losses it
+converged to a copy of its input (distance from input 9e-5 body heights on validation),
+which would make it no baseline at all.
 
 Usage: python -m training.baseline [--steps 1000]   (resumable; then exports and validates)
 """

@@ -142,7 +142,6 @@ class Augment:
         return mirror(out) if flip else out
 
 
-NO_AUGMENT = Augment(mirror_p=0.0, speed=(1.0, 1.0), width=(1.0, 1.0))
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from gaitanon_core.contours import LAYOUT, N_POINTS
 from gaitanon_core.paths import models_dir
 from gaitanon_core.splits import subjects
 
-from .common import cache_root
+from .common import cache_root, load_checkpoint
 from .dataset import load_walks
 from .manifest import set_top_level, update_entry
 from .models import NoiseGenerator, STGANGenerator
@@ -135,10 +135,15 @@ def _check_parity(module: nn.Module, path: Path, feeds: dict[str, torch.Tensor])
 
 
 def training_record(state: dict[str, Any]) -> dict[str, Any]:
-    """What the manifest says about how a network was trained (from its checkpoint)."""
+    """What the manifest says about how a network was trained: the exported checkpoint's step and
+    wall time, and (when validation selected an earlier checkpoint) the whole run's."""
     config = state["config"]
-    return {"group": config["group"], "subjects": config["subjects"], "seed": config["seed"],
-            "steps": state["step"], "wall_time_s": round(state["wall_time_s"], 1)}
+    record = {"group": config["group"], "subjects": config["subjects"], "seed": config["seed"],
+              "steps": state["step"], "wall_time_s": round(state["wall_time_s"], 1)}
+    last = load_checkpoint(config["name"])
+    if last["step"] != state["step"]:
+        record.update(selected_on_validation=True, run_steps=last["step"], run_wall_time_s=round(last["wall_time_s"], 1))
+    return record
 
 
 def noise_description(generator: NoiseGenerator) -> dict[str, Any]:

@@ -46,7 +46,8 @@ PRESETS: dict[str, dict[str, Any]] = {
               "w_adv": 1.0, "w_priv": 0.0, "w_smooth": 0.0},
     "shipped": {"loss": "l2", "noise": "cycle", "noise_model": "noise_cycle", "skip": "blend",
                 "alphas": [0.2, 0.3, 0.4, 0.7], "w_adv": 1.0, "w_priv": 2.0, "w_smooth": 4.0},
-    "baseline": {"loss": "l1", "noise": "sequence", "noise_model": None, "skip": "input", "alphas": [0.3],
+    # L2 and the blend skip as shipped: with the paper's L1 at alpha < 1 it would only copy its input.
+    "baseline": {"loss": "l2", "noise": "sequence", "noise_model": None, "skip": "blend", "alphas": [0.3],
                  "w_adv": 1.0, "w_priv": 0.0, "w_smooth": 0.0},
 }
 
