@@ -6,7 +6,7 @@ silhouettes S_Or (original) and S_An (anonymized):
     outside both      -> I_Bg
     in both           -> I_Or
     only in S_Or      -> I_Bg
-    only in S_An      -> I_Or at the nearest pixel of S_Or
+    only in S_An      -> I_Or at the nearest pixel of S_Or (of its interior: see `person_colours`)
 
 The original's shadow takes I_Bg too: a clean shadow is a second silhouette of
 the same gait. The anonymized outline gets a soft edge of about 1-2 px (a

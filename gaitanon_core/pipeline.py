@@ -20,10 +20,10 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -34,7 +34,16 @@ from .errors import Cancelled, GaitanonError, InputError, UsageError
 from .inference import ModelBank
 from .report import BRIDGED, COPIED, COVERED, WARNED, ClipReport, StageClock
 from .silhouettes import ClipSegmenter, FrameMask, _sample_frames
-from .video_io import ExportOptions, Frame, VideoInfo, VideoWriter, frame_times, probe, read_frames, select_frames
+from .video_io import (
+    ExportOptions,
+    Frame,
+    VideoInfo,
+    VideoWriter,
+    frame_times,
+    probe,
+    read_frames,
+    select_frames,
+)
 
 LOOKAHEAD_S = 2.5  # how far the masks run ahead of the pictures (a body entering needs its first whole frames)
 HISTORY_S = 2.5  # how far back whole-body frames are kept for smoothing and for completing a leaving body
@@ -225,8 +234,8 @@ def measure_shape(mask: FrameMask, n: int) -> FrameShape:
 
 def track_shapes(masks: Iterable[FrameMask], n: int, fps: float) -> Iterator[FrameShape]:
     """Per frame, the smoothed transform and the contour to anonymize, in order, with bounded look-ahead."""
-    ahead = max(1, int(round(LOOKAHEAD_S * fps)))
-    behind = max(1, int(round(HISTORY_S * fps)))
+    ahead = max(1, round(LOOKAHEAD_S * fps))
+    behind = max(1, round(HISTORY_S * fps))
     window: deque[FrameShape] = deque()
     current = 0  # position in `window` of the next frame to finish
     for mask in masks:

@@ -71,8 +71,9 @@ class ClipReport:
     def summary_lines(self) -> list[str]:
         """A few plain lines for a terminal: what was done and what needs a look."""
         lines = [
-            f"{self.frames} frames, {self.frames_anonymized} anonymized, {self.frames_without_person} without a person; "
-            f"strength {self.alpha:g} ({self.model}) on {self.provider}; {self.wall_s:.1f} s ({self.fps:.1f} fps)"
+            (f"{self.frames} frames, {self.frames_anonymized} anonymized, {self.frames_without_person} without a "
+             f"person; strength {self.alpha:g} ({self.model}) on {self.provider}; {self.wall_s:.1f} s "
+             f"({self.fps:.1f} fps)")
         ]
         lines += [f"note: {note}" for note in self.notes]
         for (reason, action), frames in _group(self.flagged).items():

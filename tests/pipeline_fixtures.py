@@ -14,11 +14,11 @@ from types import SimpleNamespace
 
 import imageio_ffmpeg
 import numpy as np
+from model_fixtures import build_model_bank
 
 from gaitanon_core import contours
 from gaitanon_core.demo_walker import WalkerClip, WalkerIdentity, render_walk
 from gaitanon_core.silhouettes import FrameMask
-from model_fixtures import build_model_bank
 
 WALKER_SIZE = (240, 136)
 

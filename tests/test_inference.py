@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
+from model_fixtures import build_model_bank
 
 from gaitanon_core.errors import GaitanonError, UsageError
 from gaitanon_core.inference import ClipAnonymizer, ModelBank
-from model_fixtures import build_model_bank
 
 N = 64
 

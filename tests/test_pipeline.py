@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from pipeline_fixtures import TruthSegmenter, WalkerCase, make_walker_case, use_truth
 
 from gaitanon_core import contours
 from gaitanon_core.errors import Cancelled, InputError, UsageError
@@ -25,7 +26,6 @@ from gaitanon_core.pipeline import (
 from gaitanon_core.pipeline import anonymize_clip as run_pipeline
 from gaitanon_core.report import COVERED, StageClock
 from gaitanon_core.video_io import frame_times, probe, read_frames
-from pipeline_fixtures import TruthSegmenter, WalkerCase, make_walker_case, use_truth
 
 LOST = range(80, 85)  # frames where a test makes the segmenter lose the walker
 
