@@ -89,9 +89,9 @@ def person_colours(original: np.ndarray, person: np.ndarray) -> np.ndarray:
     colours come from `EDGE_INSET_FRACTION` of the person's height inside.
     """
     rows = np.flatnonzero(person.any(axis=1))
-    inset = max(1, round(EDGE_INSET_FRACTION * (rows[-1] - rows[0] + 1)))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * inset + 1, 2 * inset + 1))
-    interior = cv2.erode(person.astype(np.uint8), kernel).astype(bool)
+    inset = max(1.0, EDGE_INSET_FRACTION * (rows[-1] - rows[0] + 1))
+    depth = cv2.distanceTransform(np.pad(person, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)[1:-1, 1:-1]
+    interior = depth > inset  # the frame's border counts as outside the person
     colours = nearest_fill(original, interior if interior.any() else person).astype(np.float32)
     colours[person] = original[person]
     return colours
