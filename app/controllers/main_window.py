@@ -345,9 +345,10 @@ class MainWindow(MainWindowView):
     def _end_job(self) -> None:
         """The job has stopped (done, failed or cancelled): the window is free again."""
         self.job = None
+        ready = self.review is not None and self.review.complete
         self.progress.setRange(0, 1)
-        self.progress.setValue(1 if self.review is not None and self.review.complete else 0)
-        self.progress.setFormat("")
+        self.progress.setValue(1 if ready else 0)
+        self.progress.setFormat("Review copy ready" if ready else "")
         self._refresh_controls()
 
     def _on_job_returned(self, result: Any) -> None:
