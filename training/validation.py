@@ -11,10 +11,15 @@ Geometry, in canonical units (1 = body height), on fixed un-augmented validation
 - jitter_ratio: the same for second differences (flicker).
 Privacy proxy: surrogate_success = 1 - rank-1 of the surrogate recogniser (trained on the
 anonymiser subjects only) with anonymized nm-05/06 probes against original nm-01..04.
+Attacker check (`python -m training.validation`): the same protocol with the
+project's shipped distortion-trained attacker (models/, trained on subjects 007-050) on the
+exported ONNX files, views ATTACKER_VIEWS; written into each entry's "validation" block as
+attacker_success. The test-subject figures are the evaluation's (training.evaluate).
 """
 
 from __future__ import annotations
 
+import argparse
 from functools import lru_cache
 from typing import Any
 
@@ -22,8 +27,10 @@ import numpy as np
 import torch
 
 from gaitanon_core.contours import self_intersects
+from gaitanon_core.splits import subjects
 
 from .common import cache_root
+from .manifest import load_manifest, update_entry
 from .dataset import ClipBatch, Walk, load_walks
 from .surrogate import PROBES, load_surrogate, reidentification_rank1
 
@@ -122,3 +129,60 @@ def validate(generator: torch.nn.Module, config: dict[str, Any], noise_source: A
         top.update(surrogate_success(generator, noise_source, chosen, config["surrogate"], QUICK_VIEWS if quick else None))
     generator.train()
     return {**top, "selection_alpha": chosen, "per_alpha": per_alpha}
+
+
+ATTACKER_VIEWS = ("036", "090", "144")
+
+
+def attacker_success(model: str | float, seed: int = SEED) -> dict[str, float]:
+    """1 - rank-1 of the shipped attacker with `model`'s anonymized validation probes (ONNX path)."""
+    from gaitanon_core.casiab import load_subject
+    from gaitanon_core.privacy_check import AttackerEmbedder
+
+    from .anonymize_sils import anonymize_silhouettes
+    from .surrogate import GALLERY
+
+    attacker = AttackerEmbedder()
+    gallery, probes = [], []
+    for subject in subjects(GROUP):
+        walks = load_subject(subject)
+        for view in ATTACKER_VIEWS:
+            gallery += [(subject, view, walks[f"{w}_{view}"]) for w in GALLERY if f"{w}_{view}" in walks]
+            probes += [(subject, view, walks[f"{w}_{view}"]) for w in PROBES if f"{w}_{view}" in walks]
+    gallery_embeddings = attacker.embed([g[2] for g in gallery])
+
+    def rank1(walks: list[np.ndarray]) -> float:
+        hits = 0
+        for (subject, view, _), probe in zip(probes, attacker.embed(walks)):
+            same_view = [i for i, g in enumerate(gallery) if g[1] == view]
+            hits += gallery[max(same_view, key=lambda i: float(gallery_embeddings[i] @ probe))][0] == subject
+        return hits / len(probes)
+
+    rng = np.random.default_rng(seed)
+    anonymized = [anonymize_silhouettes(p[2], model, rng, view=p[1]) for p in probes]
+    return {"attacker_rank1_original": rank1([p[2] for p in probes]), "attacker_success": 1.0 - rank1(anonymized),
+            "attacker_probes": len(probes)}
+
+
+def record_attacker_success() -> None:
+    """Measure attacker_success for every shipped anonymizer and evaluation row, into its validation block."""
+    from .anonymize_sils import model_folders
+
+    for folder in model_folders():
+        for entry in load_manifest(folder).get("models", []):
+            if entry["role"] in ("anonymizer", "reference", "baseline") and "validation" in entry:
+                figures = attacker_success(entry["name"])
+                update_entry(entry["name"], models_dir=folder, validation={**entry["validation"], **figures})
+                print(entry["name"], figures, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(
+        "Measure success against the shipped attacker on the validation subjects for every exported "
+        "anonymizer (models/) and evaluation row (reference, baseline), into their manifest entries."))
+    parser.parse_args(argv)
+    record_attacker_success()
+
+
+if __name__ == "__main__":
+    main()
