@@ -114,10 +114,13 @@ def models_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for folder, e in entries:
         t = e.get("training", {})
-        place = "models/" if folder == models_dir() else f"{folder.name}/ (not shipped)"
+        place = "models/" if folder == models_dir() else f"$GAITANON_CACHE/{folder.name}/"
+        steps, wall = t.get("steps", ""), t.get("wall_time_s", "")
+        if t.get("selected_on_validation"):
+            steps, wall = f"{steps} (selected) of {t['run_steps']}", f"{wall} of {t['run_wall_time_s']}"
         lines.append(f"| {e['name']} | {e['role']} | {e.get('alpha', '')} | {place}{e['file']} ({e['sha256'][:12]}) "
                      f"| {e.get('noise', {}).get('kind', '')} | {t.get('group', '')} | {t.get('seed', '')} "
-                     f"| {t.get('steps', '')} | {t.get('wall_time_s', '')} |")
+                     f"| {steps} | {wall} |")
     lines += ["", "Commands (each resumable; checkpoints and loss logs in `$GAITANON_CACHE/ckpt/<name>/`):", "```",
               "python -m training.dataset --groups noise anonymiser validation   # contour cache",
               "python -m training.train_noise --kind cycle --steps 3000 --no-resume   # shipped G_N",
