@@ -9,13 +9,13 @@ Anonymizer entries add alpha, training subjects, seed, steps, wall time and an
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from gaitanon_core.inference import file_sha256
 from gaitanon_core.paths import REPO_ROOT
 
 MANIFEST_FORMAT = 1
@@ -23,14 +23,6 @@ MANIFEST_FORMAT = 1
 
 def manifest_path(models_dir: Path | None = None) -> Path:
     return (models_dir or REPO_ROOT / "models") / "manifest.json"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_manifest(models_dir: Path | None = None) -> dict[str, Any]:
@@ -48,6 +40,7 @@ def save_manifest(manifest: dict[str, Any], models_dir: Path | None = None) -> N
     with os.fdopen(fd, "w") as handle:
         json.dump(manifest, handle, indent=2, sort_keys=False)
         handle.write("\n")
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; the manifest is read by every user of an install
     os.replace(tmp, path)
 
 
