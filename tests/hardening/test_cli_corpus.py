@@ -31,7 +31,7 @@ CLI_GOOD = [c for c in C.GOOD_CASES if not c.slow]
 NOBODY_WORDS = ("nobody", "no person", "no one", "no walking person")
 DISK_LIMIT_BYTES = 16 * 1024  # far below one anonymized clip, far above any text the CLI prints
 NOBODY_UID = 65534
-UHD_TIMEOUT_S = 300.0
+UHD_TIMEOUT_S = 600.0  # measured: 280 s on the shared 2-core machine (background model and silhouettes)
 
 
 def anonymize(run_cli, source: Path, target: Path, models: Path, *extra: str, **limits):
@@ -98,7 +98,7 @@ def test_good_case_gives_a_correct_output(case, corpus, product_models, run_cli,
 
 @pytest.mark.slow
 def test_uhd_4k_gives_a_correct_output(corpus, product_models, run_cli, tmp_path):
-    """3840x2160, 2 s: at the 720p speed target scaled by the pixel count this takes well under the limit."""
+    """3840x2160, 2 s (50 frames)."""
     case = next(c for c in C.GOOD_CASES if c.name == "uhd_4k")
     source = corpus.walker(case)
     target = tmp_path / "anonymized.mp4"
