@@ -221,3 +221,7 @@ def test_strength_label_quotes_the_adaptive_attacker_and_says_not_measured_hones
     text = describe(ModelEntry("m", "anonymizer", Path("a.onnx"), "0", 0.4, without_adaptive))
     assert "60% of test walks" in text and "Naturalness: not measured" in text
     assert describe(ModelEntry("m", "anonymizer", Path("a.onnx"), "0", 0.2, {})).count("not measured") == 2
+    validation_only = {"validation": {"attacker_success": 0.354, "motion_ratio": 0.834}}
+    text = describe(ModelEntry("m", "anonymizer", Path("a.onnx"), "0", 0.3, validation_only))
+    assert "35% of validation walks" in text and "test figures not measured yet" in text
+    assert "0.83\u00d7 the original's (validation)" in text

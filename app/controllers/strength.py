@@ -39,18 +39,36 @@ def strongest_attack(rates: dict[str, float | None]) -> tuple[str, float] | None
     return name, pool[name]
 
 
-def describe(entry: ModelEntry) -> str:
-    """alpha, measured success and naturalness from the manifest's "evaluation" block, or 'not measured'."""
-    evaluation = entry.entry.get("evaluation") or {}
+def _naturalness(block: dict[str, Any]) -> list[str]:
+    parts = []
+    if frame_score := _percent(block.get("frame_score_relative")):
+        parts.append(f"person detector keeps {frame_score} of its confidence")
+    if isinstance(motion := block.get("motion_ratio"), int | float):
+        parts.append(f"walking motion {motion:.2f}\u00d7 the original's")
+    return parts
+
+
+def _test_figures(evaluation: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """The evaluation's figures on the test subjects (written by `python -m training.evaluate`)."""
     attack = strongest_attack(evaluation.get("success_rank1_same_view_nm") or {})
     success = (f"{_percent(attack[1])} of test walks not identified (rank-1, same view, by \u201c{attack[0]}\u201d)"
-               if attack else "not measured")
-    frame_score = _percent(evaluation.get("frame_score_relative"))
-    motion = evaluation.get("motion_ratio")
-    naturalness = [f"person detector keeps {frame_score} of its confidence"] if frame_score else []
-    if isinstance(motion, int | float):
-        naturalness.append(f"walking motion {motion:.2f}\u00d7 the original's")
-    return (f"alpha = {entry.alpha:g} \u00b7 {entry.name}<br>Success: {success}<br>"
+               if attack else None)
+    return success, _naturalness(evaluation)
+
+
+def _validation_figures(validation: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """Model-selection figures on the validation subjects, labelled as such (no test figure yet)."""
+    rate = _percent(validation.get("attacker_success"))
+    success = (f"{rate} of validation walks not identified by the distortion-trained GEI CNN "
+               "(validation subjects; test figures not measured yet)" if rate else None)
+    return success, [f"{part} (validation)" for part in _naturalness(validation)]
+
+
+def describe(entry: ModelEntry) -> str:
+    """alpha, measured success and naturalness from the manifest, or 'not measured'."""
+    evaluation, validation = entry.entry.get("evaluation") or {}, entry.entry.get("validation") or {}
+    success, naturalness = _test_figures(evaluation) if evaluation else _validation_figures(validation)
+    return (f"alpha = {entry.alpha:g} \u00b7 {entry.name}<br>Success: {success or 'not measured'}<br>"
             f"Naturalness: {'; '.join(naturalness) if naturalness else 'not measured'}")
 
 
