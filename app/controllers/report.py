@@ -32,12 +32,9 @@ def summary_html(review: Review) -> str:
     return "<br>".join([*lines, verdict])
 
 
-def privacy_html(review: Review) -> str:
-    verdict = getattr(review.report, "privacy", None)
-    if verdict is None:
-        return ("<b>Privacy check:</b> not available for this clip (the engine's report carries no "
-                "gait-recogniser verdict).")
-    return f"<b>Privacy check:</b> {verdict.verdict_text}<br><small>{verdict.limits_text}</small>"
+PRIVACY_NOT_RUN = ("<b>Privacy check:</b> not available for this clip: the pipeline's report does not yet carry "
+                   "the gait-recogniser check (<code>gaitanon_core.privacy_check</code>), so this version cannot "
+                   "say whether a recogniser would link the two walks.")
 
 
 class ReportController(QObject):
@@ -51,7 +48,7 @@ class ReportController(QObject):
             self.dialog.close()
         dialog = ReportDialogView(self.window)
         dialog.summary.setText(summary_html(review))
-        dialog.privacy.setText(privacy_html(review))
+        dialog.privacy.setText(PRIVACY_NOT_RUN)
         self._fill_flagged(dialog, review)
         dialog.jump.clicked.connect(self._jump_to_selected)
         dialog.flagged.cellDoubleClicked.connect(self._jump_to_row)
