@@ -33,7 +33,8 @@ from .strength import StrengthController
 VIDEO_FILTER = "Videos (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mts *.m2ts *.3gp *.wmv *.mpg *.mpeg);;All files (*)"
 NOT_YET = "Not anonymized yet.\nChoose a strength and press Anonymize."
 IN_PROGRESS = "Rendering the review copy…\nThe anonymized frames appear here when it is done."
-RENDERED = "Rendering the review copy: {done} of {total} frames done.\nThe anonymized frames appear here when it is done."
+RENDERED = ("Rendering the review copy: {done} of {total} frames done.\n"
+            "The anonymized frames appear here when it is done.")
 
 
 def format_time(seconds: float) -> str:
