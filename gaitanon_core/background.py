@@ -98,9 +98,45 @@ def build_background(samples: Iterable[np.ndarray], find_people: PeopleFinder | 
     stood still in most samples is in that median (a ghost). For those pixels
     the samples that match the ghost are the ones left out.
     """
+    stack = _stacked(samples)
+    empty = _empty_places(stack, find_people, level)
+    image, never_seen = _masked_median_image(stack, empty)
+    return BackgroundModel(image, _flicker_threshold(stack, image, empty), never_seen)
+
+
+def build_scaled_background(samples: Iterable[np.ndarray], factor: float, find_people: PeopleFinder | None = None,
+                            level: float = FOREGROUND_LEVEL) -> tuple[BackgroundModel, BackgroundModel]:
+    """(full-resolution, reduced) background models; who is where is decided on copies reduced by `factor`.
+
+    Finding the people and the flicker on the reduced copies is what costs; the
+    full-resolution image (the colouring paints it) is then one masked median of
+    the full samples, with the reduced empty places and threshold scaled up.
+    """
+    stack = _stacked(samples)
+    height, width = stack.shape[1:3]
+    small = np.stack([cv2.resize(s, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) for s in stack])
+    empty = _empty_places(small, find_people, level)
+    image, never_seen = _masked_median_image(small, empty)
+    reduced = BackgroundModel(image, _flicker_threshold(small, image, empty), never_seen)
+    empty_full = np.stack([_resized(e, (width, height)) for e in empty])
+    full_image, full_never_seen = _masked_median_image(stack, empty_full)
+    threshold = cv2.resize(reduced.threshold, (width, height), interpolation=cv2.INTER_LINEAR)
+    return BackgroundModel(full_image, threshold, full_never_seen), reduced
+
+
+def _resized(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+
+
+def _stacked(samples: Iterable[np.ndarray]) -> np.ndarray:
     stack = np.stack(list(samples))
     if stack.ndim != 4 or len(stack) == 0:
         raise ValueError("build_background needs at least one (H, W, 3) frame")
+    return stack
+
+
+def _empty_places(stack: np.ndarray, find_people: PeopleFinder | None, level: float) -> np.ndarray:
+    """(N, H, W) bool: where each sample shows the empty scene (no one, nor their margin)."""
     first = np.median(stack, axis=0).round().astype(np.uint8)
     grow = _odd(SAMPLE_MARGIN * stack.shape[1])
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
@@ -109,13 +145,17 @@ def build_background(samples: Iterable[np.ndarray], find_people: PeopleFinder | 
     if find_people is not None and moving.any():
         ghost = find_people(first, moving)
     people = [cv2.dilate((m & ~ghost).astype(np.uint8), kernel).astype(bool) | (ghost & ~m) for m in moving]
-    empty = ~np.stack(people)
+    return ~np.stack(people)
+
+
+def _masked_median_image(stack: np.ndarray, empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The median image of the empty places, inpainted where no sample showed one; and that never-seen mask."""
     median, count = _median_of_valid(stack, empty)
     image = np.clip(median + 0.5, 0, 255).astype(np.uint8)
     never_seen = count == 0
     if never_seen.any():
         image = cv2.inpaint(image, never_seen.astype(np.uint8), 5, cv2.INPAINT_TELEA)
-    return BackgroundModel(image, _flicker_threshold(stack, image, empty), never_seen)
+    return image, never_seen
 
 
 def _flicker_threshold(stack: np.ndarray, image: np.ndarray, empty: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from .colouring import colour_frame
 from .errors import Cancelled, GaitanonError, InputError, UsageError
 from .inference import ModelBank
 from .report import BRIDGED, COPIED, COVERED, WARNED, ClipReport, StageClock
-from .silhouettes import ClipSegmenter, FrameMask, _sample_frames
+from .silhouettes import ClipSegmenter, FrameMask, sample_frames
 from .video_io import (
     ExportOptions,
     Frame,
@@ -186,7 +186,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
 
 def clip_segmenter(info: VideoInfo, start: float | None, end: float | None) -> ClipSegmenter:
     """The segmenter of this clip, with its background model (also the I_Bg of the colouring)."""
-    return ClipSegmenter.from_frames(_sample_frames(info.path, info, start, end))
+    return ClipSegmenter.from_frames(sample_frames(info.path, info, start, end))
 
 
 # --- checks before any work -----------------------------------------------------------------------

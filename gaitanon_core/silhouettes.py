@@ -28,7 +28,10 @@ from typing import Iterable, Iterator
 import cv2
 import numpy as np
 
-from .background import MAX_SAMPLES, BackgroundModel, build_background, camera_moved, sample_indices
+from .background import (
+    MAX_SAMPLES, BackgroundModel, build_background, build_scaled_background, camera_moved, colour_difference,
+    sample_indices,
+)
 from .person_mask import Box, PersonMaskModel, PersonPrediction
 from .video_io import VideoInfo, probe, read_frames
 
@@ -48,6 +51,8 @@ SHADOW_DARKER = (0.35, 0.92)  # a shadow keeps 35-92 % of the background's brigh
 SHADOW_HUE = 0.06  # ... and its chromaticity changes by less than this
 OCCLUDED_HEIGHT = 0.8  # shorter than 80 % of the recent whole-body height, not at an edge: occluded
 MAX_GAP = 5  # missed frames bridged from their neighbours (0.2 s at 25 fps)
+WORK_HEIGHT = 270  # taller frames are segmented on a copy this tall (the learned model sees 256 px anyway)
+EDGE_BAND = 1.0  # ... and their edge redecided at full resolution within this many reduced pixels of it
 
 
 @dataclass
@@ -100,28 +105,62 @@ class ClipSegmenter:
     short gaps. Frames are (H, W, 3) uint8 RGB.
     """
 
-    def __init__(self, background: BackgroundModel, model: PersonMaskModel | None = None) -> None:
-        self.background = background
+    def __init__(self, background: BackgroundModel, model: PersonMaskModel | None = None,
+                 work: BackgroundModel | None = None) -> None:
+        self.background = background  # full resolution: also the colouring's empty scene
+        self.work = work or background  # the (reduced) resolution the segmentation runs at
         self.model = model or PersonMaskModel()
-        self._last_box: Box | None = None
+        self._last_box: Box | None = None  # at working resolution, like every box below
         self._whole_heights: deque[int] = deque(maxlen=25)
 
     @classmethod
     def from_frames(cls, samples: Iterable[np.ndarray], model: PersonMaskModel | None = None) -> ClipSegmenter:
         """Build the background from frames sampled across the clip (see `sample_indices`)."""
         model = model or PersonMaskModel()
-        return cls(build_background(samples, lambda image, where: _people_in(model, image, where)), model)
+        samples = list(samples)
+        factor = work_factor(samples[0].shape[:2]) if samples else 1.0
+        find_people = lambda image, where: _people_in(model, image, where)  # noqa: E731
+        if factor < 1.0:
+            full, work = build_scaled_background(samples, factor, find_people)
+            return cls(full, model, work)
+        return cls(build_background(samples, find_people), model)
 
     # ---- one frame ----------------------------------------------------------------
 
     def segment(self, frame: np.ndarray, index: int) -> FrameMask:
         if frame.shape[:2] != self.background.shape:
             raise ValueError(f"frame {index} is {frame.shape[:2]}, the background {self.background.shape}")
-        difference = self.background.difference(frame)
+        if self.work is self.background:
+            return self._segment_at_work_size(frame, index)
+        small = cv2.resize(frame, self.work.shape[::-1], interpolation=cv2.INTER_AREA)
+        return self._to_full_resolution(self._segment_at_work_size(small, index), frame)
+
+    def _to_full_resolution(self, mask: FrameMask, frame: np.ndarray) -> FrameMask:
+        """Scale the masks up; the person's edge is redecided, within a thin band, by the full-resolution
+        background difference (the reduced masks only know the outline to a reduced pixel)."""
+        shape = frame.shape[:2]
+        person, shadow = _scaled_up(mask.person, shape), _scaled_up(mask.shadow, shape)
+        box = Box.of_mask(person)
+        if box is None:
+            return replace(mask, person=person, shadow=shadow)
+        band = max(1, int(np.ceil(EDGE_BAND * shape[0] / self.work.shape[0])))
+        rows, cols = Box(max(0, box.x0 - band), max(0, box.y0 - band), min(shape[1], box.x1 + band),
+                         min(shape[0], box.y1 + band)).slices()
+        region = person[rows, cols].astype(np.uint8)
+        foreground = (colour_difference(frame[rows, cols], self.background.image[rows, cols])
+                      > np.maximum(self.background.threshold[rows, cols], LEVEL_IN))
+        inner = cv2.erode(region, _disc(2 * band + 1)).astype(bool)
+        outer = cv2.dilate(region, _disc(2 * band + 1)).astype(bool)
+        refined = inner | (outer & foreground & ~shadow[rows, cols])
+        person[rows, cols] = cv2.medianBlur(refined.astype(np.uint8), 3).astype(bool) | inner
+        return replace(mask, person=person, shadow=shadow & ~person)
+
+    def _segment_at_work_size(self, frame: np.ndarray, index: int) -> FrameMask:
+        difference = self.work.difference(frame)
         candidates = self._candidates(frame, difference)
         people = [c for c in candidates if c.is_person]
         empty = np.zeros(frame.shape[:2], bool)
-        moved = camera_moved(frame, self.background, self._people_mask(people, frame.shape[:2]), difference)
+        moved = camera_moved(frame, self.work, self._people_mask(people, frame.shape[:2]), difference)
         if moved:
             return self._learned_only(frame, index, len(people), empty)
         main = self._choose_main(people) or (candidates[0] if candidates else None)
@@ -150,7 +189,7 @@ class ClipSegmenter:
         background difference split off) joins that person instead.
         """
         height = frame.shape[0]
-        foreground = (difference > np.maximum(self.background.threshold, LEVEL_IN)).astype(np.uint8)
+        foreground = (difference > np.maximum(self.work.threshold, LEVEL_IN)).astype(np.uint8)
         foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         disc = _disc(CANDIDATE_GROUP * height)
         grouped = cv2.dilate(foreground, disc)
@@ -202,12 +241,12 @@ class ClipSegmenter:
         size = main.box.height
         probability = main.prediction.probability()
         level = LEVEL_OUT - (LEVEL_OUT - LEVEL_IN) * probability
-        foreground = difference[rows, cols] > np.maximum(level, self.background.threshold[rows, cols])
+        foreground = difference[rows, cols] > np.maximum(level, self.work.threshold[rows, cols])
         learned = probability > 0.5
         feet_level = (np.arange(region.height)[:, None] + region.y0) >= main.box.y0 + SHADOW_ROWS * size
         rejected = probability < SHADOW_MAX_PERSON
         shadow = foreground & rejected & feet_level
-        shadow[shadow] = _shadow_like(frame[rows, cols][shadow], self.background.image[rows, cols][shadow])
+        shadow[shadow] = _shadow_like(frame[rows, cols][shadow], self.work.image[rows, cols][shadow])
         person = foreground & ~shadow
         if learned.any():
             person &= cv2.dilate(learned.astype(np.uint8), _disc(NEAR_PERSON * size)).astype(bool)
@@ -246,6 +285,15 @@ class ClipSegmenter:
     def track(self, frames: Iterable[tuple[int, np.ndarray]]) -> Iterator[FrameMask]:
         """Segment (index, frame) pairs in order, bridging short gaps."""
         return bridge_gaps(self.segment(frame, index) for index, frame in frames)
+
+
+def work_factor(shape: tuple[int, int]) -> float:
+    """The scale at which a frame of `shape` is segmented (1: as it is)."""
+    return min(1.0, WORK_HEIGHT / shape[0])
+
+
+def _scaled_up(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(mask.astype(np.uint8) * 255, shape[::-1], interpolation=cv2.INTER_LINEAR) > 127
 
 
 def _people_in(model: PersonMaskModel, image: np.ndarray, places: np.ndarray) -> np.ndarray:
@@ -400,12 +448,12 @@ def segment_clip(path: str | Path, info: VideoInfo | None = None, start: float |
                  end: float | None = None) -> Iterator[FrameMask]:
     """Stream the masks of a video file: one pass to sample the background, one to segment."""
     info = info or probe(path)
-    samples = _sample_frames(path, info, start, end)
+    samples = sample_frames(path, info, start, end)
     segmenter = ClipSegmenter.from_frames(samples)
     return segmenter.track((frame.index, frame.image) for frame in read_frames(path, info, start, end))
 
 
-def _sample_frames(path: str | Path, info: VideoInfo, start: float | None, end: float | None) -> list[np.ndarray]:
+def sample_frames(path: str | Path, info: VideoInfo, start: float | None, end: float | None) -> list[np.ndarray]:
     """Frames spread evenly over [start, end], read in one streaming pass."""
     first = start or 0.0
     last = info.duration if end is None else min(end, info.duration)

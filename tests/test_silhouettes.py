@@ -17,7 +17,7 @@ from gaitanon_core.silhouette_eval import (
 )
 from gaitanon_core.silhouettes import (
     MAX_GAP, ClipSegmenter, FrameMask, bridge_gaps, draw_overlay, flags_text, normalise_like_casiab, segment_clip,
-    segment_frames,
+    segment_frames, work_factor,
 )
 from gaitanon_core.video_io import probe
 from tests.conftest import needs_shared_data
@@ -254,3 +254,15 @@ def test_casiab_iou_does_not_regress(shared_data):
     # The dataset's silhouettes keep the shadow at the feet: like for like, person + shadow beats the plain method.
     like_for_like = np.concatenate(list(with_shadow.values())).mean()
     assert like_for_like > 0.93 and like_for_like > np.concatenate(list(plain.values())).mean() + 0.01
+
+
+def test_frames_taller_than_the_working_height_are_segmented_reduced_at_full_resolution_quality():
+    """640x360 is segmented at WORK_HEIGHT rows; the masks come back at full size with the edge redecided."""
+    walk = render_walk(WalkerIdentity(), (640, 360))
+    masks = segment_frames(list(walk.frames))
+    assert work_factor(walk.frames[0].shape[:2]) < 1.0
+    assert all(m.person.shape == (360, 640) for m in masks)
+    whole = wholly_visible(walk.masks)
+    scores = [iou(masks[t].person, walk.masks[t]) for t in whole]
+    assert min(scores) > 0.85 and np.mean(scores) > 0.93
+    assert np.mean([iou(masks[t].shadow, walk.shadows[t]) for t in whole]) > 0.5
