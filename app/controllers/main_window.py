@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from gaitanon_core.paths import demo_clip_path, models_dir as default_models_dir
+from gaitanon_core.paths import demo_clip_path
+from gaitanon_core.paths import models_dir as default_models_dir
 
 from ..errors import show_error
 from ..frame_source import FrameServer, ShownFrame

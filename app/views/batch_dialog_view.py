@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QVBoxLayout,
+    QWidget,
 )
 
 COLUMNS = ("File", "Status", "Progress", "Message")
@@ -30,7 +31,7 @@ def _folder_row(name: str) -> tuple[QLineEdit, QPushButton, QHBoxLayout]:
 
 
 class BatchDialogView(QDialog):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("batchDialog")
         self.setWindowTitle("Anonymize a folder")

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QVBoxLayout,
+    QWidget,
 )
 
 NOT_CHANGED = (
@@ -21,7 +22,7 @@ NOT_CHANGED = (
 
 
 class ReportDialogView(QDialog):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("reportDialog")
         self.setWindowTitle("Clip report")
