@@ -359,7 +359,9 @@ def anonymized_silhouette(shape: FrameShape, points: np.ndarray | None) -> np.nd
         return np.zeros(shape.person.shape, bool)
     if shape.fine is not None:
         points = codec.restore_detail(shape.fine, shape.contour, points)
-    return codec.contour_to_mask(points, shape.transform, shape.person.shape)
+        return codec.contour_to_mask(points, shape.transform, shape.person.shape)
+    # A stand-in's outline was traced on the 64-row grid: drawn larger, it is grown back to the body's width.
+    return codec.contour_to_mask(points, shape.transform, shape.person.shape, outline_rows=codec.CASIAB_SIZE)
 
 
 def colour_person(frame: Frame, shape: FrameShape, silhouette: np.ndarray, background: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ from gaitanon_core.pipeline import (
     CameraWatch,
     FrameShape,
     MaskCrop,
+    anonymized_silhouette,
     export_review,
     preview_frame,
     render_review,
@@ -114,6 +115,18 @@ def test_partly_visible_bodies_get_a_whole_stand_in(case: WalkerCase) -> None:
     assert cut and all(s.contour is not None for s in cut), "every partly visible body is anonymized"
     for shape in cut:
         assert any(np.array_equal(shape.contour, c) for c in own), "a cut body is never fed as if whole"
+
+
+def test_a_stand_in_is_drawn_at_the_body_s_width(case: WalkerCase) -> None:
+    """A stand-in's outline is traced on the 64-row grid; drawn on a tall body it must not come out narrower."""
+    t = next(i for i, m in enumerate(case.clip.masks) if m.any() and not (m[:, 0].any() or m[:, -1].any()))
+    tall = cv2.resize(case.clip.masks[t].astype(np.uint8), None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST) > 0
+    contour, transform = contours.mask_to_contour(tall, contours.N_POINTS)
+    assert transform.scale > 4 * contours.CASIAB_SIZE, "tall enough for a 64-row pixel to span several"
+    shape = FrameShape(index=t, person=MaskCrop.of(tall), shadow=MaskCrop.of(np.zeros_like(tall)), segmenter="fused",
+                       body="cut", people=1, camera_moved=False, transform=transform, contour=contour)
+    drawn = anonymized_silhouette(shape, contour)
+    assert 0.97 < drawn.sum() / tall.sum() < 1.06
 
 
 def test_nobody_in_the_clip_is_copied_and_flagged(case: WalkerCase, tmp_path: Path, monkeypatch) -> None:
