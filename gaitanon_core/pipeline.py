@@ -33,7 +33,7 @@ from .colouring import colour_frame
 from .errors import Cancelled, GaitanonError, InputError, UsageError
 from .inference import ModelBank
 from .report import BRIDGED, COPIED, COVERED, WARNED, ClipReport, StageClock
-from .silhouettes import ClipSegmenter, FrameMask, sample_frames
+from .silhouettes import EDGE_MARGIN, ClipSegmenter, FrameMask, sample_frames
 from .video_io import (
     ExportOptions,
     Frame,
@@ -51,7 +51,6 @@ STAND_IN_CANDIDATES = 30  # whole-body shapes tried when completing a partly vis
 CAMERA_MOTION_LIMIT = 0.10  # refuse the clip when more than this share of frames shows camera motion ...
 CAMERA_MOTION_MIN_FRAMES = 25  # ... once at least this many frames have been seen
 PROGRESS_INTERVAL_S = 0.2
-EDGE_MARGIN = 0.02  # a mask this close to an edge (share of the frame's smaller side) counts as touching it
 WALKER_DRIFT = 0.05  # body heights a walker may move per frame (a brisk walk is about 0.03 at 25 fps)
 
 

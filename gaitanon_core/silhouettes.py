@@ -50,6 +50,9 @@ SHADOW_MAX_PERSON = 0.2  # ... where the learned mask gives a person less than 2
 SHADOW_DARKER = (0.35, 0.92)  # a shadow keeps 35-92 % of the background's brightness...
 SHADOW_HUE = 0.06  # ... and its chromaticity changes by less than this
 OCCLUDED_HEIGHT = 0.8  # shorter than 80 % of the recent whole-body height, not at an edge: occluded
+SHARP_DROP = 0.1  # ... or 10 % shorter than a whole body a few frames before: a walker's height changes
+SHARP_DROP_FRAMES = 5  # by a few % per second, so a part of the body was lost (a head against the wall)
+EDGE_MARGIN = 0.02  # a box this close to an edge (share of the frame's smaller side) counts as touching it
 MAX_GAP = 5  # missed frames bridged from their neighbours (0.2 s at 25 fps)
 WORK_HEIGHT = 270  # taller frames are segmented on a copy this tall (the learned model sees 256 px anyway)
 EDGE_BAND = 1.0  # ... and their edge redecided at full resolution within this many reduced pixels of it
@@ -112,6 +115,7 @@ class ClipSegmenter:
         self.model = model or PersonMaskModel()
         self._last_box: Box | None = None  # at working resolution, like every box below
         self._whole_heights: deque[int] = deque(maxlen=25)
+        self._last_whole: tuple[int, int] | None = None  # (frame index, height) of the last whole body
 
     @classmethod
     def from_frames(cls, samples: Iterable[np.ndarray], model: PersonMaskModel | None = None) -> ClipSegmenter:
@@ -179,7 +183,7 @@ class ClipSegmenter:
             # person it cannot recognise. Never call that a whole body.
             body = "cut" if _at_edge(box, frame.shape[:2]) else "occluded"
             return FrameMask(index, person, shadow, "background", body, len(people) + 1, False)
-        body = self._body_state(box, others, frame.shape[:2])
+        body = self._body_state(box, others, frame.shape[:2], index)
         return FrameMask(index, person, shadow, "fused", body, len(people), False)
 
     def _candidates(self, frame: np.ndarray, difference: np.ndarray) -> list[_Candidate]:
@@ -266,19 +270,27 @@ class ClipSegmenter:
         if prediction.presence < PRESENCE_MIN or box is None:
             return FrameMask(index, empty, empty.copy(), "none", "absent", people, True)
         self._last_box = box
-        return FrameMask(index, person, empty.copy(), "learned", self._body_state(box, [], frame.shape[:2]),
+        return FrameMask(index, person, empty.copy(), "learned", self._body_state(box, [], frame.shape[:2], index),
                          max(people, 1), True)
 
-    def _body_state(self, box: Box, others: list[Box], shape: tuple[int, int]) -> str:
-        """'cut' at a frame edge, 'occluded' behind another person or shorter than usual, else 'whole'."""
+    def _body_state(self, box: Box, others: list[Box], shape: tuple[int, int], index: int) -> str:
+        """'cut' at (or within EDGE_MARGIN of) a frame edge, 'occluded' behind another person or shorter
+        than usual, else 'whole'."""
         if _at_edge(box, shape):
             return "cut"
-        if any(_overlap(box, o) for o in others):
-            return "occluded"
-        if self._whole_heights and box.height < OCCLUDED_HEIGHT * float(np.median(self._whole_heights)):
+        if any(_overlap(box, o) for o in others) or self._shorter_than_whole(box, index):
             return "occluded"
         self._whole_heights.append(box.height)
+        self._last_whole = (index, box.height)
         return "whole"
+
+    def _shorter_than_whole(self, box: Box, index: int) -> bool:
+        """Shorter than the recent whole bodies, or than one a few frames before by more than a walk explains."""
+        if self._whole_heights and box.height < OCCLUDED_HEIGHT * float(np.median(self._whole_heights)):
+            return True
+        if self._last_whole is None or index - self._last_whole[0] > SHARP_DROP_FRAMES:
+            return False
+        return box.height < (1.0 - SHARP_DROP) * self._last_whole[1]
 
     # ---- a sequence ---------------------------------------------------------------
 
@@ -343,7 +355,9 @@ def _undilated_box(stats: np.ndarray, radius: int, shape: tuple[int, int]) -> Bo
 
 
 def _at_edge(box: Box, shape: tuple[int, int]) -> bool:
-    return box.x0 <= 0 or box.y0 <= 0 or box.x1 >= shape[1] or box.y1 >= shape[0]
+    """Within EDGE_MARGIN of an edge: the segmenter may miss the last few pixels of a body leaving."""
+    near = EDGE_MARGIN * min(shape)
+    return box.x0 <= near or box.y0 <= near or box.x1 >= shape[1] - near or box.y1 >= shape[0] - near
 
 
 def _touches_inner_edge(extent: Box, region: Box, shape: tuple[int, int]) -> bool:

@@ -71,6 +71,20 @@ def test_empty_and_edge_frames_are_flagged(walk, walk_masks):
     assert not any(m.camera_moved for m in walk_masks)
 
 
+def test_a_body_that_loses_its_head_is_not_whole(walk, walk_masks):
+    """The head against a wall of its colour: 18 % shorter than the frame before is no walk, so not 'whole'."""
+    whole = wholly_visible(walk.masks)
+    t = whole[len(whole) // 2]
+    assert walk_masks[t].body == "whole"
+    rows = np.flatnonzero(walk.masks[t].any(axis=1))
+    head = walk.masks[t] & (np.arange(walk.masks[t].shape[0]) < rows[0] + 0.18 * rows.size)[:, None]
+    frames = [frame.copy() for frame in walk.frames]
+    frames[t][head] = walk.background[head]
+    masks = segment_frames(frames)
+    assert masks[t].body == "occluded"
+    assert masks[t - 1].body == "whole" and masks[t + 1].body == "whole"
+
+
 def test_two_walkers_are_counted_and_the_first_one_is_kept():
     """A second walker crossing the other way: people == 2 while both are in view; the mask stays on the first."""
     first = render_walk(WalkerIdentity(), SMALL)
