@@ -11,6 +11,7 @@ background there is a guess.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable, Iterable
 
 import cv2
@@ -80,6 +81,11 @@ class BackgroundModel:
 
     def difference(self, frame: np.ndarray) -> np.ndarray:
         return colour_difference(frame, self.image)
+
+    @cached_property
+    def correlation_image(self) -> np.ndarray:
+        """The image as `camera_moved` compares it with every frame: made once."""
+        return _correlation_image(self.image)
 
     def foreground(self, frame: np.ndarray, level: float = FOREGROUND_LEVEL) -> np.ndarray:
         """Pixels that differ from the background by more than `level` and their own flicker."""
@@ -204,7 +210,7 @@ def camera_moved(frame: np.ndarray, background: BackgroundModel, people: np.ndar
     correlation, a zoom, a lighting change: the background model is invalid
     either way). `difference` is `background.difference(frame)` when the caller has it.
     """
-    reference = _correlation_image(background.image)
+    reference = background.correlation_image
     small_people = cv2.resize(people.astype(np.uint8), reference.shape[::-1], interpolation=cv2.INTER_AREA) > 0
     scene = np.where(small_people, reference, _correlation_image(frame))
     if _shift(reference, scene, frame.shape[:2]) > MAX_SHIFT:
