@@ -6,7 +6,9 @@ to that size (nearly lossless, into a temporary folder), then timed twice:
 - plain: decode + H.264 encode by the bundled ffmpeg (veryfast, CRF 20, as our export);
 - gaitanon: `anonymize_clip` on the same file, with its per-stage self times.
 
-It prints frames per second per stage, whole-clip times and their ratio.
+It prints frames per second per stage, whole-clip times and their ratio, in
+wall time, and the CPU seconds each side used (this process and its ffmpeg
+children): on a machine loaded by other work the CPU time is the steadier figure.
 Targets on 2 cores: >= 25 fps at 640x480, >= 15 fps at 1280x720, ratio <= 2 at 720p.
 
     python scripts/benchmark.py [--clip FILE] [--sizes 320x240 640x480 1280x720] [--models DIR] [--json FILE]
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -48,34 +51,46 @@ def scaled_copy(clip: Path, size: str, folder: Path) -> Path:
     return target
 
 
-def plain_transcode_s(source: Path, folder: Path, export: ExportOptions) -> float:
-    """Wall time of decode + encode by the same ffmpeg with the export's encoder settings."""
+def cpu_s() -> float:
+    """CPU seconds used so far by this process and its finished children (the ffmpeg processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def plain_transcode_s(source: Path, folder: Path, export: ExportOptions) -> tuple[float, float]:
+    """Wall and CPU time of decode + encode by the same ffmpeg with the export's encoder settings."""
     target = folder / f"plain_{source.stem}.mp4"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_s()
     subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(source), "-an", "-c:v", "libx264", "-preset",
                     export.preset, "-crf", str(export.crf), "-pix_fmt", "yuv420p", str(target)], check=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu_s() - cpu
 
 
 def measure(clip: Path, size: str, models: Path | None, folder: Path) -> dict:
     source = scaled_copy(clip, size, folder)
     frames = probe(source).frame_count
     options = AnonymizeOptions(device="cpu", models_dir=models)
-    plain = plain_transcode_s(source, folder, options.export)
+    plain, plain_cpu = plain_transcode_s(source, folder, options.export)
+    cpu = cpu_s()
     report = anonymize_clip(source, folder / f"anonymized_{size}.mp4", options)
+    cpu = cpu_s() - cpu
     stage_fps = {name: frames / seconds for name, seconds in report.timings_s.items() if seconds > 0}
     return {"size": size, "frames": frames, "plain_s": plain, "plain_fps": frames / plain,
             "gaitanon_s": report.wall_s, "gaitanon_fps": report.fps, "ratio": report.wall_s / plain,
+            "plain_cpu_s": plain_cpu, "gaitanon_cpu_s": cpu, "cpu_ratio": cpu / plain_cpu,
             "stage_s": report.timings_s, "stage_fps": stage_fps}
 
 
 def print_table(rows: list[dict]) -> None:
-    print("| size | frames | plain fps | gaitanon fps | ratio | " + " | ".join(f"{s} fps" for s in STAGES) + " |")
-    print("|---" * (5 + len(STAGES)) + "|")
+    print("| size | frames | plain fps | gaitanon fps | ratio | plain CPU s | gaitanon CPU s | CPU ratio | "
+          + " | ".join(f"{s} fps" for s in STAGES) + " |")
+    print("|---" * (8 + len(STAGES)) + "|")
     for row in rows:
         stages = " | ".join(f"{row['stage_fps'].get(s, float('nan')):.0f}" for s in STAGES)
         print(f"| {row['size']} | {row['frames']} | {row['plain_fps']:.0f} | {row['gaitanon_fps']:.1f} | "
-              f"{row['ratio']:.1f} | {stages} |")
+              f"{row['ratio']:.1f} | {row['plain_cpu_s']:.2f} | {row['gaitanon_cpu_s']:.2f} | "
+              f"{row['cpu_ratio']:.1f} | {stages} |")
     print()
     for row in rows:
         total = sum(row["stage_s"].values())
