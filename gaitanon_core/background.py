@@ -84,8 +84,10 @@ class BackgroundModel:
 
     @cached_property
     def correlation_image(self) -> np.ndarray:
-        """The image as `camera_moved` compares it with every frame: made once."""
-        return _correlation_image(self.image)
+        """The image as `camera_moved` compares it with every frame: made once, read-only."""
+        image = _correlation_image(self.image)
+        image.setflags(write=False)
+        return image
 
     def foreground(self, frame: np.ndarray, level: float = FOREGROUND_LEVEL) -> np.ndarray:
         """Pixels that differ from the background by more than `level` and their own flicker."""
@@ -196,7 +198,8 @@ def _shift(reference: np.ndarray, image: np.ndarray, shape: tuple[int, int]) -> 
     """The shift between two correlation images, in pixels of a frame of `shape`."""
     size = _CORRELATION_SIZE
     window = cv2.createHanningWindow((size, size), cv2.CV_32F)
-    (dx, dy), _ = cv2.phaseCorrelate(reference, image, window)
+    # phaseCorrelate windows its inputs in place: copies keep the cached correlation image intact.
+    (dx, dy), _ = cv2.phaseCorrelate(reference.copy(), image.copy(), window)
     return float(np.hypot(dx * shape[1] / size, dy * shape[0] / size))
 
 

@@ -162,6 +162,15 @@ def test_camera_motion_is_detected_and_a_walker_is_not_motion(walk):
     assert global_shift(walk.background, np.roll(walk.background, 5, axis=1)) == pytest.approx(5, abs=0.6)
 
 
+def test_the_camera_check_leaves_the_cached_background_image_unchanged(walk):
+    """OpenCV's phase correlation windows its inputs in place; the cached reference must survive every check."""
+    model = build_background(list(walk.frames[::6]))
+    before = model.correlation_image.copy()
+    nobody = np.zeros(walk.frames[0].shape[:2], bool)
+    assert [camera_moved(walk.frames[t], model, nobody) for t in (0, 0)] == [False, False]
+    assert np.array_equal(model.correlation_image, before)
+
+
 def test_a_moving_camera_is_flagged_on_the_frames(walk):
     frames = [f.copy() for f in walk.frames]
     for t in range(100, 110):
