@@ -49,12 +49,13 @@ class TrainingRun:
         self.config = config
         self.checkpoint = self.folder / "checkpoint.pt"
         self.log_path = self.folder / "loss_log.jsonl"
+        self.best = self.folder / "best.pt"  # the checkpoint that validation selected (if the trainer selects)
         self.step = 0
         self.wall_time_s = 0.0
         self._started = time.monotonic()
         if not resume:
-            self.checkpoint.unlink(missing_ok=True)
-            self.log_path.unlink(missing_ok=True)
+            for stale in (self.checkpoint, self.log_path, self.best):
+                stale.unlink(missing_ok=True)
         (self.folder / "config.json").write_text(json.dumps(config, indent=2))
 
     def restore(self, modules: dict[str, torch.nn.Module | torch.optim.Optimizer]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ Configurations (`--preset`; every field can be overridden):
   displacement along the contour (folds are what make outlines self-intersect).
 - baseline: Tieu et al. 2017, see training.baseline.
 
-Usage: python -m training.train_stgan --preset shipped --name stgan_shipped --steps 3000
+Usage: python -m training.train_stgan --preset shipped --name stgan_shipped --steps 300 --eval-every 50
 Resumable (checkpoint + loss log in $GAITANON_CACHE/ckpt/<name>/); the best checkpoint by
 validation is kept as best.pt beside it.
 """
@@ -44,8 +44,9 @@ GROUP = "anonymiser"
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"loss": "l1", "noise": "static", "noise_model": "noise_static", "skip": "input", "alphas": [0.3],
               "w_adv": 1.0, "w_priv": 0.0, "w_smooth": 0.0},
+    # w_priv 16: measured against 2, 8 and 32 (MODEL_CARD.md "Privacy weight").
     "shipped": {"loss": "l2", "noise": "cycle", "noise_model": "noise_cycle", "skip": "blend",
-                "alphas": [0.2, 0.3, 0.4, 0.7], "w_adv": 1.0, "w_priv": 2.0, "w_smooth": 4.0},
+                "alphas": [0.2, 0.3, 0.4, 0.7], "w_adv": 1.0, "w_priv": 16.0, "w_smooth": 4.0},
     # L2 and the blend skip as shipped: with the paper's L1 at alpha < 1 it would only copy its input.
     "baseline": {"loss": "l2", "noise": "sequence", "noise_model": None, "skip": "blend", "alphas": [0.3],
                  "w_adv": 1.0, "w_priv": 0.0, "w_smooth": 0.0},
@@ -172,7 +173,7 @@ def train(config: dict[str, Any], resume: bool = True) -> STGANGenerator:
                 if score > best_score:
                     best_score = score
                     run.save(modules, {"best_score": best_score, "best_metrics": metrics})
-                    shutil.copyfile(run.checkpoint, run.folder / "best.pt")
+                    shutil.copyfile(run.checkpoint, run.best)
             run.log(record)
             run.save(modules, {"best_score": best_score})
     return generator.eval()

@@ -20,6 +20,8 @@ attacker_success. The test-subject figures are the evaluation's (training.evalua
 from __future__ import annotations
 
 import argparse
+import json
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -134,12 +136,14 @@ def validate(generator: torch.nn.Module, config: dict[str, Any], noise_source: A
 ATTACKER_VIEWS = ("036", "090", "144")
 
 
-def attacker_success(model: str | float, seed: int = SEED) -> dict[str, float]:
-    """1 - rank-1 of the shipped attacker with `model`'s anonymized validation probes (ONNX path)."""
+Anonymize = Callable[[np.ndarray, str, np.random.Generator], np.ndarray]  # (silhouettes, view, rng) -> silhouettes
+
+
+def attacker_success(anonymize: Anonymize, seed: int = SEED) -> dict[str, float]:
+    """1 - rank-1 of the shipped attacker with anonymized validation probes (nm-05/06 vs nm-01..04, same view)."""
     from gaitanon_core.casiab import load_subject
     from gaitanon_core.privacy_check import AttackerEmbedder
 
-    from .anonymize_sils import anonymize_silhouettes
     from .surrogate import GALLERY
 
     attacker = AttackerEmbedder()
@@ -159,29 +163,63 @@ def attacker_success(model: str | float, seed: int = SEED) -> dict[str, float]:
         return hits / len(probes)
 
     rng = np.random.default_rng(seed)
-    anonymized = [anonymize_silhouettes(p[2], model, rng, view=p[1]) for p in probes]
+    anonymized = [anonymize(p[2], p[1], rng) for p in probes]
     return {"attacker_rank1_original": rank1([p[2] for p in probes]), "attacker_success": 1.0 - rank1(anonymized),
             "attacker_probes": len(probes)}
 
 
 def record_attacker_success() -> None:
     """Measure attacker_success for every shipped anonymizer and evaluation row, into its validation block."""
-    from .anonymize_sils import model_folders
+    from .anonymize_sils import anonymize_silhouettes, model_folders
 
     for folder in model_folders():
         for entry in load_manifest(folder).get("models", []):
             if entry["role"] in ("anonymizer", "reference", "baseline") and "validation" in entry:
-                figures = attacker_success(entry["name"])
+                figures = attacker_success(lambda sils, view, rng, name=entry["name"]: anonymize_silhouettes(sils, name, rng, view))
                 update_entry(entry["name"], models_dir=folder, validation={**entry["validation"], **figures})
                 print(entry["name"], figures, flush=True)
 
 
+def checkpoint_figures(name: str, alphas: list[float]) -> dict[str, dict[str, float]]:
+    """Attacker success and geometry of a trained (not exported) ST-GAN checkpoint, per alpha: for
+    comparing training settings before exporting one."""
+    from gaitanon_core.contours import decode_casiab
+
+    from .dataset import MIN_FRAME_PIXELS, encode_walk
+    from .train_stgan import GROUP as TRAIN_GROUP
+    from .train_stgan import NoiseSource, load_stgan
+
+    generator, state = load_stgan(name)
+    noise_source = NoiseSource(state["config"], load_walks(TRAIN_GROUP))
+    figures = {}
+    for alpha in alphas:
+        def anonymize(sils: np.ndarray, view: str, rng: np.random.Generator) -> np.ndarray:
+            contours = encode_walk(sils)
+            walk = Walk("probe", f"nm-05_{view}", contours)
+            out, _ = run_generator(generator, ClipBatch(contours[None], [walk], np.zeros(1, bool)), noise_source, alpha, rng)
+            result = np.zeros_like(sils)
+            result[sils.reshape(len(sils), -1).sum(axis=1) >= MIN_FRAME_PIXELS] = decode_casiab(out[0])
+            return result
+
+        batch = validation_clips()
+        anonymized, aligned = run_generator(generator, batch, noise_source, alpha, np.random.default_rng(SEED))
+        figures[f"{alpha:g}"] = {**geometry(batch.clips, anonymized, aligned, frame_step=2), **attacker_success(anonymize)}
+    return figures
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(
-        "Measure success against the shipped attacker on the validation subjects for every exported "
-        "anonymizer (models/) and evaluation row (reference, baseline), into their manifest entries."))
-    parser.parse_args(argv)
-    record_attacker_success()
+        "Measure success against the shipped attacker on the validation subjects: for every exported "
+        "anonymizer (models/) and evaluation row (reference, baseline), into their manifest entries; or "
+        "with --checkpoint, for a trained ST-GAN checkpoint (printed only)."))
+    parser.add_argument("--checkpoint", help="an ST-GAN checkpoint name, e.g. stgan_priv8")
+    parser.add_argument("--alphas", type=float, nargs="+", default=[0.3, 0.7])
+    args = parser.parse_args(argv)
+    if args.checkpoint:
+        torch.set_num_threads(1)
+        print(json.dumps(checkpoint_figures(args.checkpoint, args.alphas), indent=1))
+    else:
+        record_attacker_success()
 
 
 if __name__ == "__main__":
