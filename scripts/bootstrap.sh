@@ -2,18 +2,20 @@
 # Sets up a working copy on a bare Debian/Ubuntu machine: the system libraries Qt
 # needs (installed only when missing), a virtual environment .venv in the project
 # root, and the project in editable mode. `bootstrap.sh test` adds the test and
-# training extras (torch, onnx, pytest). Safe to run again.
+# training extras (torch, onnx, pytest), strace (a test watches for network calls)
+# and OpenCV's sample videos for the hardening tests. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 extras="${1:-}"
-qt_libs="libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkbcommon0 libdbus-1-3"
+system_packages="libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkbcommon0 libdbus-1-3"
+[ "$extras" = "test" ] && system_packages="$system_packages strace"
 missing=""
-for pkg in $qt_libs; do
+for pkg in $system_packages; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
 done
 if [ -n "$missing" ]; then
-    echo "bootstrap: installing system libraries for Qt:$missing" >&2
+    echo "bootstrap: installing system packages:$missing" >&2
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
@@ -24,6 +26,7 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "$extras" = "test" ]; then
     .venv/bin/python -m pip install -q -e '.[test]'
+    ./scripts/ci_fetch_test_media.sh
 else
     .venv/bin/python -m pip install -q -e .
 fi
