@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -29,7 +30,12 @@ import cv2
 import numpy as np
 
 from .background import (
-    MAX_SAMPLES, BackgroundModel, build_background, build_scaled_background, camera_moved, colour_difference,
+    MAX_SAMPLES,
+    BackgroundModel,
+    build_background,
+    build_scaled_background,
+    camera_moved,
+    colour_difference,
     sample_indices,
 )
 from .person_mask import Box, PersonMaskModel, PersonPrediction
@@ -124,7 +130,7 @@ class ClipSegmenter:
         model = model or PersonMaskModel()
         samples = list(samples)
         factor = work_factor(samples[0].shape[:2]) if samples else 1.0
-        find_people = lambda image, where: _people_in(model, image, where)  # noqa: E731
+        find_people = partial(_people_in, model)
         if factor < 1.0:
             full, work = build_scaled_background(samples, factor, find_people)
             return cls(full, model, work)
