@@ -32,6 +32,7 @@ from . import contours as codec
 from .colouring import colour_frame
 from .errors import Cancelled, GaitanonError, InputError, UsageError
 from .inference import ModelBank
+from .privacy_check import WalkSampler, check_clip_privacy
 from .report import BRIDGED, COPIED, COVERED, WARNED, ClipReport, StageClock
 from .silhouettes import EDGE_MARGIN, ClipSegmenter, FrameMask, sample_frames
 from .video_io import (
@@ -167,6 +168,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     shapes = clock.iterate("contour", track_shapes(masks, bank.n_points or codec.N_POINTS, info.fps))
     anonymized = clock.iterate("anonymize", clip.stream((shape, shape.contour) for shape in shapes))
     camera = CameraWatch()
+    walks = WalkSampler(total)
 
     with VideoWriter(target, info, options.export, options.start, options.end) as writer:
         for frame, (shape, points) in zip(frames, anonymized):
@@ -176,9 +178,12 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
             image = clock.call("colour", colour_person, frame, shape, new_silhouette, background)
             clock.call("encode", writer.write, image, frame.time)
             record_frame(report, frame, shape, points is not None)
+            if points is not None and shape.body == "whole":
+                walks.add(shape.person.full(), new_silhouette)
             if on_frame is not None:
                 on_frame(frame.index, shape.person.full(), new_silhouette)
             ticker.check_cancel()
+    report.privacy = clock.call("privacy check", check_clip_privacy, walks, options.models_dir)
     finish_report(report, clock, started)
     return report
 

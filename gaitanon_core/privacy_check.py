@@ -21,8 +21,10 @@ from .casiab import crop_44
 from .errors import GaitanonError, InputError
 from .inference import ModelEntry, manifest_entries, open_session, read_manifest, verify_file
 from .paths import models_dir as default_models_dir
+from .silhouettes import normalise_like_casiab
 
 ATTACKER_ROLE = "attacker"
+MIN_CHECK_FRAMES = 8  # under a third of a stride: too little walk to judge
 
 LIMITS_TEXT = (
     "This check asks one gait recogniser (a CNN on the silhouette's average shape, trained on "
@@ -148,3 +150,37 @@ def check_privacy(original_sils: np.ndarray, anonymized_sils: np.ndarray, models
         verdict_text=word_verdict(distance, calibration),
         limits_text=LIMITS_TEXT,
     )
+
+
+# Frames kept for the clip-level check: the recogniser averages over the walk, so a few
+# hundred evenly spaced whole-body frames decide as well as all of them, in bounded memory.
+MAX_CHECK_FRAMES = 240
+
+
+class WalkSampler:
+    """Collects a clip's whole-body frames, original and anonymized, normalised like CASIA-B."""
+
+    def __init__(self, total_frames: int) -> None:
+        self.stride = max(1, -(-total_frames // MAX_CHECK_FRAMES))
+        self.seen = 0
+        self.original: list[np.ndarray] = []
+        self.anonymized: list[np.ndarray] = []
+
+    def add(self, original_mask: np.ndarray, anonymized_mask: np.ndarray) -> None:
+        if self.seen % self.stride == 0:
+            self.original.append(normalise_like_casiab(original_mask))
+            self.anonymized.append(normalise_like_casiab(anonymized_mask))
+        self.seen += 1
+
+
+def check_clip_privacy(walks: WalkSampler, models_dir: Path | None = None) -> dict[str, Any]:
+    """The check's result for a clip report; where it cannot run, the reason instead of a verdict."""
+    if len(walks.original) < MIN_CHECK_FRAMES:
+        return {"available": False, "reason": f"fewer than {MIN_CHECK_FRAMES} whole-body frames to compare"}
+    try:
+        verdict = check_privacy(np.stack(walks.original), np.stack(walks.anonymized), models_dir)
+    except GaitanonError as error:
+        return {"available": False, "reason": str(error)}
+    return {"available": True, "distance": round(verdict.distance, 4),
+            "same_person_quantile": round(verdict.same_person_quantile, 4),
+            "verdict": verdict.verdict_text, "limits": verdict.limits_text, "frames_compared": len(walks.original)}

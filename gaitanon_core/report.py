@@ -48,6 +48,7 @@ class ClipReport:
     alpha: float = 0.0
     timings_s: dict[str, float] = field(default_factory=dict)
     wall_s: float = 0.0
+    privacy: dict[str, Any] = field(default_factory=dict)  # privacy_check.check_clip_privacy's result
 
     def flag(self, index: int, time_s: float, reason: str, action: str) -> None:
         self.flagged.append(FlaggedFrame(index, round(time_s, 4), reason, action))
@@ -76,6 +77,9 @@ class ClipReport:
              f"({self.fps:.1f} fps)")
         ]
         lines += [f"note: {note}" for note in self.notes]
+        if self.privacy:
+            lines.append("privacy check: " + (self.privacy["verdict"] if self.privacy["available"]
+                                              else f"not available ({self.privacy['reason']})"))
         for (reason, action), frames in _group(self.flagged).items():
             lines.append(f"flagged ({action}): {reason}: frames {_ranges(frames)}")
         return lines

@@ -6,6 +6,7 @@ it in the main window; its Export button continues to the export dialog.
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
@@ -32,9 +33,14 @@ def summary_html(review: Review) -> str:
     return "<br>".join([*lines, verdict])
 
 
-PRIVACY_NOT_RUN = ("<b>Privacy check:</b> not available for this clip: the pipeline's report does not yet carry "
-                   "the gait-recogniser check (<code>gaitanon_core.privacy_check</code>), so this version cannot "
-                   "say whether a recogniser would link the two walks.")
+def privacy_html(review: Review) -> str:
+    """The engine's per-clip privacy check, in its own words, with its limits."""
+    check = review.report.privacy
+    if not check.get("available"):
+        reason = check.get("reason", "the engine did not run it")
+        return f"<b>Privacy check:</b> not available for this clip: {html.escape(reason)}."
+    return (f"<b>Privacy check:</b> {html.escape(check['verdict'])}<br>"
+            f"<small>{html.escape(check['limits'])}</small>")
 
 
 class ReportController(QObject):
@@ -48,7 +54,7 @@ class ReportController(QObject):
             self.dialog.close()
         dialog = ReportDialogView(self.window)
         dialog.summary.setText(summary_html(review))
-        dialog.privacy.setText(PRIVACY_NOT_RUN)
+        dialog.privacy.setText(privacy_html(review))
         self._fill_flagged(dialog, review)
         dialog.jump.clicked.connect(self._jump_to_selected)
         dialog.flagged.cellDoubleClicked.connect(self._jump_to_row)
