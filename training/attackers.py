@@ -6,12 +6,13 @@ Two kinds (DESIGN.md "Evaluation protocol"):
 - `GeiCnn`: a small CNN on the gait energy image, trained in torch and shipped as
   ONNX (role "attacker": `silhouettes [B, T, 64, 44]` in 0..1 -> `embedding [B, D]`,
   L2-normalised), run through `gaitanon_core.privacy_check.AttackerEmbedder`.
-Both expose `embed(walks) -> (n, D)`; `identify` ranks gallery subjects per probe.
+Both look at a walk only through its GEI (the CNN's graph averages the frames first), so
+both expose `embed_geis(geis) -> (n, D)`: the evaluation keeps one GEI per anonymized walk
+and lets every attacker, later ones included, judge it. `identify` ranks gallery subjects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -28,7 +29,7 @@ from gaitanon_core.casiab import crop_44
 class Attacker(Protocol):
     name: str
 
-    def embed(self, walks: Sequence[np.ndarray]) -> np.ndarray: ...
+    def embed_geis(self, geis: np.ndarray) -> np.ndarray: ...
 
 
 def gei(walk: np.ndarray) -> np.ndarray:
@@ -62,9 +63,6 @@ class GeiLdaAttacker:
     def embed_geis(self, geis: np.ndarray) -> np.ndarray:
         return (geis.reshape(len(geis), -1) - self.mean) @ self.projection
 
-    def embed(self, walks: Sequence[np.ndarray]) -> np.ndarray:
-        return self.embed_geis(np.stack([gei(w) for w in walks]))
-
     def save(self, path: Path) -> None:
         np.savez(path, mean=self.mean, projection=self.projection, name=self.name)
 
@@ -91,11 +89,14 @@ def _lda_directions(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return vectors[:, np.argsort(values)[::-1][:keep]]
 
 
+EMBEDDING_DIM = 128
+
+
 class GeiCnn(nn.Module):
     """Silhouettes [B, T, 64, 44] -> L2-normalised embedding [B, D]; averages over time first
     (the GEI), so it costs the same for any clip length."""
 
-    def __init__(self, embedding_dim: int = 128) -> None:
+    def __init__(self, embedding_dim: int = EMBEDDING_DIM) -> None:
         super().__init__()
 
         def block(cin: int, cout: int, kernel: int) -> nn.Sequential:

@@ -15,41 +15,17 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from gaitanon_core.silhouettes import normalise_like_casiab
+
 SIZE = 64
-CENTRE = SIZE // 2
 # Hip height as a share of body height (head top 0, feet 1): the leg stretch starts here.
 HIP_LEVEL = 0.47
 
 Distortion = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 
-def renormalise(frame: np.ndarray) -> np.ndarray:
-    """One frame (H, W) bool -> 64x64 bool: person's rows scaled to 64, median column centred."""
-    rows = np.flatnonzero(frame.any(axis=1))
-    if rows.size == 0:
-        return np.zeros((SIZE, SIZE), bool)
-    person = frame[rows[0] : rows[-1] + 1].astype(np.uint8) * 255
-    scale = SIZE / person.shape[0]
-    width = max(1, round(person.shape[1] * scale))
-    resized = cv2.resize(person, (width, SIZE), interpolation=cv2.INTER_LINEAR) >= 128
-    return _centre_on_median_column(resized)
-
-
-def _centre_on_median_column(person: np.ndarray) -> np.ndarray:
-    column_mass = np.cumsum(person.sum(axis=0))
-    if column_mass[-1] == 0:
-        return np.zeros((SIZE, SIZE), bool)
-    median_col = int(np.searchsorted(column_mass, column_mass[-1] / 2))
-    out = np.zeros((SIZE, SIZE), bool)
-    shift = CENTRE - median_col
-    src_lo, src_hi = max(0, -shift), min(person.shape[1], SIZE - shift)
-    if src_hi > src_lo:
-        out[:, src_lo + shift : src_hi + shift] = person[:, src_lo:src_hi]
-    return out
-
-
 def _per_frame(sils: np.ndarray, transform: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    return np.stack([renormalise(transform(frame)) for frame in sils]) if len(sils) else sils.copy()
+    return np.stack([normalise_like_casiab(transform(frame)) for frame in sils]) if len(sils) else sils.copy()
 
 
 def _cross(radius: int) -> np.ndarray:

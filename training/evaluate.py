@@ -13,8 +13,10 @@ Random draws are seeded (`--seed`, default 0) so that the figures reproduce.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
+import shutil
 import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -42,8 +44,8 @@ from gaitanon_core.paths import REPO_ROOT, shared_data_dir
 from gaitanon_core.privacy_check import AttackerEmbedder, Calibration
 from gaitanon_core.splits import ALL_WALKS, BG_WALKS, CL_WALKS, NM_WALKS, VIEWS, subjects
 from training import distortions
-from training.attackers import Attacker, GeiLdaAttacker, identify
-from training.manifest import load_manifest, manifest_path, update_entry
+from training.attackers import Attacker, GeiLdaAttacker, gei, identify
+from training.manifest import file_sha256, load_manifest, manifest_path, update_entry
 from training.train_attackers import DEFAULT_CACHE, ensure_adaptive, ensure_attackers, middle_frames
 
 QUALIFYING_RANK1 = 0.90  # an attacker weaker than this on original same-view probes proves nothing
@@ -117,6 +119,7 @@ class Condition:
     run: Callable[[WalkRecord, np.random.Generator], Anonymized]
     alpha: float | None = None
     entry_name: str | None = None
+    fingerprint: str = ""  # what the cached results depend on besides the name (a model's sha256)
 
 
 def _silhouette_condition(name: str, transform: Callable[[np.ndarray], np.ndarray]) -> Condition:
@@ -184,6 +187,7 @@ def model_conditions(models_dir: Path) -> list[Condition]:
                 lambda c, rec, rng, a=alpha: bank.anonymize(c, a, rng),
                 alpha=alpha,
                 entry_name=entry.name,
+                fingerprint=entry.sha256,
             )
         )
     return conditions
@@ -207,7 +211,7 @@ def evaluation_only_conditions() -> list[Condition]:
                 return Anonymized(anonymize_silhouettes(record.silhouettes, name, rng, view=record.view), None)
 
             label = f"{EVALUATION_ONLY_ROLES[entry['role']]} ({entry['name']}, alpha {entry.get('alpha', 0):g})"
-            conditions.append(Condition(label, "baseline", run, alpha=None))
+            conditions.append(Condition(label, "baseline", run, fingerprint=entry.get("sha256", "")))
     return conditions
 
 
@@ -225,8 +229,9 @@ class OnnxAttacker:
     def __post_init__(self) -> None:
         self.embedder = AttackerEmbedder(onnx_path=self.path)
 
-    def embed(self, walks: Sequence[np.ndarray]) -> np.ndarray:
-        return self.embedder.embed(walks)
+    def embed_geis(self, geis: np.ndarray) -> np.ndarray:
+        """A GEI is a one-frame walk to a graph that averages the frames first."""
+        return self.embedder.embed(list(geis[:, None]))
 
 
 def standard_attackers(cache: Path) -> dict[str, Attacker]:
@@ -235,14 +240,6 @@ def standard_attackers(cache: Path) -> dict[str, Attacker]:
         attackers[f"GEI+PCA/LDA, {label}"] = GeiLdaAttacker.load(cache / f"gei_lda_{kind}.npz")
         attackers[f"GEI CNN, {label}"] = OnnxAttacker(f"GEI CNN, {label}", cache / f"gei_cnn_{kind}.onnx")
     return attackers
-
-
-def attacker_fingerprint(attacker: Attacker) -> str:
-    if isinstance(attacker, OnnxAttacker):
-        return hashlib.sha256(attacker.path.read_bytes()).hexdigest()[:16]
-    if isinstance(attacker, GeiLdaAttacker):
-        return hashlib.sha256(attacker.projection.tobytes()).hexdigest()[:16]
-    raise TypeError(f"unknown attacker type {type(attacker).__name__}")
 
 
 # --- the identification protocol ---------------------------------------------------------------
@@ -435,36 +432,51 @@ class EvaluationConfig:
         return 2 if self.quick else 4
 
 
-def gallery_embeddings(
-    config: EvaluationConfig, attacker_name: str, attacker: Attacker, gallery: list[WalkRecord]
-) -> Embedded:
-    """The original gallery walks' embeddings, cached per attacker, subjects, data and frames."""
-    key = hashlib.sha256(
-        json.dumps(
-            [attacker_fingerprint(attacker), config.subjects, str(casiab_dir(config.data_dir)), config.max_frames]
-        ).encode()
-    ).hexdigest()[:20]
-    path = config.cache / "gallery" / f"{key}.npz"
+@dataclass
+class ConditionResult:
+    """What the evaluation keeps of one anonymizer's run over the probes."""
+
+    geis: np.ndarray  # (n_probes, 64, 44): every attacker judges a walk by its GEI
+    naturalness: dict[str, Any]
+    example: tuple[np.ndarray, np.ndarray] | None  # one side-view walk, original and anonymized
+
+
+CACHE_VERSION = 1  # bump when an anonymizer's or a measure's code changes what it produces
+
+
+def condition_result(
+    condition: Condition, probes: list[WalkRecord], config: EvaluationConfig, scorer: FrameScorer | None
+) -> ConditionResult:
+    """Anonymize every probe once (cached per anonymizer, model file, subjects, frames, data, seed)."""
+    key = _cache_key(
+        CACHE_VERSION, condition.name, condition.fingerprint, config.subjects, config.max_frames,
+        str(casiab_dir(config.data_dir)), config.seed, config.detector_frames_per_walk, scorer is not None,
+    )
+    path = config.cache / "conditions" / f"{key}.npz"
     if path.exists():
-        return Embedded.load(path)
-    embedded = Embedded.of(attacker.embed([r.silhouettes for r in gallery]), gallery)
+        with np.load(path) as stored:
+            example = (stored["example_original"], stored["example_anonymized"]) if "example_original" in stored else None
+            return ConditionResult(stored["geis"], json.loads(str(stored["naturalness"])), example)
+    result = run_condition(condition, probes, config.seed, scorer)
     path.parent.mkdir(parents=True, exist_ok=True)
-    embedded.save(path)
-    config.log(f"  gallery embedded for {attacker_name} ({len(gallery)} walks)")
-    return embedded
+    extra = {"example_original": result.example[0], "example_anonymized": result.example[1]} if result.example else {}
+    np.savez_compressed(path, geis=result.geis, naturalness=json.dumps(_json_ready(result.naturalness)), **extra)
+    return result
 
 
-def evaluate_condition(
-    condition: Condition, probes: list[WalkRecord], attackers: dict[str, Attacker], seed: int
-) -> tuple[dict[str, Embedded], NaturalnessSample]:
-    """Anonymize every probe once, embed it with every attacker, keep the naturalness sample."""
+def _cache_key(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:20]
+
+
+def run_condition(
+    condition: Condition, probes: list[WalkRecord], seed: int, scorer: FrameScorer | None
+) -> ConditionResult:
     rng = np.random.default_rng([seed, zlib.crc32(condition.name.encode())])
-    vectors: dict[str, list[np.ndarray]] = {name: [] for name in attackers}
+    geis = []
     sample = NaturalnessSample()
     for record in probes:
         result = condition.run(record, rng)
-        for name, attacker in attackers.items():
-            vectors[name].append(attacker.embed([result.silhouettes])[0])
+        geis.append(gei(result.silhouettes))
         if in_naturalness_sample(record):
             sample.originals.append(record.silhouettes)
             sample.anonymized.append(result.silhouettes)
@@ -472,13 +484,19 @@ def evaluate_condition(
             sample.keys.append(f"{record.subject}_{record.walk}_{record.view}")
             if result.contours is not None:
                 sample.contours.append(result.contours)
-    return {name: Embedded.of(np.stack(v), probes) for name, v in vectors.items()}, sample
+    example = None
+    if DETECTOR_VIEW in sample.views:
+        first = sample.views.index(DETECTOR_VIEW)
+        example = (sample.originals[first], sample.anonymized[first])
+    return ConditionResult(np.stack(geis), naturalness_figures(sample, scorer), example)
 
 
 def run_evaluation(config: EvaluationConfig, attackers: dict[str, Attacker] | None = None) -> dict[str, Any]:
     """The whole evaluation; `attackers` replaces the trained ones (the tests pass tiny ones)."""
     began = time.time()
     log = config.log
+    target_models = config.models_dir
+    config = dataclasses.replace(config, models_dir=snapshot_models(config.models_dir, config.cache))
     if attackers is None:
         ensure_attackers(config.cache, config.data_dir, log=log)
         attackers = standard_attackers(config.cache)
@@ -491,15 +509,19 @@ def run_evaluation(config: EvaluationConfig, attackers: dict[str, Attacker] | No
     gallery_records = [r for r in records if r.walk in GALLERY_WALKS]
     probes = [r for r in records if any(r.walk in walks for walks in PROBE_SETS.values())]
     log(f"{len(config.subjects)} subjects: {len(gallery_records)} gallery walks, {len(probes)} probe walks")
-    galleries = {name: gallery_embeddings(config, name, a, gallery_records) for name, a in attackers.items()}
+    gallery_geis = np.stack([gei(r.silhouettes) for r in gallery_records])
+    galleries = {name: Embedded.of(a.embed_geis(gallery_geis), gallery_records) for name, a in attackers.items()}
 
     detector, scorer = _frame_scorer(config)
     report: dict[str, Any] = {"settings": _settings(config, attackers), "attackers": {}, "anonymity": {}, "naturalness": {}}
     examples: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for condition in conditions:
         log(f"evaluating: {condition.name}")
-        embedded, sample = evaluate_condition(condition, probes, attackers, config.seed)
-        recognition = {name: recognition_tables(embedded[name], galleries[name]) for name in attackers}
+        result = condition_result(condition, probes, config, scorer)
+        recognition = {
+            name: recognition_tables(Embedded.of(a.embed_geis(result.geis), probes), galleries[name])
+            for name, a in attackers.items()
+        }
         if not report["attackers"]:  # the first condition is the original walks: the attackers' strength
             report["attackers"] = {name: {"strength": t, "qualified": qualifies(t)} for name, t in recognition.items()}
         report["anonymity"][condition.name] = {
@@ -509,10 +531,9 @@ def run_evaluation(config: EvaluationConfig, attackers: dict[str, Attacker] | No
             "recognition": recognition,
             "success": {n: success_tables(t) for n, t in recognition.items() if report["attackers"][n]["qualified"]},
         }
-        report["naturalness"][condition.name] = naturalness_figures(sample, scorer)
-        if DETECTOR_VIEW in sample.views:
-            first = sample.views.index(DETECTOR_VIEW)
-            examples[condition.name] = (sample.originals[first], sample.anonymized[first])
+        report["naturalness"][condition.name] = result.naturalness
+        if result.example is not None:
+            examples[condition.name] = result.example
     if config.video:
         report["video"] = video_domain(config, attackers, conditions, detector)
     report["calibration"] = calibrate_privacy_check(config)
@@ -520,7 +541,7 @@ def run_evaluation(config: EvaluationConfig, attackers: dict[str, Attacker] | No
     report["manifest_blocks"] = manifest_blocks(report, config, conditions)
     write_reports(report, config, examples)
     if config.write_manifest:
-        write_manifest(report, config)
+        write_manifest(report, target_models, log)
     log(f"done in {report['settings']['wall_time_s']:.0f} s: {config.out_dir / 'evaluation.md'}")
     return report
 
@@ -585,36 +606,29 @@ def adaptive_attackers(config: EvaluationConfig, conditions: list[Condition]) ->
 def video_domain(
     config: EvaluationConfig, attackers: dict[str, Attacker], conditions: list[Condition], detector: PersonDetector | None
 ) -> dict[str, Any]:
-    """The four colour clips through the full engine, re-segmented, against a side-view gallery of
-    the clip subjects' other normal walks beside the evaluated subjects' nm-01..04."""
-    from gaitanon_core.pipeline import AnonymizeOptions, anonymize_clip
-
+    """The four colour clips through the full engine, re-segmented by it, against a side-view gallery
+    of the clip subjects' other normal walks beside the evaluated subjects' nm-01..04."""
     clips_dir = (config.data_dir or shared_data_dir()) / "clips"
     clips = {sid: clips_dir / name for sid, name in VIDEO_CLIPS.items() if (clips_dir / name).exists()}
-    alphas = [c.alpha for c in conditions if c.kind == "model"]
-    if config.quick:
-        alphas = [a for a in alphas if abs(a - ADAPTIVE_ALPHA) < 1e-6][:1] or alphas[:1]
-    if not clips or not alphas:
+    # the product's default strength only: each clip through the whole engine costs minutes here
+    models = [c for c in conditions if c.kind == "model" and abs(c.alpha - ADAPTIVE_ALPHA) < 1e-6]
+    if not clips or not models:
         return {"note": "not run: no colour clips or no shipped anonymizer"}
     gallery = load_records(clips, config.data_dir, None, walks=VIDEO_GALLERY_OWN) + load_records(
         config.subjects, config.data_dir, None, walks=GALLERY_WALKS
     )
     gallery = [r for r in gallery if r.view == "090"]
-    galleries = {name: Embedded.of(a.embed([r.silhouettes for r in gallery]), gallery) for name, a in attackers.items()}
-    work = config.cache / "video"
-    work.mkdir(parents=True, exist_ok=True)
-    walks: dict[str, dict[str, np.ndarray]] = {"original": {}}
+    gallery_geis = np.stack([gei(r.silhouettes) for r in gallery])
+    galleries = {name: Embedded.of(a.embed_geis(gallery_geis), gallery) for name, a in attackers.items()}
+    walks = {"original": {sid: resegmented_walk(clip) for sid, clip in clips.items()}}
     frame_pairs: dict[str, tuple[list, list]] = {}
-    for sid, clip in clips.items():
-        walks["original"][sid] = resegmented_walk(clip)
-        for alpha in alphas:
-            target = work / f"{sid}_a{alpha:g}.mp4"
-            target.unlink(missing_ok=True)
-            config.log(f"  video: clip {sid} at alpha {alpha:g}")
-            anonymize_clip(clip, target, AnonymizeOptions(strength=alpha, device="cpu", seed=config.seed))
-            walks.setdefault(f"alpha {alpha:g}", {})[sid] = resegmented_walk(target)
-            before, after = frame_pairs.setdefault(f"alpha {alpha:g}", ([], []))
-            _sample_frame_pairs(clip, target, before, after)
+    for condition in models:
+        label = f"alpha {condition.alpha:g}"
+        walks[label], frame_pairs[label] = {}, ([], [])
+        for sid, clip in clips.items():
+            target = engine_output(config, clip, condition)
+            walks[label][sid] = resegmented_walk(target)
+            _sample_frame_pairs(clip, target, *frame_pairs[label])
     result: dict[str, Any] = {
         "note": "four CASIA-B colour clips (subjects 002, 003, 004, 006), one view (90 degrees), through the "
         "full engine and re-segmented by it; gallery: those subjects' nm-02..06 and the evaluated subjects' "
@@ -623,11 +637,11 @@ def video_domain(
         "conditions": {},
     }
     for label, by_subject in walks.items():
-        probe = Embedded(np.empty(0), np.array(list(by_subject)), np.array(["nm-01"] * len(by_subject)), np.array(["090"] * len(by_subject)))
+        geis = np.stack([gei(w) for w in by_subject.values()])
+        truth = np.array(list(by_subject))
         entry: dict[str, Any] = {"frames": {sid: int(len(w)) for sid, w in by_subject.items()}, "recognition": {}}
         for name, attacker in attackers.items():
-            probe.vectors = attacker.embed(list(by_subject.values()))
-            hits = identify(probe.vectors, probe.subject, galleries[name].vectors, galleries[name].subject)
+            hits = identify(attacker.embed_geis(geis), truth, galleries[name].vectors, galleries[name].subject)
             entry["recognition"][name] = {"rank1": float(hits.rank1.mean()), "rank3": float(hits.rank3.mean())}
         if label in frame_pairs and detector is not None:
             score = frame_score(detector, *frame_pairs[label])
@@ -640,11 +654,24 @@ def video_domain(
     return result
 
 
+def engine_output(config: EvaluationConfig, clip: Path, condition: Condition) -> Path:
+    """`clip` anonymized by the full engine (gaitanon_core.pipeline), cached per model file and seed."""
+    from gaitanon_core.pipeline import AnonymizeOptions, anonymize_clip
+
+    target = config.cache / "video" / f"{clip.stem}_{condition.fingerprint[:12]}_s{config.seed}.mp4"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        config.log(f"  video: {clip.name} at alpha {condition.alpha:g}")
+        options = AnonymizeOptions(strength=condition.alpha, device="cpu", seed=config.seed, models_dir=config.models_dir)
+        anonymize_clip(clip, target, options)
+    return target
+
+
 def resegmented_walk(video: Path) -> np.ndarray:
     """The engine's own segmentation of a clip, whole-body frames only, normalised as CASIA-B."""
-    from gaitanon_core.silhouettes import segment_clip
+    from gaitanon_core.silhouettes import normalise_like_casiab, segment_clip
 
-    frames = [distortions.renormalise(m.person) for m in segment_clip(video) if m.body == "whole" and m.person.any()]
+    frames = [normalise_like_casiab(m.person) for m in segment_clip(video) if m.body == "whole" and m.person.any()]
     if not frames:
         raise GaitanonError(f"the engine found no whole-body frame in {video.name}")
     return np.stack(frames)
@@ -716,7 +743,7 @@ def manifest_blocks(report: dict[str, Any], config: EvaluationConfig, conditions
         result = report["anonymity"][condition.name]
         natural = report["naturalness"][condition.name]
         blocks[condition.entry_name] = {
-            "model_sha256": manifest[condition.entry_name]["sha256"],
+            "model_sha256": condition.fingerprint,  # the file measured, even if replaced since
             "mode": report["settings"]["mode"],
             "date": report["settings"]["date"],
             "command": report["settings"]["command"],
@@ -742,13 +769,37 @@ def manifest_blocks(report: dict[str, Any], config: EvaluationConfig, conditions
     return _json_ready(blocks)
 
 
-def write_manifest(report: dict[str, Any], config: EvaluationConfig) -> None:
+def write_manifest(report: dict[str, Any], models_dir: Path, log: Callable[[str], None]) -> None:
+    """Each block into its entry, unless the entry's file changed while the evaluation ran."""
+    current = {e["name"]: e.get("sha256") for e in load_manifest(models_dir).get("models", [])}
     for name, block in report["manifest_blocks"].items():
-        if "calibration" in block:
-            update_entry(name, config.models_dir, calibration=block["calibration"],
+        if current.get(name) != block["model_sha256"]:
+            log(f"not writing figures for {name}: its file changed during the evaluation; run it again")
+        elif "calibration" in block:
+            update_entry(name, models_dir, calibration=block["calibration"],
                          evaluation={k: v for k, v in block.items() if k != "calibration"})
         else:
-            update_entry(name, config.models_dir, evaluation=block)
+            update_entry(name, models_dir, evaluation=block)
+
+
+def snapshot_models(models_dir: Path, cache: Path, tries: int = 5) -> Path:
+    """A checked copy of the models folder, so that files replaced during a long run (a trainer
+    exporting) neither break it nor get figures measured on their predecessors."""
+    for _ in range(tries):
+        manifest_file = manifest_path(models_dir)
+        if not manifest_file.exists():
+            return models_dir
+        text = manifest_file.read_text()
+        folder = cache / "models_snapshot" / hashlib.sha256(text.encode()).hexdigest()[:16]
+        folder.mkdir(parents=True, exist_ok=True)
+        entries = [e for e in json.loads(text).get("models", []) if "file" in e]
+        for entry in entries:
+            shutil.copyfile(models_dir / entry["file"], folder / entry["file"])
+        if all(file_sha256(folder / e["file"]) == e.get("sha256") for e in entries):
+            (folder / "manifest.json").write_text(text)
+            return folder
+        time.sleep(10)  # caught a file half-written: wait for the exporter to finish
+    raise GaitanonError(f"the models in {models_dir} keep changing; run the evaluation once they are exported")
 
 
 def _subject_label(ids: Sequence[str]) -> str:
@@ -1043,7 +1094,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_FRAMES} frames from the middle of each walk, fewer detector frames, one video strength; "
+                        help=f"{QUICK_FRAMES} frames from the middle of each walk, fewer detector frames; "
                         "does not touch the manifest")
     parser.add_argument("--data", type=Path, default=None, help="data folder holding casiab64/ and clips/ (default: ../shared/data)")
     parser.add_argument("--subjects", nargs="+", default=None,

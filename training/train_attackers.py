@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from gaitanon_core.casiab import load_subject
-from gaitanon_core.splits import subjects
-from training.attackers import GeiCnn, GeiLdaAttacker, gei
+from gaitanon_core.splits import NM_WALKS, subjects
+from training.attackers import EMBEDDING_DIM, GeiCnn, GeiLdaAttacker, gei
 from training.distortions import random_training_distortion
 from training.manifest import update_entry
 
@@ -74,14 +74,15 @@ def build_bank(
     data_dir: Path | None = None,
     seed: int = 0,
     max_frames: int | None = None,
+    walks: Sequence[str] | None = None,
 ) -> GeiBank:
-    """GEIs of every walk of `subject_ids` (at most `max_frames` from the middle of each):
-    the original (variant 0) and one per transform."""
+    """GEIs of the walks of `subject_ids` (all, or those named in `walks`; at most `max_frames`
+    from the middle of each): the original (variant 0) and one per transform."""
     rng = np.random.default_rng(seed)
     geis, subject, view, variant = [], [], [], []
     for sid in subject_ids:
         for key, walk in sorted(load_subject(sid, data_dir).items()):
-            if len(walk) == 0:
+            if len(walk) == 0 or (walks is not None and key.split("_")[0] not in walks):
                 continue
             walk = middle_frames(walk, max_frames)
             versions = [walk] + [transform(walk, rng) for transform in transforms]
@@ -140,7 +141,7 @@ def train_cnn(
     geis = torch.from_numpy(bank.geis).unsqueeze(1)  # (n, 1, 64, 44): a one-frame walk is its GEI
     targets = torch.from_numpy(labels)
     model = GeiCnn()
-    weights = torch.nn.Parameter(torch.randn(len(names), 128) * 0.01)
+    weights = torch.nn.Parameter(torch.randn(len(names), EMBEDDING_DIM) * 0.01)
     optimiser = torch.optim.Adam([*model.parameters(), weights], lr=lr, weight_decay=1e-4)
     start_epoch = 0
     if checkpoint.exists():
@@ -164,7 +165,7 @@ def train_cnn(
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            total += float(loss) * len(batch)
+            total += loss.item() * len(batch)
             correct += int((logits.argmax(1) == targets[batch]).sum())
         schedule.step()
         log(f"epoch {epoch + 1}/{epochs}: loss {total / len(geis):.3f}, train acc {correct / len(geis):.3f}, {time.time() - began:.0f}s")
@@ -217,8 +218,8 @@ def ensure_attackers(cache: Path = DEFAULT_CACHE, data_dir: Path | None = None, 
             export_onnx(model, onnx_path)
 
 
-ADAPTIVE_FRAMES = 60  # frames per walk anonymized for the adaptive attackers (bounds the cost)
-ADAPTIVE_EPOCHS = 4
+ADAPTIVE_FRAMES = 40  # frames per walk anonymized for the adaptive attackers (bounds the cost)
+ADAPTIVE_EPOCHS = 3
 
 
 def ensure_adaptive(
@@ -229,8 +230,8 @@ def ensure_adaptive(
     log: Callable[[str], None] = print,
 ) -> tuple[Path, Path]:
     """Attackers that have seen an anonymizer's outputs (identified by `key`) for the attacker
-    subjects: the GEI+PCA/LDA refitted with them, and the distortion-trained CNN fine-tuned on
-    them beside the originals and one distorted copy. Cached like the others."""
+    subjects' normal walks: the GEI+PCA/LDA refitted with them, and the distortion-trained CNN
+    fine-tuned on them beside the originals and one distorted copy. Cached like the others."""
     lda_path, onnx_path = cache / f"gei_lda_adaptive_{key}.npz", cache / f"gei_cnn_adaptive_{key}.onnx"
     if lda_path.exists() and onnx_path.exists():
         return lda_path, onnx_path
@@ -239,7 +240,9 @@ def ensure_adaptive(
         outputs = GeiBank.load(bank_path)
     else:
         log(f"anonymizing the attacker subjects' walks for the adaptive attackers ({ADAPTIVE_FRAMES} frames each)")
-        outputs = build_bank(subjects("attacker"), [anonymize], data_dir, seed=1, max_frames=ADAPTIVE_FRAMES)
+        outputs = build_bank(
+            subjects("attacker"), [anonymize], data_dir, seed=1, max_frames=ADAPTIVE_FRAMES, walks=NM_WALKS
+        )
         outputs = outputs.select(outputs.variant == 1)
         outputs.save(bank_path)
     distorted = attacker_bank(cache, data_dir)
@@ -271,8 +274,8 @@ def ship_attacker(cache: Path = DEFAULT_CACHE, models_dir: Path | None = None, w
         role="attacker",
         file=SHIPPED_FILE,
         opset=_onnx_opset(target_dir / SHIPPED_FILE),
-        inputs={"silhouettes": ["B", "T", 64, 44]},
-        outputs={"embedding": ["B", 128]},
+        inputs=[{"name": "silhouettes", "shape": ["B", "T", 64, 44]}],
+        outputs=[{"name": "embedding", "shape": ["B", EMBEDDING_DIM]}],
         description="GEI CNN gait recogniser trained with cheap distortions (dilation, erosion, "
         "width and leg stretches, blur); used by the per-clip privacy check and the evaluation",
         training_subjects=f"attacker group {subjects('attacker')[0]}-{subjects('attacker')[-1]}",
