@@ -193,8 +193,9 @@ def release(noise_name: str, stgan_name: str, alphas: list[float], folder: Path,
 
 
 def configuration_record(config: dict[str, Any]) -> dict[str, Any]:
-    keys = ("preset", "loss", "noise", "skip", "alphas", "w_adv", "w_priv", "w_smooth", "width", "batch", "length", "lr")
-    return {k: config[k] for k in keys}
+    keys = ("preset", "loss", "noise", "skip", "alphas", "w_adv", "w_priv", "w_smooth", "w_fold", "surrogate",
+            "width", "batch", "length", "lr")
+    return {k: config[k] for k in keys if k in config}  # w_fold: runs before the fold penalty have none
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -202,10 +203,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--which", choices=("shipped", "reference"), default="shipped",
                         help="shipped: into models/; reference: the paper's configuration into $GAITANON_CACHE/reference")
     parser.add_argument("--alphas", type=float, nargs="+", default=[0.2, 0.3, 0.4])
+    parser.add_argument("--stgan", default="stgan_shipped", help="ST-GAN checkpoint exported with --which shipped")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     if args.which == "shipped":
-        release("noise_cycle", "stgan_shipped", args.alphas, models_dir(), "", "anonymizer")
+        release("noise_cycle", args.stgan, args.alphas, models_dir(), "", "anonymizer")
     else:
         release("noise_static", "stgan_paper", [0.3], cache_root() / "reference", "reference_", "reference")
 

@@ -72,6 +72,12 @@ LIMITS = """
 - The privacy weight (16) was chosen among 2, 8, 16 and 32 by the attacker check on the
   validation subjects (`python -m training.validation --checkpoint NAME` on runs trained with
   `--preset shipped --w-priv X`): 16 gave the best success at alpha 0.3 without extra folds.
+- Tried since, none shipped (attacker success at alpha 0.2 / 0.3 / 0.4 on validation, 48 probes,
+  shipped 46 / 56 / 62.5%): privacy weight 48 with smoothness 32 (52 / 56 / 58%); a surrogate
+  trained on attacker-like distortions (`python -m training.surrogate --distort`), weight 32, smoothness 16
+  (40 / 54 / 62.5%). Every run was again selected at step 50 (quick check: 16 clips, side view):
+  by step 150 the outlines crossed themselves in 7-40% of frames. The fold penalty `--w-fold 16`
+  (closing gaps between parts of the outline) kept them at 0.5% up to step 100, then 24% at 150.
 - Only the outline changes. Walking speed, cadence, stride timing, the face, hair, clothes
   and colours stay as they are (the colouring copies original pixels), and each of them
   can identify a person; so can the voice and footsteps if audio is kept.

@@ -8,6 +8,10 @@ proxy for model selection (gallery nm-01..04, probes nm-05/06, same view). The
 reported privacy figures come from the evaluation's attackers, not from this.
 
 Usage: python -m training.surrogate --steps 3000 --seed 5
+       python -m training.surrogate --name surrogate_robust --distort --steps 2000   # distortion-trained
+With --distort each training clip is first distorted at random like the attacker's training
+silhouettes (outline grown or shrunk by 1-2 px, width or leg stretch), in the contour domain, so
+the privacy term pushes along directions a distortion-robust recogniser still uses.
 """
 
 from __future__ import annotations
@@ -24,10 +28,39 @@ from gaitanon_core.splits import subjects
 
 from .common import TrainingRun, load_checkpoint, pin_threads_and_seed
 from .dataset import Augment, Walk, load_walks, sample_clips
+from .distortions import HIP_LEVEL
 from .models import SurrogateRecogniser
 
 GROUP = "anonymiser"
+PIXEL = 1.0 / 64  # one pixel of a 64-px-high body in canonical units
 GALLERY, PROBES = ("nm-01", "nm-02", "nm-03", "nm-04"), ("nm-05", "nm-06")
+
+
+def offset_along_normals(clip: np.ndarray, distance: float) -> np.ndarray:
+    """Move every point of every outline (T, N, 2) `distance` outward (negative: inward), like a
+    dilation or erosion of the silhouette."""
+    tangent = np.roll(clip, -1, axis=1) - np.roll(clip, 1, axis=1)
+    normal = np.stack([tangent[..., 1], -tangent[..., 0]], axis=-1)
+    normal /= np.maximum(np.linalg.norm(normal, axis=-1, keepdims=True), 1e-9)
+    x, y = clip[..., 0], clip[..., 1]
+    area = np.sum(x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y, axis=1)  # shoelace, sign = orientation
+    outward = np.sign(area)[:, None, None] * normal  # the rotated tangent points outward for one orientation only
+    return clip + distance * outward
+
+
+def distort_clip(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One of the attacker's cheap training distortions, in the contour domain (or none)."""
+    kind = int(rng.integers(4))
+    out = clip.copy()
+    if kind == 0:
+        out = offset_along_normals(out, float(rng.choice([-2, -1, 1, 2])) * PIXEL)
+    elif kind == 1:
+        out[..., 0] *= rng.uniform(0.85, 1.2)
+    elif kind == 2:
+        legs = out[..., 1] > HIP_LEVEL
+        out[..., 1][legs] = HIP_LEVEL + (out[..., 1][legs] - HIP_LEVEL) * rng.uniform(0.85, 1.2)
+        out[..., 1] /= out[..., 1].max()  # re-normalised to body height 1, as the dataset's crop does
+    return out.astype(clip.dtype)
 
 
 def train(config: dict[str, Any], resume: bool = True) -> SurrogateRecogniser:
@@ -42,8 +75,10 @@ def train(config: dict[str, Any], resume: bool = True) -> SurrogateRecogniser:
     run.restore(modules)
     while run.step < config["steps"]:
         batch = sample_clips(walks, config["batch"], config["length"], rng, Augment())
+        # .get: configs written before --distort (or by hand) have no such key: undistorted
+        clips = np.stack([distort_clip(c, rng) for c in batch.clips]) if config.get("distort") else batch.clips
         labels = torch.tensor([ids[w.subject] for w in batch.walks])
-        logits = model(torch.from_numpy(batch.clips))
+        logits = model(torch.from_numpy(clips))
         loss = F.cross_entropy(logits, labels)
         opt.zero_grad()
         loss.backward()
@@ -104,10 +139,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=5, help="for reproducibility only")
     parser.add_argument("--log-every", type=int, default=100)
+    parser.add_argument("--distort", action="store_true", help="train on distorted clips (module doc)")
     parser.add_argument("--no-resume", action="store_true", help="start over instead of resuming")
     args = parser.parse_args(argv)
     config = {"name": args.name, "steps": args.steps, "batch": args.batch, "length": args.length, "lr": args.lr,
-              "seed": args.seed, "log_every": args.log_every, "group": GROUP, "subjects": list(subjects(GROUP))}
+              "seed": args.seed, "log_every": args.log_every, "distort": args.distort, "group": GROUP, "subjects": list(subjects(GROUP))}
     model = train(config, not args.no_resume)
     print({"validation_rank1_original": reidentification_rank1(model, load_walks("validation", ("nm",)))})
 

@@ -1,0 +1,39 @@
+"""The surrogate's contour-domain distortions and the ST-GAN's fold penalty, on synthetic outlines."""
+
+import numpy as np
+import torch
+
+from gaitanon_core.contours import signed_area
+from training.surrogate import PIXEL, distort_clip, offset_along_normals
+from training.train_stgan import folding
+
+
+def ellipse(n: int = 64, width: float = 0.2) -> np.ndarray:
+    angle = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    return np.stack([width * np.cos(angle), 0.5 + 0.5 * np.sin(angle)], axis=-1).astype(np.float32)
+
+
+def test_offset_along_normals_grows_and_shrinks_either_orientation() -> None:
+    for outline in (ellipse(), ellipse()[::-1].copy()):
+        clip = outline[None]
+        area = abs(signed_area(outline))
+        assert abs(signed_area(offset_along_normals(clip, 2 * PIXEL)[0])) > area
+        assert abs(signed_area(offset_along_normals(clip, -2 * PIXEL)[0])) < area
+
+
+def test_distort_clip_keeps_shape_and_body_height() -> None:
+    clip = np.repeat(ellipse()[None], 5, axis=0)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        out = distort_clip(clip, rng)
+        assert out.shape == clip.shape and out.dtype == clip.dtype
+        assert out[..., 1].max() <= 1.0 + 2 * PIXEL
+
+
+def test_folding_is_zero_for_the_original_and_grows_as_a_gap_closes() -> None:
+    # A thin outline: its two sides run close (like two legs); squeezing x closes the gap between them.
+    outline = torch.from_numpy(ellipse(width=0.03))[None, None]
+    squeezed = outline.clone()
+    squeezed[..., 0] *= 0.2
+    assert folding(outline, outline).item() == 0.0
+    assert folding(squeezed, outline).item() > 0.0
