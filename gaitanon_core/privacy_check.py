@@ -119,10 +119,15 @@ def word_verdict(distance: float, calibration: Calibration) -> str:
     """Plain wording of where `distance` falls between the two calibrated distributions."""
     same_share = calibration.same_person_quantile(distance)
     closer_strangers = calibration.different_person_quantile(distance)
-    if distance <= calibration.threshold:
+    if distance <= calibration.threshold and same_share < 0.95:
         return (
             f"A gait recogniser would link these two walks: they are closer than {100 * (1 - same_share):.0f}% "
             f"of pairs of walks by the same person."
+        )
+    if distance <= calibration.threshold:
+        return (
+            f"A gait recogniser would probably link these two walks: they are further apart than most pairs of "
+            f"walks by the same person, but closer than {100 * (1 - closer_strangers):.0f}% of pairs of different people."
         )
     if same_share < 0.95:
         return (

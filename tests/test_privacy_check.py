@@ -58,6 +58,8 @@ def test_wording_follows_the_calibrated_distributions():
     assert "would link" in word_verdict(0.3, calibration)
     assert "might link" in word_verdict(0.56, calibration)
     assert "would probably not link" in word_verdict(1.0, calibration)
+    wide_threshold = Calibration(calibration.levels, calibration.same_person, calibration.different_person, 0.8)
+    assert "would probably link" in word_verdict(0.7, wide_threshold)
     assert calibration.same_person_quantile(0.35) == pytest.approx(0.5)
     assert calibration.different_person_quantile(2.0) == 1.0
 
