@@ -51,6 +51,9 @@ HISTORY_S = 2.5  # how far back whole-body frames are kept for smoothing and for
 STAND_IN_CANDIDATES = 30  # whole-body shapes tried when completing a partly visible body (about one gait cycle)
 CAMERA_MOTION_LIMIT = 0.10  # refuse the clip when more than this share of frames shows camera motion ...
 CAMERA_MOTION_MIN_FRAMES = 25  # ... once at least this many frames have been seen
+CROWD_FRAME_LIMIT = 5  # a second person in more frames than this (a fifth of a second) refuses the clip
+SEVERAL_PEOPLE = "more than one person in view: only the main walker is anonymized"
+CAMERA_MOVED = "the camera moved: the background may not match"
 PROGRESS_INTERVAL_S = 0.2
 WALKER_DRIFT = 0.05  # body heights a walker may move per frame (a brisk walk is about 0.03 at 25 fps)
 
@@ -426,21 +429,38 @@ def record_frame(report: ClipReport, frame: Frame, shape: FrameShape, anonymized
         report.frames_without_person += 1
     issues = list(shape.issues)
     if shape.people > 1:
-        issues.append(("more than one person in view: only the main walker is anonymized", WARNED))
+        issues.append((SEVERAL_PEOPLE, WARNED))
     if shape.camera_moved:
-        issues.append(("the camera moved: the background may not match", WARNED))
+        issues.append((CAMERA_MOVED, WARNED))
     for reason, action in issues:
         report.flag(frame.index, frame.time, reason, action)
     _refuse_moving_camera(report)
+    _refuse_crowd(report)
 
 
 def _refuse_moving_camera(report: ClipReport) -> None:
-    moved = sum(1 for f in report.flagged if f.reason.startswith("the camera moved"))
+    moved = _frames_flagged(report, CAMERA_MOVED)
     if report.frames >= CAMERA_MOTION_MIN_FRAMES and moved > CAMERA_MOTION_LIMIT * report.frames:
         raise InputError(
             f"the camera moves in {moved} of the first {report.frames} frames; gaitanon needs a static camera "
             "(a tripod or a steady shot), so nothing was written"
         )
+
+
+def _refuse_crowd(report: ClipReport) -> None:
+    """Only the main walker is anonymized: a second person seen for more than a moment would be
+    left with their own gait, so the clip is refused rather than half anonymized."""
+    crowded = _frames_flagged(report, SEVERAL_PEOPLE)
+    if crowded > CROWD_FRAME_LIMIT:
+        raise InputError(
+            f"more than one person is in view in {crowded} of the first {report.frames} frames; gaitanon "
+            "anonymizes one walker per clip and will not leave another person's gait unchanged, so nothing was "
+            "written (cut the clip to a stretch with one walker with --start/--end)"
+        )
+
+
+def _frames_flagged(report: ClipReport, reason: str) -> int:
+    return sum(1 for f in report.flagged if f.reason == reason)
 
 
 def finish_report(report: ClipReport, clock: StageClock, started: float) -> None:
