@@ -118,7 +118,8 @@ def stride_rhythm(silhouettes: np.ndarray) -> Rhythm:
     if swing == 0 or len(signal) <= MIN_STRIDE_LAG + 2:
         return Rhythm(float("nan"), 0.0, swing)
     lags = np.arange(MIN_STRIDE_LAG, min(MAX_STRIDE_LAG, len(signal) - 2) + 1)
-    correlation = np.array([np.corrcoef(centred[:-lag], centred[lag:])[0, 1] for lag in lags])
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant stretch has no correlation: 0
+        correlation = np.array([np.corrcoef(centred[:-lag], centred[lag:])[0, 1] for lag in lags])
     correlation = np.nan_to_num(correlation)
     best = int(np.argmax(correlation))
     return Rhythm(float(lags[best]), float(correlation[best]), swing)
