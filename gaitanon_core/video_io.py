@@ -135,6 +135,8 @@ def _decode(info: VideoInfo, times: np.ndarray, seek: float | None) -> Iterator[
             raise InputError(f"{info.path.name}: decoding stalled; the file may be damaged")
         if code != 0:
             reason = clock.log_tail[-1] if clock.log_tail else f"exit code {code}"
+            if "received signal" in reason:  # Ctrl-C or kill reached ffmpeg too: the user is stopping us
+                raise KeyboardInterrupt
             raise InputError(f"{info.path.name}: decoding failed ({reason})")
     finally:  # also when the consumer stops early: never leave ffmpeg running
         watchdog.stop()

@@ -31,7 +31,7 @@ def make_test_clip(path: Path, frames: int = 40, size: str = "320x240", fps: int
     return path
 
 
-def wait_until(condition, timeout_s: float = 30.0, step_s: float = 0.01) -> None:
+def wait_until(condition, timeout_s: float = 120.0, step_s: float = 0.01) -> None:
     """Process Qt events until `condition()` holds; fail the test on timeout."""
     deadline = time.monotonic() + timeout_s
     while not condition():
