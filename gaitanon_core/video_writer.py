@@ -310,7 +310,7 @@ class VideoWriter:
         if self._watchdog is not None:
             self._watchdog.feed()
 
-    def _encoder_error(self, what: str) -> GaitanonError:
+    def _encoder_error(self, what: str) -> BaseException:
         """ffmpeg's own last message says why; give it a moment to exit and write it."""
         assert self._process is not None
         try:
@@ -318,7 +318,10 @@ class VideoWriter:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
-        return GaitanonError(f"the video encoder {what}: {last_error_line(self._process)}")
+        reason = last_error_line(self._process)
+        if "received signal" in reason:  # Ctrl-C or kill reached ffmpeg too: the user is stopping us
+            return KeyboardInterrupt()
+        return GaitanonError(f"the video encoder {what}: {reason}")
 
     def _start(self, width: int, height: int) -> None:
         self._process = start_ffmpeg(self._command(), stdin=subprocess.PIPE)
