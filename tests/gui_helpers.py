@@ -66,7 +66,8 @@ def window(qtbot, tmp_path, model_bank):
 
 def open_and_wait(window, clip: Path) -> None:
     window.open_clip(clip)
-    wait_until(lambda: window.clip is not None and window.clip.info.path == clip
+    # the engine resolves paths (../shared may be a symbolic link): compare resolved ones
+    wait_until(lambda: window.clip is not None and window.clip.info.path.resolve() == clip.resolve()
                and window._last_shown is not None and window._last_shown.index == window.current)
 
 
