@@ -20,6 +20,7 @@ import numpy as np
 
 from .errors import InputError
 from .video_probe import (
+    stopped_by_signal,
     MAX_DURATION_S,
     MAX_FRAMES,
     MAX_PIXELS,
@@ -135,7 +136,7 @@ def _decode(info: VideoInfo, times: np.ndarray, seek: float | None) -> Iterator[
             raise InputError(f"{info.path.name}: decoding stalled; the file may be damaged")
         if code != 0:
             reason = clock.log_tail[-1] if clock.log_tail else f"exit code {code}"
-            if "received signal" in reason:  # Ctrl-C or kill reached ffmpeg too: the user is stopping us
+            if stopped_by_signal(reason):
                 raise KeyboardInterrupt
             raise InputError(f"{info.path.name}: decoding failed ({reason})")
     finally:  # also when the consumer stops early: never leave ffmpeg running

@@ -132,6 +132,11 @@ def last_error_line(process: subprocess.Popen) -> str:
     return lines[-1].strip() if lines else f"ffmpeg exited with code {process.returncode}"
 
 
+def stopped_by_signal(ffmpeg_message: str) -> bool:
+    """ffmpeg's last line when Ctrl-C or kill reached it too: the user is stopping us, not a bad file."""
+    return "received signal" in ffmpeg_message
+
+
 @atexit.register
 def _kill_live_children() -> None:
     for process in list(_LIVE_CHILDREN):

@@ -27,6 +27,7 @@ import numpy as np
 
 from .errors import GaitanonError, UsageError
 from .video_probe import (
+    stopped_by_signal,
     VideoInfo,
     Watchdog,
     ffmpeg_args,
@@ -319,7 +320,7 @@ class VideoWriter:
             self._process.kill()
             self._process.wait()
         reason = last_error_line(self._process)
-        if "received signal" in reason:  # Ctrl-C or kill reached ffmpeg too: the user is stopping us
+        if stopped_by_signal(reason):
             return KeyboardInterrupt()
         return GaitanonError(f"the video encoder {what}: {reason}")
 
