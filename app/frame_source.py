@@ -2,13 +2,14 @@
 
 Scrubbing needs random access fast (goal: under 100 ms at 720p). The engine's
 reader streams through imageio-ffmpeg, where each seek would start an ffmpeg
-process, so the preview decodes with OpenCV's `VideoCapture` instead; that is for
-display only: everything that is anonymized or exported is read by gaitanon_core.
-A seek in H.264 decodes from the previous keyframe (up to 250 frames: 0.8 s
-measured at 720p here), so a background pass also keeps a JPEG of every frame in
-one private temporary file, which serves any frame in about 20 ms; until a frame
-is in it, the seeking decoder serves it. While the user drags the slider,
-requests pile up; only the latest one is decoded.
+process, so the preview decodes with the engine's `SeekableReader` (OpenCV's
+`VideoCapture`, for display only) instead. A seek in H.264 decodes from the
+previous keyframe (up to 250 frames: 0.8 s measured at 720p here), so a
+background pass also keeps a JPEG of every frame in one private temporary file,
+which serves any frame in about 20 ms; until a frame is in it, the seeking
+decoder serves it. The review copy's proxy is filled by the render itself, one
+frame as each is finished. While the user drags the slider, requests pile up;
+only the latest one is decoded.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from gaitanon_core.errors import InputError
+from gaitanon_core.pipeline import PreviewFrame
 
 
 @dataclass(frozen=True)
@@ -38,25 +39,10 @@ class ShownFrame:
     anonymized_mask: np.ndarray | None = None
     xor: np.ndarray | None = None
 
-
-class SeekableReader:
-    """Random access to the frames of one file through OpenCV (display only)."""
-
-    def __init__(self, path: Path) -> None:
-        self._capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-        if not self._capture.isOpened():
-            raise InputError(f"{path.name} cannot be decoded for preview")
-        self._next = 0  # index the next plain read() returns
-
-    def read(self, index: int) -> np.ndarray:
-        if index != self._next:  # a jump: seek (sequential play reads straight on)
-            self._capture.set(cv2.CAP_PROP_POS_FRAMES, index)
-        ok, bgr = self._capture.read()
-        if not ok:
-            self._next = -1
-            raise InputError(f"frame {index} cannot be decoded")
-        self._next = index + 1
-        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    @classmethod
+    def of(cls, preview: PreviewFrame) -> ShownFrame:
+        return cls(preview.index, preview.original, preview.anonymized, preview.original_silhouette,
+                   preview.anonymized_silhouette, preview.xor)
 
 
 PROXY_MAX_SIDE = 1920     # bigger frames are stored smaller and scaled back up for display
@@ -83,23 +69,27 @@ class FrameProxy:
         """Decode `path` front to back into the proxy, yielding the frame count so far."""
         capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
         try:
-            with open(self._file, "ab") as sink:
-                while True:
-                    ok, bgr = capture.read()
-                    if not ok:
-                        return
-                    if bgr.shape[1::-1] != self._stored:
-                        bgr = cv2.resize(bgr, self._stored, interpolation=cv2.INTER_AREA)
-                    _, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, PROXY_JPEG_QUALITY])
-                    offset = sink.tell()
-                    sink.write(jpeg.tobytes())
-                    sink.flush()
-                    with self._lock:
-                        self._spans.append((offset, len(jpeg)))
-                        count = len(self._spans)
-                    yield count
+            while True:
+                ok, bgr = capture.read()
+                if not ok:
+                    return
+                yield self._append(bgr)
         finally:
             capture.release()
+
+    def add(self, rgb: np.ndarray) -> int:
+        """Append the next frame (HxWx3 RGB) as it is made; the frame count so far."""
+        return self._append(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+
+    def _append(self, bgr: np.ndarray) -> int:
+        if bgr.shape[1::-1] != self._stored:
+            bgr = cv2.resize(bgr, self._stored, interpolation=cv2.INTER_AREA)
+        _, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, PROXY_JPEG_QUALITY])
+        with self._lock, open(self._file, "ab") as sink:
+            offset = sink.tell()  # append mode starts at the end
+            sink.write(jpeg.tobytes())
+            self._spans.append((offset, len(jpeg)))
+            return len(self._spans)
 
     def has(self, index: int) -> bool:
         with self._lock:

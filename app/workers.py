@@ -8,14 +8,17 @@ receives the worker's `JobControl` and hands its `progress`/`cancelled` callable
 to a `gaitanon_core` call (which raises `Cancelled` itself).
 
 Connect the signals to methods of objects living in the GUI thread (a lambda slot
-would run in the worker thread).
+would run in the worker thread). `LatestOnly` hands a fast stream of values (the
+frames a render finishes) to the GUI thread without queueing them all.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -115,6 +118,42 @@ class Worker(QRunnable):
 
     def _forget(self) -> None:
         Worker._running.discard(self)
+
+
+class LatestOnly(QObject):
+    """The newest of a stream of values offered by a worker thread, for the GUI thread to take.
+
+    A render finishes frames faster than a window can draw them, and a queued
+    signal per frame would pile up full-size pictures: `offer` keeps only the
+    newest value and emits `ready` at most every `interval_s`, and only once the
+    GUI thread has taken the value announced before, so at most one event waits.
+    """
+
+    ready = Signal()
+
+    def __init__(self, interval_s: float) -> None:
+        super().__init__()
+        self._interval_s = interval_s
+        self._lock = threading.Lock()
+        self._value: Any = None
+        self._announced = False
+        self._last_announced = -math.inf
+
+    def offer(self, value: Any) -> None:
+        """Any thread: replace the waiting value; announce it when the last one was taken and it is time."""
+        now = time.monotonic()
+        with self._lock:
+            self._value = value
+            if self._announced or now - self._last_announced < self._interval_s:
+                return
+            self._announced, self._last_announced = True, now
+        self.ready.emit()
+
+    def take(self) -> Any:
+        """GUI thread: the newest value (None if there is none) and room for the next announcement."""
+        with self._lock:
+            value, self._value, self._announced = self._value, None, False
+        return value
 
 
 def cancel_all_and_wait(timeout_s: float = 30.0) -> None:

@@ -80,7 +80,28 @@ class Progress:
 Item = TypeVar("Item")
 ProgressCallback = Callable[[Progress], None]
 CancelCheck = Callable[[], bool]
-FrameSink = Callable[[int, np.ndarray, np.ndarray], None]  # (index, original silhouette, anonymized silhouette)
+
+
+@dataclass(frozen=True)
+class PreviewFrame:
+    """One frame as the review shows it: both pictures, both silhouettes and where they differ."""
+
+    index: int
+    time: float
+    original: np.ndarray  # HxWx3 uint8 RGB
+    anonymized: np.ndarray
+    original_silhouette: np.ndarray  # HxW bool
+    anonymized_silhouette: np.ndarray
+    xor: np.ndarray  # where the two silhouettes differ (the paper's Figure 18)
+
+    @classmethod
+    def of(cls, index: int, time: float, original: np.ndarray, anonymized: np.ndarray,
+           original_silhouette: np.ndarray, anonymized_silhouette: np.ndarray) -> PreviewFrame:
+        return cls(index, time, original, anonymized, original_silhouette, anonymized_silhouette,
+                   original_silhouette ^ anonymized_silhouette)
+
+
+FrameSink = Callable[[PreviewFrame], None]  # each finished frame; `anonymized` is the very picture encoded
 
 
 @dataclass(frozen=True)
@@ -181,10 +202,11 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
             image = clock.call("colour", colour_person, frame, shape, new_silhouette, background)
             clock.call("encode", writer.write, image, frame.time)
             record_frame(report, frame, shape, points is not None)
+            person = shape.person.full()
             if points is not None and shape.body == "whole":
-                walks.add(shape.person.full(), new_silhouette)
+                walks.add(person, new_silhouette)
             if on_frame is not None:
-                on_frame(frame.index, shape.person.full(), new_silhouette)
+                on_frame(PreviewFrame.of(frame.index, frame.time, frame.image, image, person, new_silhouette))
             ticker.check_cancel()
     report.privacy = clock.call("privacy check", check_clip_privacy, walks, options.models_dir)
     finish_report(report, clock, started)
@@ -543,13 +565,18 @@ def _masks_file(folder: Path, index: int) -> Path:
 
 
 def render_review(source, options: AnonymizeOptions, progress: ProgressCallback | None = None,
-                  cancel: CancelCheck | None = None) -> Review:
-    """Anonymize into a private temporary folder (review copy + per-frame silhouettes for the preview)."""
+                  cancel: CancelCheck | None = None, on_frame: FrameSink | None = None) -> Review:
+    """Anonymize into a private temporary folder (review copy + per-frame silhouettes for the preview).
+
+    `on_frame` sees each frame as it is finished (a live preview while the clip renders).
+    """
     folder = Path(tempfile.mkdtemp(prefix="gaitanon-review-"))  # mode 0700: only this user reads it
 
-    def keep_masks(index: int, original: np.ndarray, anonymized: np.ndarray) -> None:
-        np.savez_compressed(_masks_file(folder, index), original=np.packbits(original),
-                            anonymized=np.packbits(anonymized))
+    def keep_masks(frame: PreviewFrame) -> None:
+        np.savez_compressed(_masks_file(folder, frame.index), original=np.packbits(frame.original_silhouette),
+                            anonymized=np.packbits(frame.anonymized_silhouette))
+        if on_frame is not None:
+            on_frame(frame)
 
     try:
         report = anonymize_clip(source, folder / "review.mp4", replace(options, export=REVIEW_EXPORT),
@@ -572,29 +599,28 @@ def export_review(review: Review, target, export: ExportOptions, progress: Progr
     return Path(target)
 
 
-@dataclass(frozen=True)
-class PreviewFrame:
-    index: int
-    time: float
-    original: np.ndarray  # HxWx3 uint8 RGB
-    anonymized: np.ndarray
-    original_silhouette: np.ndarray  # HxW bool
-    anonymized_silhouette: np.ndarray
-    xor: np.ndarray  # where the two silhouettes differ (the paper's Figure 18)
+def review_position(review: Review, i: int) -> int:
+    """Where frame `i` (index in the source) sits in the review copy."""
+    wanted = select_frames(frame_times(review.info.path), review.options.start, review.options.end)
+    if i not in wanted:
+        raise UsageError(f"frame {i} is outside the reviewed part ({wanted.start} to {wanted.stop - 1})")
+    return i - wanted.start
 
 
 def preview_frame(review: Review, i: int) -> PreviewFrame:
-    """Frame `i` (index in the source) of the review: both pictures, both silhouettes and their XOR."""
-    times = frame_times(review.info.path)
-    wanted = select_frames(times, review.options.start, review.options.end)
-    if i not in wanted:
-        raise UsageError(f"frame {i} is outside the reviewed part ({wanted.start} to {wanted.stop - 1})")
-    original = next(read_frames(review.info.path, review.info, start=float(times[i])))
-    review_times = frame_times(review.video)
-    anonymized = next(read_frames(review.video, start=float(review_times[i - wanted.start])))
-    size = review.info.height * review.info.width
+    """Frame `i` (index in the source) of the review, decoded exactly by `read_frames` (two ffmpeg runs)."""
+    position = review_position(review, i)
+    original = next(read_frames(review.info.path, review.info, start=float(frame_times(review.info.path)[i])))
+    anonymized = next(read_frames(review.video, start=float(frame_times(review.video)[position])))
+    return preview_with(review, i, original.image, anonymized.image)
+
+
+def preview_with(review: Review, i: int, original: np.ndarray, anonymized: np.ndarray) -> PreviewFrame:
+    """Frame `i` of the review from pictures the caller already has (the window's preview proxies,
+    fast while scrubbing), with the silhouettes stored while rendering and their XOR."""
+    review_position(review, i)  # refuses a frame outside the reviewed part
+    height, width = review.info.height, review.info.width
     with np.load(_masks_file(review.folder, i)) as stored:
-        before = np.unpackbits(stored["original"], count=size).reshape(review.info.height, review.info.width)
-        after = np.unpackbits(stored["anonymized"], count=size).reshape(review.info.height, review.info.width)
-    before, after = before.astype(bool), after.astype(bool)
-    return PreviewFrame(i, float(times[i]), original.image, anonymized.image, before, after, before ^ after)
+        before, after = (np.unpackbits(stored[name], count=height * width).reshape(height, width).astype(bool)
+                         for name in ("original", "anonymized"))
+    return PreviewFrame.of(i, float(frame_times(review.info.path)[i]), original, anonymized, before, after)

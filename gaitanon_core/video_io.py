@@ -3,7 +3,8 @@
 The public face of `video_probe` (what a file holds) and `video_writer`
 (frames -> file by the rules of DESIGN.md "Video"); reading lives here.
 Frames stream through an ffmpeg pipe one at a time, so memory stays constant
-whatever the clip's length.
+whatever the clip's length. `SeekableReader` gives random access for display
+(scrubbing a preview) through a decoder kept open.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 
+import cv2
 import numpy as np
 
 from .errors import InputError
 from .video_probe import (
-    stopped_by_signal,
     MAX_DURATION_S,
     MAX_FRAMES,
     MAX_PIXELS,
@@ -35,12 +37,18 @@ from .video_probe import (
     source_input,
     start_ffmpeg,
     stop_ffmpeg,
+    stopped_by_signal,
 )
-from .video_writer import X264_PRESETS, ExportOptions, VideoWriter, remove_stale_temp_files
+from .video_writer import (
+    X264_PRESETS,
+    ExportOptions,
+    VideoWriter,
+    remove_stale_temp_files,
+)
 
 __all__ = [
     "MAX_DURATION_S", "MAX_FRAMES", "MAX_PIXELS", "MAX_SIDE", "X264_PRESETS",
-    "ExportOptions", "Frame", "VideoInfo", "VideoWriter",
+    "ExportOptions", "Frame", "SeekableReader", "VideoInfo", "VideoWriter",
     "frame_times", "probe", "read_frames", "remove_stale_temp_files", "select_frames",
 ]  # fmt: skip
 
@@ -188,3 +196,36 @@ def read_frames(path, info: VideoInfo | None = None, start=None, end=None) -> It
         return
     if (yield from _excerpt(info, times, wanted, _seek_point(times, wanted.start))):
         yield from _excerpt(info, times, wanted, None)
+
+
+class SeekableReader:
+    """Random access to one file's frames through OpenCV's decoder, kept open between reads: for display only.
+
+    Scrubbing needs any frame fast; `read_frames` starts an ffmpeg process per
+    seek, this decoder stays open: a step forward reads straight on, a jump seeks
+    from the key frame before it. OpenCV numbers frames from their timestamps
+    and the average rate, so on a variable-rate file an index may be off by a
+    frame: whatever is anonymized or exported is read by `read_frames`. One
+    thread at a time.
+    """
+
+    def __init__(self, path) -> None:
+        self.path = Path(path)
+        self._capture = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        if not self._capture.isOpened():
+            raise InputError(f"{self.path.name} cannot be decoded for preview")
+        self._next = 0  # index the next plain read() returns
+
+    def read(self, index: int) -> np.ndarray:
+        """Frame `index` as HxWx3 uint8 RGB, upright."""
+        if index != self._next:  # a jump: seek (sequential play reads straight on)
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, bgr = self._capture.read()
+        if not ok:
+            self._next = -1
+            raise InputError(f"frame {index} of {self.path.name} cannot be decoded")
+        self._next = index + 1
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+    def close(self) -> None:
+        self._capture.release()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import imageio_ffmpeg
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
+
+from gaitanon_core.demo_walker import WalkerIdentity, render_walk, write_clip
 
 
 def isolate_settings(folder: Path) -> None:
@@ -51,6 +54,28 @@ def model_bank(tmp_path_factory) -> Path:
     return build_model_bank(tmp_path_factory.mktemp("models"), N_POINTS, LAYOUT)
 
 
+@pytest.fixture(scope="session")
+def walker_clips(tmp_path_factory) -> dict[str, Path]:
+    """Short demo-walker clips: one plain, one where the walker vanishes for 3 frames (flagged)."""
+    folder = tmp_path_factory.mktemp("walker")
+    clip = render_walk(WalkerIdentity(), (192, 144), empty_seconds=0.2)
+    plain = clip.frames[20:80]
+    lost = plain.copy()
+    lost[30:33] = clip.background  # the segmenter loses the person: bridged and flagged
+    write_clip(folder / "walker.mp4", plain, clip.fps)
+    write_clip(folder / "walker_lost.mp4", lost, clip.fps)
+    return {"plain": folder / "walker.mp4", "lost": folder / "walker_lost.mp4"}
+
+
+@pytest.fixture
+def private_tmp(monkeypatch, tmp_path) -> Path:
+    """This test's own temporary folder (others' runs share /tmp)."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
 @pytest.fixture
 def window(qtbot, tmp_path, model_bank):
     from app.controllers.main_window import MainWindow
@@ -74,3 +99,15 @@ def open_and_wait(window, clip: Path) -> None:
 def shown_index(window) -> int:
     wait_until(lambda: window._last_shown is not None and window._last_shown.index == window.current)
     return window._last_shown.index
+
+
+def click(window, name: str) -> None:
+    button = window.findChild(QPushButton, name)
+    assert button.isEnabled(), f"{name} is disabled"
+    button.click()
+
+
+def anonymize(window) -> None:
+    click(window, "anonymizeButton")
+    wait_until(lambda: window.job is None, timeout_s=180)
+    assert window.review is not None and window.review.complete

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,25 +11,11 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox, QPushButton, QTableWidget
 
-from gaitanon_core.demo_walker import WalkerIdentity, render_walk, write_clip
 from gaitanon_core.video_io import probe, read_frames
-from gui_helpers import open_and_wait, shown_index, wait_until
-from gui_helpers import model_bank, window  # noqa: F401 (shared fixtures)
+from gui_helpers import anonymize, click, open_and_wait, shown_index, wait_until
+from gui_helpers import model_bank, private_tmp, walker_clips, window  # noqa: F401 (shared fixtures)
 
 pytestmark = pytest.mark.slow  # each test anonymizes a short clip (a few seconds)
-
-
-@pytest.fixture(scope="session")
-def walker_clips(tmp_path_factory) -> dict[str, Path]:
-    """Short demo-walker clips: one plain, one where the walker vanishes for 3 frames (flagged)."""
-    folder = tmp_path_factory.mktemp("walker")
-    clip = render_walk(WalkerIdentity(), (192, 144), empty_seconds=0.2)
-    plain = clip.frames[20:80]
-    lost = plain.copy()
-    lost[30:33] = clip.background  # the segmenter loses the person: bridged and flagged
-    write_clip(folder / "walker.mp4", plain, clip.fps)
-    write_clip(folder / "walker_lost.mp4", lost, clip.fps)
-    return {"plain": folder / "walker.mp4", "lost": folder / "walker_lost.mp4"}
 
 
 @pytest.fixture
@@ -46,27 +31,6 @@ def forbid_network(monkeypatch) -> list[tuple]:
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     return attempts
-
-
-@pytest.fixture
-def private_tmp(monkeypatch, tmp_path) -> Path:
-    """This test's own temporary folder (others' runs share /tmp)."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
-
-
-def click(window, name: str) -> None:
-    button = window.findChild(QPushButton, name)
-    assert button.isEnabled(), f"{name} is disabled"
-    button.click()
-
-
-def anonymize(window) -> None:
-    click(window, "anonymizeButton")
-    wait_until(lambda: window.job is None, timeout_s=180)
-    assert window.review is not None and window.review.complete
 
 
 def answer_export_dialog(target: Path, keep_audio: bool = False) -> None:

@@ -18,6 +18,7 @@ from gaitanon_core.pipeline import (
     CameraWatch,
     FrameShape,
     MaskCrop,
+    PreviewFrame,
     anonymized_silhouette,
     export_review,
     preview_frame,
@@ -47,8 +48,8 @@ def _decoded(path: Path) -> np.ndarray:
 def _collect_silhouettes() -> tuple[dict[int, np.ndarray], callable]:
     kept: dict[int, np.ndarray] = {}
 
-    def sink(index: int, original: np.ndarray, anonymized: np.ndarray) -> None:
-        kept[index] = anonymized
+    def sink(frame: PreviewFrame) -> None:
+        kept[frame.index] = frame.anonymized_silhouette
 
     return kept, sink
 

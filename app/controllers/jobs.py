@@ -6,7 +6,7 @@ pool thread, and returns a value the GUI thread receives through a signal.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,19 +16,20 @@ from gaitanon_core.cli.anonymize import BatchTally, batch_jobs
 from gaitanon_core.errors import Cancelled, UsageError
 from gaitanon_core.pipeline import (
     AnonymizeOptions,
+    PreviewFrame,
     Progress,
     Review,
     anonymize_clip,
     export_review,
     model_bank,
-    preview_frame,
+    preview_with,
     render_review,
 )
 from gaitanon_core.report import ClipReport
-from gaitanon_core.video_io import ExportOptions, VideoInfo, frame_times, probe, select_frames
+from gaitanon_core.video_io import ExportOptions, SeekableReader, VideoInfo, frame_times, probe, select_frames
 
 from ..errors import plain_sentence
-from ..frame_source import FrameProxy, SeekableReader, ShownFrame
+from ..frame_source import FrameProxy, ShownFrame
 from ..workers import JobControl
 
 PROVIDER_NAMES = {
@@ -86,8 +87,9 @@ class ReviewSession:
 
     The engine's `Review` (a private review copy plus per-frame silhouettes) exists
     once rendering has finished; Export writes exactly its frames. For scrubbing,
-    its pictures are also kept in a FrameProxy; the silhouettes for the overlays
-    come from the engine's `preview_frame`.
+    the render also keeps each finished picture, the one encoded into the review
+    copy, in a FrameProxy (JPEG); the overlays come from the silhouettes the
+    engine stored per frame. No ffmpeg process is started per frame shown.
     """
 
     def __init__(self, clip: OpenedClip, alpha: float, models_dir: Path) -> None:
@@ -111,12 +113,11 @@ class ReviewSession:
 
     def frame(self, index: int, with_silhouettes: bool) -> ShownFrame:
         """Runs in the decoding thread."""
-        if with_silhouettes or not self.proxy.has(index - self.reviewed.start):
-            shown = preview_frame(self.engine, index)
-            return ShownFrame(index, shown.original, shown.anonymized, shown.original_silhouette,
-                              shown.anonymized_silhouette, shown.xor)
+        original = self.clip.original_frame(index).original
         anonymized = self.proxy.read(index - self.reviewed.start)
-        return ShownFrame(index, self.clip.original_frame(index).original, anonymized)
+        if not with_silhouettes:
+            return ShownFrame(index, original, anonymized)
+        return ShownFrame.of(preview_with(self.engine, index, original, anonymized))
 
     def discard(self) -> None:
         self.proxy.close()
@@ -124,8 +125,17 @@ class ReviewSession:
             self.engine.discard()
 
 
-def anonymize(control: JobControl, session: ReviewSession) -> ReviewSession:
-    session.engine = render_review(session.clip.info.path, session.options, control.progress, control.cancelled)
+def anonymize(control: JobControl, session: ReviewSession,
+              live: Callable[[PreviewFrame], None] | None = None) -> ReviewSession:
+    """Render the review copy; `live` sees each frame as it is finished (from this worker thread)."""
+
+    def finished(frame: PreviewFrame) -> None:
+        session.proxy.add(frame.anonymized)  # scrubbing the review is fast the moment it is complete
+        if live is not None:
+            live(frame)
+
+    session.engine = render_review(session.clip.info.path, session.options, control.progress, control.cancelled,
+                                   on_frame=finished)
     return session
 
 

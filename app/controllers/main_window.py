@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -24,7 +24,7 @@ from ..views.images import (
     rgb_to_qimage,
 )
 from ..views.main_window_view import MainWindowView
-from ..workers import Worker, cancel_all_and_wait
+from ..workers import LatestOnly, Worker, cancel_all_and_wait
 from . import jobs
 from .about import build_about_dialog
 from .export import ask_export_options
@@ -34,8 +34,10 @@ from .strength import StrengthController
 VIDEO_FILTER = "Videos (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mts *.m2ts *.3gp *.wmv *.mpg *.mpeg);;All files (*)"
 NOT_YET = "Not anonymized yet.\nChoose a strength and press Anonymize."
 IN_PROGRESS = "Rendering the review copy…\nThe anonymized frames appear here when it is done."
+FOLLOWING = "Rendering the review copy…\nFinished frames appear here as they are done."
 RENDERED = ("Rendering the review copy: {done} of {total} frames done.\n"
             "The anonymized frames appear here when it is done.")
+LIVE_FRAMES_PER_S = 10  # live preview while rendering: enough to watch, little drawing work taken from the render
 
 
 def format_time(seconds: float) -> str:
@@ -61,12 +63,14 @@ class MainWindow(MainWindowView):
         self.current = 0
         self.job: Worker | None = None
         self.proxy_job: Worker | None = None          # fills the open clip's preview proxy
-        self.review_proxy_job: Worker | None = None   # fills the review copy's preview proxy
         self._overlays_wanted = False  # read by the decoding thread: fetch silhouettes too
+        self._following_render = False  # the view shows the newest finished frame while rendering
+        self.live_frames = LatestOnly(1.0 / LIVE_FRAMES_PER_S)
+        self.live_frames.ready.connect(self._show_live_frame)
         self._on_job_done: Callable[[Any], None] | None = None
         self._last_shown: ShownFrame | None = None
         self.frame_server = FrameServer()
-        self.frame_server.frame_ready.connect(self._show_frame)
+        self.frame_server.frame_ready.connect(self._on_frame_served)
         self.frame_server.failed.connect(self._on_preview_failed)
         self.strength_control = StrengthController(self.strength)
         self.strength_control.changed.connect(self._on_strength_changed)
@@ -218,6 +222,7 @@ class MainWindow(MainWindowView):
         self.go_to(self.current + delta)
 
     def _on_slider(self, index: int) -> None:
+        self._following_render = False  # the user moved: the view is theirs again (live frames move it unsignalled)
         self.current = index
         self.timeline.time_label.setText(self._time_text(index))
         self.frame_server.request(index)
@@ -248,6 +253,29 @@ class MainWindow(MainWindowView):
             self.go_to(self.current + 1)
 
     # --- showing frames -------------------------------------------------------------
+    def _on_frame_served(self, shown: ShownFrame) -> None:
+        if self._following_render and shown.index != self.current:
+            return  # decoded for a frame the live view has moved past
+        self._show_frame(shown)
+
+    def _show_live_frame(self) -> None:
+        """The newest frame the render finished: shown while the view follows the render.
+
+        Following is what a journalist expects of a render preview (as in a video
+        editor): the slider marks how far the render has come and both panes show
+        that frame, outlines included, so a badly anonymized walker is seen, and
+        the render can be cancelled, long before the end. Moving the timeline
+        hands the view back to the user at once.
+        """
+        frame = self.live_frames.take()
+        if frame is None or not self._following_render:
+            return
+        self.current = frame.index
+        with QSignalBlocker(self.timeline.slider):
+            self.timeline.slider.setValue(frame.index)
+        self.timeline.time_label.setText(self._time_text(frame.index))
+        self._show_frame(ShownFrame.of(frame))
+
     def _show_frame(self, shown: ShownFrame) -> None:
         self._last_shown = shown
         self.frames.original.show_frame(rgb_to_qimage(shown.original))
@@ -256,9 +284,15 @@ class MainWindow(MainWindowView):
         else:
             # A dark frame of the same size keeps both panes' zoom and scroll in step.
             blank = rgb_to_qimage(shown.original * 0 + 24)
-            self.frames.anonymized.show_frame(blank, IN_PROGRESS if self.review else NOT_YET)
+            self.frames.anonymized.show_frame(blank, self._waiting_text())
         self._redraw_overlays()
         self.frames.refit_if_fitted()
+
+    def _waiting_text(self) -> str:
+        """What the anonymized pane says where it has no frame to show."""
+        if self.review is None:
+            return NOT_YET
+        return FOLLOWING if self._following_render else IN_PROGRESS
 
     def _on_overlay_toggled(self) -> None:
         self._overlays_wanted = any(box.isChecked() for box in
@@ -302,7 +336,9 @@ class MainWindow(MainWindowView):
         self._discard_review()
         self.review = jobs.ReviewSession(self.clip, self.strength_control.alpha, self.models_dir)
         self.frame_server.set_provider(self._review_frame)
-        self._run(Worker(jobs.anonymize, self.review), self._on_anonymized, "Anonymizing")
+        self.live_frames.take()  # nothing left over from an earlier render
+        self._following_render = True
+        self._run(Worker(jobs.anonymize, self.review, self.live_frames.offer), self._on_anonymized, "Anonymizing")
 
     def _review_frame(self, index: int) -> ShownFrame:
         """Runs in the decoding thread: the review's frame where done, else the original alone."""
@@ -316,14 +352,12 @@ class MainWindow(MainWindowView):
         self.progress.setValue(progress.done)
         self.progress.setFormat(f"{progress.stage}: %v / %m frames")
         self.eta_label.setText(format_eta(progress.eta_s))
-        if self.review is not None and not self.review.complete:
+        if self.review is not None and not self.review.complete and not self._following_render:
             self.frames.anonymized.show_placeholder(RENDERED.format(done=progress.done, total=progress.total))
 
-    def _on_anonymized(self, review: jobs.ReviewSession) -> None:
+    def _on_anonymized(self, _review: jobs.ReviewSession) -> None:
         self.eta_label.setText("Done: review the frames, then Export (the report comes first).")
-        self.review_proxy_job = Worker(jobs.fill_proxy, review.proxy, review.engine.video)
-        self.review_proxy_job.start()
-        self.frame_server.request(self.current)
+        self.frame_server.request(self.current)  # the same frame, now from the review copy
 
     # --- jobs --------------------------------------------------------------------------
     def _run(self, worker: Worker, on_done: Callable[[Any], None], what: str) -> None:
@@ -347,6 +381,7 @@ class MainWindow(MainWindowView):
     def _end_job(self) -> None:
         """The job has stopped (done, failed or cancelled): the window is free again."""
         self.job = None
+        self._following_render = False
         ready = self.review is not None and self.review.complete
         self.progress.setRange(0, 1)
         self.progress.setValue(1 if ready else 0)
@@ -380,8 +415,6 @@ class MainWindow(MainWindowView):
             self.frame_server.set_provider(self.clip.original_frame)
             self.frame_server.request(self.current)
         if review is not None:
-            self._stop(self.review_proxy_job)
-            self.review_proxy_job = None
             review.discard()
 
     def _refresh_controls(self) -> None:
