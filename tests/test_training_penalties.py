@@ -1,9 +1,11 @@
-"""The surrogate's contour-domain distortions and the ST-GAN's fold penalty, on synthetic outlines."""
+"""The surrogates' contour-domain distortions and drawing, and the ST-GAN's fold penalty, on synthetic outlines."""
 
 import numpy as np
 import torch
 
-from gaitanon_core.contours import signed_area
+from gaitanon_core.casiab import crop_44
+from gaitanon_core.contours import decode_casiab, signed_area
+from training.gei_surrogate import soft_silhouettes
 from training.surrogate import PIXEL, distort_clip, offset_along_normals
 from training.train_stgan import folding
 
@@ -37,3 +39,17 @@ def test_folding_is_zero_for_the_original_and_grows_as_a_gap_closes() -> None:
     squeezed[..., 0] *= 0.2
     assert folding(outline, outline).item() == 0.0
     assert folding(squeezed, outline).item() > 0.0
+
+
+def test_soft_silhouettes_draw_what_the_codec_draws_and_pass_gradients() -> None:
+    # A walking-figure-sized ellipse and a wider one (the second crosses the 44-column crop's edge).
+    outlines = np.stack([ellipse(256, 0.12), ellipse(256, 0.4)])[None]
+    points = torch.from_numpy(outlines).requires_grad_(True)
+    soft = soft_silhouettes(points)
+    hard = crop_44(decode_casiab(outlines[0]))
+    drawn = soft.detach().numpy()[0] > 0.5
+    assert soft.shape == (1, 2, 64, 44)
+    assert (drawn & hard).sum() / (drawn | hard).sum() > 0.97
+    soft.sum().backward()
+    width_gradient = points.grad[0, 0, :, 0] * torch.sign(points[0, 0, :, 0].detach())
+    assert torch.isfinite(points.grad).all() and width_gradient.sum() > 0  # widening fills more pixels

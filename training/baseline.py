@@ -26,6 +26,7 @@ from .dataset import load_walks
 from .export import configuration_record, export_anonymizer, training_record
 from .manifest import set_top_level, update_entry
 from .train_stgan import GROUP, NoiseSource, config_from_args, load_stgan, train
+from .surrogate import load_surrogate
 from .validation import surrogate_success, validate
 
 NAME = "baseline2017"
@@ -48,7 +49,7 @@ def export_baseline() -> None:
                  configuration=configuration_record(config), training=training_record(state),
                  validation={"group": "validation", "subjects": list(subjects("validation")),
                              **figures["per_alpha"][f"{ALPHA:g}"],
-                             **surrogate_success(generator, noise_source, ALPHA, config["surrogate"], None)})
+                             **surrogate_success(generator, noise_source, ALPHA, load_surrogate(config["surrogate"]), None)})
     print(f"wrote {file}")
 
 

@@ -33,6 +33,7 @@ from .models import NoiseGenerator, STGANGenerator
 from .train_noise import load_generator as load_noise_generator
 from .train_noise import noise_quality
 from .train_stgan import GROUP, NoiseSource, load_stgan
+from .surrogate import load_surrogate
 from .validation import surrogate_success, validate
 
 OPSET = 18
@@ -182,7 +183,7 @@ def release(noise_name: str, stgan_name: str, alphas: list[float], folder: Path,
     for alpha in alphas:
         file = folder / f"{prefix}anonymizer_a{alpha:g}.onnx"
         io = export_anonymizer(generator, alpha, example, file)
-        privacy = surrogate_success(generator, noise_source, alpha, config["surrogate"], None)
+        privacy = surrogate_success(generator, noise_source, alpha, load_surrogate(config["surrogate"]), None)
         update_entry(f"{prefix}stgan_a{alpha:g}", models_dir=folder, role=role, file=file.name, alpha=alpha, **io,
                      **common, noise_generator=f"{prefix}noise_generator",
                      noise=noise_description(noise_generator), configuration=configuration_record(stgan_state["config"]),

@@ -101,6 +101,16 @@ def load_surrogate(name: str = "surrogate") -> SurrogateRecogniser:
     return model.eval()
 
 
+def load_privacy_surrogate(config: dict[str, Any]) -> torch.nn.Module:
+    """The frozen recogniser of an ST-GAN config's privacy term: this contour surrogate (by name),
+    or the GEI surrogate (training.gei_surrogate); anything with `embed` (B, T, N, 2) -> (B, E)."""
+    if config.get("surrogate_kind", "contour") == "gei":  # configs written before the GEI surrogate: contour
+        from .gei_surrogate import load_gei_surrogate
+
+        return load_gei_surrogate()
+    return load_surrogate(config["surrogate"])
+
+
 @torch.no_grad()
 def walk_embedding(model: SurrogateRecogniser, contours: np.ndarray) -> np.ndarray:
     """Unit-length embedding of one whole walk (T, N, 2)."""

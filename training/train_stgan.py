@@ -36,7 +36,7 @@ from gaitanon_core.splits import subjects
 from .common import PIXELS_PER_UNIT, TrainingRun, cache_root, load_checkpoint, pin_threads_and_seed
 from .dataset import Augment, ClipBatch, Walk, load_walks, sample_clips
 from .models import SpatialDiscriminator, STGANGenerator, TemporalDiscriminator
-from .surrogate import load_surrogate
+from .surrogate import load_privacy_surrogate
 from .train_noise import load_generator
 from .validation import validate
 
@@ -140,7 +140,7 @@ def train(config: dict[str, Any], resume: bool = True) -> STGANGenerator:
     rng = np.random.default_rng(config["seed"])
     walks = load_walks(GROUP)
     noise_source = NoiseSource(config, walks)
-    surrogate = load_surrogate(config["surrogate"]) if config["w_priv"] > 0 else None
+    surrogate = load_privacy_surrogate(config) if config["w_priv"] > 0 else None
     generator = build_generator(config)
     d_spatial = SpatialDiscriminator(N_POINTS, width=config["width"])
     d_temporal = TemporalDiscriminator(N_POINTS, config["length"])
@@ -223,7 +223,9 @@ def config_from_args(argv: list[str] | None = None) -> tuple[dict[str, Any], boo
     parser.add_argument("--w-priv", type=float)
     parser.add_argument("--w-smooth", type=float)
     parser.add_argument("--w-fold", type=float, help="weight of the fold penalty (gaps of the outline closing)")
-    parser.add_argument("--surrogate", default="surrogate", help="checkpoint name of the surrogate recogniser")
+    parser.add_argument("--surrogate", default="surrogate", help="checkpoint name of the contour surrogate recogniser")
+    parser.add_argument("--surrogate-kind", choices=("contour", "gei"), default="contour",
+                        help="privacy term's recogniser: contour surrogate, or the GEI CNN on drawn silhouettes (training.gei_surrogate)")
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=6)
     parser.add_argument("--length", type=int, default=24, help="frames per training clip")
@@ -238,7 +240,7 @@ def config_from_args(argv: list[str] | None = None) -> tuple[dict[str, Any], boo
     overrides = {"alphas": args.alphas, "loss": args.loss, "noise": args.noise, "noise_model": args.noise_model,
                  "skip": args.skip, "w_adv": args.w_adv, "w_priv": args.w_priv, "w_smooth": args.w_smooth, "w_fold": args.w_fold}
     config.update({k: v for k, v in overrides.items() if v is not None})
-    config.update({"surrogate": args.surrogate, "steps": args.steps, "batch": args.batch, "length": args.length,
+    config.update({"surrogate": args.surrogate, "surrogate_kind": args.surrogate_kind, "steps": args.steps, "batch": args.batch, "length": args.length,
                    "width": args.width, "lr": args.lr, "seed": args.seed, "log_every": args.log_every,
                    "eval_every": args.eval_every, "group": GROUP, "subjects": list(subjects(GROUP))})
     return config, not args.no_resume

@@ -34,7 +34,7 @@ from gaitanon_core.splits import subjects
 from .common import cache_root
 from .manifest import load_manifest, update_entry
 from .dataset import ClipBatch, Walk, load_walks
-from .surrogate import PROBES, load_surrogate, reidentification_rank1
+from .surrogate import PROBES, load_privacy_surrogate, reidentification_rank1
 
 GROUP = "validation"
 CLIPS, CLIP_LENGTH, SEED = 64, 48, 2026
@@ -94,10 +94,9 @@ def run_generator(generator: torch.nn.Module, batch: ClipBatch, noise_source: An
     return anonymized.numpy(), aligned.numpy()
 
 
-def surrogate_success(generator: torch.nn.Module, noise_source: Any, alpha: float, surrogate_name: str,
+def surrogate_success(generator: torch.nn.Module, noise_source: Any, alpha: float, surrogate: torch.nn.Module,
                       views: tuple[str, ...] | None) -> dict[str, float]:
-    """1 - rank-1 of the frozen surrogate on anonymized validation probes, and its rank-1 on the originals."""
-    surrogate = load_surrogate(surrogate_name)
+    """1 - rank-1 of a frozen surrogate on anonymized validation probes, and its rank-1 on the originals."""
     walks = [w for w in validation_walks() if views is None or w.view in views]
     rng = np.random.default_rng(SEED)
     anonymized = {
@@ -128,7 +127,9 @@ def validate(generator: torch.nn.Module, config: dict[str, Any], noise_source: A
         per_alpha[f"{alpha:g}"] = geometry(batch.clips, anonymized, aligned, frame_step=4 if quick else 2)
     top: dict[str, Any] = dict(per_alpha[f"{chosen:g}"])
     if (cache_root() / "ckpt" / config["surrogate"] / "checkpoint.pt").exists():
-        top.update(surrogate_success(generator, noise_source, chosen, config["surrogate"], QUICK_VIEWS if quick else None))
+        # Selection looks through the recogniser the privacy term pushes on.
+        top.update(surrogate_success(generator, noise_source, chosen, load_privacy_surrogate(config),
+                                     QUICK_VIEWS if quick else None))
     generator.train()
     return {**top, "selection_alpha": chosen, "per_alpha": per_alpha}
 
