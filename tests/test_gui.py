@@ -120,25 +120,18 @@ def test_preview_shows_the_engines_frames_upright_on_a_rotated_clip(window, tmp_
         assert np.abs(shown.astype(int) - engine[index]).mean() < 4  # JPEG proxy tolerance
 
 
-def test_scrubbing_a_720p_clip_is_fast(window, tmp_path):
-    """Random jumps over a 720p H.264 clip with 250-frame keyframe gaps (x264's default)."""
+def test_scrubbing_a_720p_clip_with_long_keyframe_gaps_shows_each_frame(window, tmp_path):
+    """Random jumps over a 720p H.264 clip with 250-frame keyframe gaps (x264's default) land on the
+    frame asked for. How fast is a benchmark, not a test: scripts/benchmark_scrub.py."""
     import random
-    import time
 
     clip = make_test_clip(tmp_path / "hd.mp4", frames=150, size="1280x720", gop=250)
     open_and_wait(window, clip)
     wait_until(lambda: window.clip.proxy.has(149), timeout_s=120)
     random.seed(1)
-    latencies = []
     for index in random.sample(range(150), 15):
-        start = time.perf_counter()
         window.go_to(index)
-        shown_index(window)
-        latencies.append(time.perf_counter() - start)
-    latencies.sort()
-    median_ms = 1000 * latencies[len(latencies) // 2]
-    print(f"720p scrub latency: median {median_ms:.0f} ms, worst {1000 * latencies[-1]:.0f} ms")
-    assert median_ms < 100
+        assert shown_index(window) == index
 
 
 def test_strength_slider_snaps_to_shipped_models_and_persists(window, qtbot, tmp_path):

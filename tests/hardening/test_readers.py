@@ -86,16 +86,15 @@ def test_good_case_round_trips_through_the_writer(case, corpus, tmp_path):
         _check_barcodes([f.image for f in frames])
 
 
+@pytest.mark.timeout(READ_TIMEOUT_S)  # a reader that hangs on a bad file fails here
 @pytest.mark.parametrize("case", C.BAD_CASES, ids=lambda c: c.name)
 def test_bad_case_raises_one_input_error(case, corpus):
     path = corpus.bad(case)
     before = sha256(path)
-    start = time.monotonic()
     with pytest.raises(InputError) as caught:
         info = probe(path)
         for _ in read_frames(path, info):
             pass
-    assert time.monotonic() - start < READ_TIMEOUT_S
     message = str(caught.value)
     assert message and "\n" not in message and "Traceback" not in message
     assert sha256(path) == before
