@@ -5,7 +5,8 @@ import torch
 
 from gaitanon_core.casiab import crop_44
 from gaitanon_core.contours import decode_casiab, signed_area
-from training.gei_surrogate import soft_silhouettes
+from training.attackers import as_attacker_sees
+from training.gei_surrogate import normalised_like_casiab, soft_silhouettes
 from training.surrogate import PIXEL, distort_clip, offset_along_normals
 from training.train_stgan import folding
 
@@ -53,3 +54,30 @@ def test_soft_silhouettes_draw_what_the_codec_draws_and_pass_gradients() -> None
     soft.sum().backward()
     width_gradient = points.grad[0, 0, :, 0] * torch.sign(points[0, 0, :, 0].detach())
     assert torch.isfinite(points.grad).all() and width_gradient.sum() > 0  # widening fills more pixels
+
+
+def walker_outline() -> np.ndarray:
+    """A 64-px-high upright ellipse in the codec's canonical placement (top at 0, height 1)."""
+    return ellipse(256, 0.12) * np.float32([1.0, 0.98]) + np.float32([0.0, 0.01])
+
+
+def test_normalising_outlines_undoes_a_shift_and_scale_and_gives_it_no_gradient() -> None:
+    outline = torch.from_numpy(walker_outline())[None]
+    moved = outline * 0.9 + torch.tensor([0.06, 0.05])
+    difference = normalised_like_casiab(moved) - normalised_like_casiab(outline)
+    assert difference.abs().max().item() * 64 < 1.0  # under a pixel of a 64-px body
+    points = moved.clone().requires_grad_(True)
+    normalised_like_casiab(points)[..., 0].sum().backward()
+    assert abs(points.grad[..., 0].sum().item()) < 1e-3  # moving every point sideways changes nothing
+
+
+def test_attackers_see_walks_pretreated_like_the_dataset() -> None:
+    outline = walker_outline()[None]
+    centred = decode_casiab(outline)[0]
+    shrunk_and_shifted = decode_casiab(outline * 0.8 + np.float32([0.15, 0.1]))[0]
+    walk = np.stack([shrunk_and_shifted, np.zeros_like(centred)])
+    seen = as_attacker_sees(walk)
+    again = as_attacker_sees(centred[None])[0]
+    assert (seen[0] & again).sum() / (seen[0] | again).sum() > 0.9  # shrunk and shifted comes back centred
+    assert (again & centred).sum() / (again | centred).sum() > 0.9  # nearly as it was (the pointed ends re-round)
+    assert not seen[1].any()

@@ -24,12 +24,22 @@ import torch
 from torch import nn
 
 from gaitanon_core.casiab import crop_44
+from gaitanon_core.silhouettes import normalise_like_casiab
 
 
 class Attacker(Protocol):
     name: str
 
     def embed_geis(self, geis: np.ndarray) -> np.ndarray: ...
+
+
+def as_attacker_sees(walk: np.ndarray) -> np.ndarray:
+    """An anonymized (T, 64, 64) walk pre-treated as the dataset was (rows cropped, height 64, centred
+    on the silhouette's middle column), as any recogniser's pipeline would: a network that only
+    shifted or scaled the body inside the frame must not count as anonymizing it. A dataset frame
+    comes back (almost always exactly) as it was."""
+    walk = np.asarray(walk, dtype=bool)
+    return np.stack([normalise_like_casiab(frame) if frame.any() else frame for frame in walk]) if len(walk) else walk
 
 
 def gei(walk: np.ndarray) -> np.ndarray:

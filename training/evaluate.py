@@ -44,7 +44,7 @@ from gaitanon_core.paths import REPO_ROOT, shared_data_dir
 from gaitanon_core.privacy_check import AttackerEmbedder, Calibration
 from gaitanon_core.splits import ALL_WALKS, BG_WALKS, CL_WALKS, NM_WALKS, VIEWS, subjects
 from training import distortions
-from training.attackers import Attacker, GeiLdaAttacker, gei, identify
+from training.attackers import Attacker, GeiLdaAttacker, as_attacker_sees, gei, identify
 from training.manifest import file_sha256, load_manifest, manifest_path, update_entry
 from training.train_attackers import DEFAULT_CACHE, ensure_adaptive, ensure_attackers, middle_frames
 
@@ -441,7 +441,7 @@ class ConditionResult:
     example: tuple[np.ndarray, np.ndarray] | None  # one side-view walk, original and anonymized
 
 
-CACHE_VERSION = 1  # bump when an anonymizer's or a measure's code changes what it produces
+CACHE_VERSION = 2  # bump when an anonymizer's or a measure's code changes what it produces
 
 
 def condition_result(
@@ -476,7 +476,7 @@ def run_condition(
     sample = NaturalnessSample()
     for record in probes:
         result = condition.run(record, rng)
-        geis.append(gei(result.silhouettes))
+        geis.append(gei(as_attacker_sees(result.silhouettes)))
         if in_naturalness_sample(record):
             sample.originals.append(record.silhouettes)
             sample.anonymized.append(result.silhouettes)
@@ -590,9 +590,10 @@ def adaptive_attackers(config: EvaluationConfig, conditions: list[Condition]) ->
 
     def anonymize(silhouettes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         record = WalkRecord("", "", "", np.packbits(silhouettes, axis=-1))
-        return target.run(record, rng).silhouettes
+        return as_attacker_sees(target.run(record, rng).silhouettes)
 
-    lda_path, onnx_path = ensure_adaptive(config.cache, sha[:16], anonymize, config.data_dir, log=config.log)
+    # "_n": outputs pre-treated as the attackers see them (attackers.as_attacker_sees)
+    lda_path, onnx_path = ensure_adaptive(config.cache, f"{sha[:16]}_n", anonymize, config.data_dir, log=config.log)
     label = f"adaptive to alpha {ADAPTIVE_ALPHA:g}"
     return {
         f"GEI+PCA/LDA, {label}": GeiLdaAttacker.load(lda_path),

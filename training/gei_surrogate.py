@@ -24,6 +24,7 @@ import argparse
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -47,6 +48,30 @@ def pixel_centres() -> torch.Tensor:
     rows = torch.arange(CASIAB_SIZE, dtype=torch.float32)
     y, x = torch.meshgrid(rows, CROP_COLUMNS, indexing="ij")
     return torch.stack([x.reshape(-1), y.reshape(-1)], dim=1)
+
+
+def middle_columns(masks: np.ndarray) -> np.ndarray:
+    """(M, 64, 64) masks -> (M,) column (pixel index) where each silhouette's mass passes half."""
+    mass = masks.sum(axis=1).cumsum(axis=1)
+    return np.argmax(mass > mass[:, -1:] / 2, axis=1).astype(np.float32)
+
+
+def normalised_like_casiab(flat: torch.Tensor) -> torch.Tensor:
+    """Outlines (M, N, 2) brought to the dataset's pre-treatment in canonical units: top at 0, height 1,
+    the silhouette's middle column at 0 (what `attackers.as_attacker_sees` does to drawn frames).
+
+    So a network that only moved or scaled the body gains nothing against the surrogate. The middle
+    column comes from the drawn frame; its gradient is that of the points' mean, so moving every point
+    sideways by d moves it by d too and the result does not change."""
+    with torch.no_grad():
+        middle = (torch.from_numpy(middle_columns(decode_casiab(flat.detach().numpy()))) - CASIAB_CENTRE_COL) / CASIAB_SIZE
+    mean_x = flat[..., 0].mean(-1)
+    centre = middle + mean_x - mean_x.detach()
+    top, bottom = flat[..., 1].amin(-1), flat[..., 1].amax(-1)
+    height = (bottom - top).clamp_min(1e-3)
+    x = (flat[..., 0] - centre[:, None]) / height[:, None]
+    y = (flat[..., 1] - top[:, None]) / height[:, None]
+    return torch.stack([x, y], dim=-1)
 
 
 def soft_silhouettes(contours: torch.Tensor) -> torch.Tensor:
@@ -76,10 +101,11 @@ class GeiSurrogate(nn.Module):
             parameter.requires_grad_(False)
 
     def embed(self, contours: torch.Tensor) -> torch.Tensor:
+        batch, frames, n, _ = contours.shape
+        contours = normalised_like_casiab(contours.reshape(-1, n, 2)).reshape(batch, frames, n, 2)
         if torch.is_grad_enabled():
             return self.cnn(soft_silhouettes(contours))
         # Re-identification (no gradient): the codec's own drawing, which the soft one matches at 0.5.
-        batch, frames, n, _ = contours.shape
         drawn = crop_44(decode_casiab(contours.reshape(-1, n, 2).numpy()))
         return self.cnn(torch.from_numpy(drawn.reshape(batch, frames, *drawn.shape[1:])).float())
 

@@ -145,6 +145,8 @@ def attacker_success(anonymize: Anonymize, seed: int = SEED) -> dict[str, float]
     from gaitanon_core.casiab import load_subject
     from gaitanon_core.privacy_check import AttackerEmbedder
 
+    from .attackers import as_attacker_sees
+
     from .surrogate import GALLERY
 
     attacker = AttackerEmbedder()
@@ -164,7 +166,7 @@ def attacker_success(anonymize: Anonymize, seed: int = SEED) -> dict[str, float]
         return hits / len(probes)
 
     rng = np.random.default_rng(seed)
-    anonymized = [anonymize(p[2], p[1], rng) for p in probes]
+    anonymized = [as_attacker_sees(anonymize(p[2], p[1], rng)) for p in probes]
     return {"attacker_rank1_original": rank1([p[2] for p in probes]), "attacker_success": 1.0 - rank1(anonymized),
             "attacker_probes": len(probes)}
 
