@@ -514,6 +514,24 @@ def self_intersects(points: np.ndarray) -> bool:
     return bool(np.any(j_straddles_i & i_straddles_j))
 
 
+UNFOLD_KEEP = (0.85, 0.7, 0.55, 0.4)  # shares of the anonymizer's change tried, largest first
+
+
+def unfolded(original: np.ndarray, anonymized: np.ndarray) -> np.ndarray:
+    """The anonymized outline, or where it crosses itself (a fold: the network pushed one part of
+    the body through another) the largest share of its change from the original in UNFOLD_KEEP
+    that no longer crosses. Never less than the smallest share: a fold that stays is a flaw in
+    one frame, an outline close to the original is a privacy leak."""
+    if not self_intersects(anonymized):
+        return anonymized
+    change = anonymized - original
+    for keep in UNFOLD_KEEP:
+        candidate = original + keep * change
+        if not self_intersects(candidate):
+            return candidate.astype(anonymized.dtype)
+    return anonymized
+
+
 @functools.lru_cache(maxsize=8)
 def _edge_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Every pair (i < j) of edges of a closed n-gon that share no corner."""

@@ -10,7 +10,9 @@ damaged model is refused rather than run.
 A clip gets ONE latent z (from the operating system's entropy unless a seed is
 given for tests), ONE run of the noise generator, and the anonymizer over its
 whole contour sequence in overlapping windows blended linearly across the
-overlap, so a long clip needs bounded memory and shows no seam.
+overlap, so a long clip needs bounded memory and shows no seam. An output
+outline that crosses itself is pulled part of the way back toward the input
+until it does not (`contours.unfolded`).
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from typing import Any, TypeVar
 import numpy as np
 import onnxruntime as ort
 
+from .contours import unfolded
 from .errors import GaitanonError, UsageError
 from .paths import models_dir as default_models_dir
 
 DEVICES = ("auto", "cpu", "cuda")
 WINDOW = 64  # frames per anonymizer run (a long clip is cut into these)
 OVERLAP = 16  # frames shared by consecutive windows, cross-faded
+OUTPUT_VERSION = 2  # bump when the same model files give other outputs (2: folds pulled back); caches key on it
 NOISE_KINDS = ("static", "walking_cycle")  # what the product runs; a per-frame sequence is the 2017 baseline's
 _CUDA = "CUDAExecutionProvider"
 _CPU = "CPUExecutionProvider"
@@ -241,12 +245,12 @@ class ClipAnonymizer:
             if len(contours) == window:
                 self._fill(contours)
                 keep_from = pending.index(contours[window - overlap])
-                yield from ((slot.payload, slot.result) for slot in pending[:keep_from])
+                yield from (slot.finished() for slot in pending[:keep_from])
                 pending = pending[keep_from:]
         contours = [slot for slot in pending if slot.contour is not None]
         if any(slot.result is None for slot in contours):
             self._fill(contours)
-        yield from ((slot.payload, slot.result) for slot in pending)
+        yield from (slot.finished() for slot in pending)
 
     def _fill(self, slots: list[_Slot]) -> None:
         """Run one window; cross-fade into the results the previous window left for its first slots."""
@@ -261,6 +265,12 @@ class _Slot:
     payload: Any
     contour: np.ndarray | None
     result: np.ndarray | None = None
+
+    def finished(self) -> tuple[Any, np.ndarray | None]:
+        """(payload, final outline): once its windows are blended, any fold is pulled back."""
+        if self.contour is None or self.result is None:
+            return self.payload, self.result
+        return self.payload, unfolded(self.contour, self.result)
 
 
 def _cross_fade(previous: np.ndarray | None, current: np.ndarray) -> np.ndarray:

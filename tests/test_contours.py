@@ -172,6 +172,25 @@ def test_self_intersects():
     assert C.self_intersects(folded)
 
 
+def test_unfolded_pulls_a_fold_back_only_as_far_as_needed():
+    original = C.encode_casiab(STICK[None])[0].astype(np.float64)
+    folded = original.copy()
+    folded[[40, 60]] = folded[[60, 40]]  # two points of one side swapped: the outline crosses itself
+    assert C.unfolded(original, original) is original  # a simple outline is left as it is
+    result = C.unfolded(original, folded)
+    assert not C.self_intersects(result)
+    share = np.linalg.norm(result - original) / np.linalg.norm(folded - original)
+    assert share == pytest.approx(max(k for k in C.UNFOLD_KEEP if not C.self_intersects(original + k * (folded - original))))
+
+
+def test_unfolded_never_falls_back_to_the_original():
+    square = np.array([[0, 0], [0, 1], [1, 1], [1, 0]], float)
+    through = np.array([[0, 0], [0, 1], [1, 1], [-2, 0.5]], float)  # one corner pushed through the far side
+    # Every share tried still crosses: the change is kept whole rather than undone.
+    assert all(C.self_intersects(square + k * (through - square)) for k in C.UNFOLD_KEEP)
+    assert C.unfolded(square, through) is through
+
+
 def test_self_intersects_agrees_with_the_reference_on_random_polygons():
     rng = np.random.default_rng(7)
     outline = C.encode_casiab(STICK[None])[0].astype(np.float64)

@@ -30,7 +30,7 @@ import scipy.spatial
 from gaitanon_core.casiab import casiab_dir, walk_key
 from gaitanon_core.contours import decode_casiab, encode_casiab
 from gaitanon_core.errors import GaitanonError
-from gaitanon_core.inference import ModelBank
+from gaitanon_core.inference import OUTPUT_VERSION, ModelBank
 from gaitanon_core.naturalness import (
     PersonDetector,
     compare_rhythm,
@@ -441,7 +441,7 @@ class ConditionResult:
     example: tuple[np.ndarray, np.ndarray] | None  # one side-view walk, original and anonymized
 
 
-CACHE_VERSION = 2  # bump when an anonymizer's or a measure's code changes what it produces
+CACHE_VERSION = 3  # bump when an anonymizer's or a measure's code changes what it produces
 
 
 def condition_result(
@@ -592,8 +592,9 @@ def adaptive_attackers(config: EvaluationConfig, conditions: list[Condition]) ->
         record = WalkRecord("", "", "", np.packbits(silhouettes, axis=-1))
         return as_attacker_sees(target.run(record, rng).silhouettes)
 
-    # "_n": outputs pre-treated as the attackers see them (attackers.as_attacker_sees)
-    lda_path, onnx_path = ensure_adaptive(config.cache, f"{sha[:16]}_n", anonymize, config.data_dir, log=config.log)
+    # the engine's output version (the same files may give other outputs) and "_n": pre-treated as attackers see them
+    key = f"{sha[:16]}_v{OUTPUT_VERSION}_n"
+    lda_path, onnx_path = ensure_adaptive(config.cache, key, anonymize, config.data_dir, log=config.log)
     label = f"adaptive to alpha {ADAPTIVE_ALPHA:g}"
     return {
         f"GEI+PCA/LDA, {label}": GeiLdaAttacker.load(lda_path),
