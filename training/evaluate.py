@@ -657,10 +657,11 @@ def video_domain(
 
 
 def engine_output(config: EvaluationConfig, clip: Path, condition: Condition) -> Path:
-    """`clip` anonymized by the full engine (gaitanon_core.pipeline), cached per model file and seed."""
+    """`clip` anonymized by the full engine (gaitanon_core.pipeline), cached per model file, engine
+    output version and seed."""
     from gaitanon_core.pipeline import AnonymizeOptions, anonymize_clip
 
-    target = config.cache / "video" / f"{clip.stem}_{condition.fingerprint[:12]}_s{config.seed}.mp4"
+    target = config.cache / "video" / f"{clip.stem}_{condition.fingerprint[:12]}_v{OUTPUT_VERSION}_s{config.seed}.mp4"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         config.log(f"  video: {clip.name} at alpha {condition.alpha:g}")
