@@ -5,10 +5,10 @@ import torch
 
 from gaitanon_core.casiab import crop_44
 from gaitanon_core.contours import decode_casiab, signed_area
-from training.attackers import as_attacker_sees
-from training.gei_surrogate import normalised_like_casiab, soft_silhouettes
+from training.attackers import GeiCnn, as_attacker_sees
+from training.gei_surrogate import GeiSurrogate, normalised_like_casiab, soft_silhouettes
 from training.surrogate import PIXEL, distort_clip, offset_along_normals
-from training.train_stgan import folding
+from training.train_stgan import folding, privacy
 
 
 def ellipse(n: int = 64, width: float = 0.2) -> np.ndarray:
@@ -81,3 +81,13 @@ def test_attackers_see_walks_pretreated_like_the_dataset() -> None:
     assert (seen[0] & again).sum() / (seen[0] | again).sum() > 0.9  # shrunk and shifted comes back centred
     assert (again & centred).sum() / (again | centred).sum() > 0.9  # nearly as it was (the pointed ends re-round)
     assert not seen[1].any()
+
+
+def test_the_gei_privacy_term_reaches_the_outline_but_not_the_frozen_surrogate() -> None:
+    torch.manual_seed(0)
+    surrogate = GeiSurrogate(GeiCnn())
+    original = torch.from_numpy(np.repeat(walker_outline()[None, None], 4, axis=1))  # (1, 4, N, 2)
+    anonymized = (original + 0.01 * torch.randn_like(original)).requires_grad_(True)
+    privacy(surrogate, anonymized, original).sum().backward()
+    assert anonymized.grad.abs().sum() > 0
+    assert all(p.grad is None for p in surrogate.parameters())
