@@ -112,6 +112,10 @@ LIMITS = """
   outputs (the adaptive attacker in the evaluation).
 - Validation figures come from the validation subjects (077-084); the evaluation's success
   and naturalness figures from the test subjects (085-100), never trained on.
+- The attackers themselves vary from one training to the next: a cold evaluation run
+  (attackers retrained from scratch) put alpha 0.3 at 68.8% against the distortion-trained CNN
+  and 31.0% against the adaptive one where the cached attackers gave 73.3% and 24.1% on the
+  same outputs; read each success figure as about +-5 points.
 """
 
 VALIDATION_COLUMNS = (
