@@ -24,16 +24,15 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
 from gaitanon_core.casiab import crop_44
-from gaitanon_core.contours import CASIAB_CENTRE_COL, CASIAB_SIZE, decode_casiab
+from gaitanon_core.contours import CASIAB_CENTRE_COL, CASIAB_SIZE, decode_casiab, median_column
 from gaitanon_core.splits import subjects
 
 from .attackers import GeiCnn
-from .common import checkpoint_dir, pin_threads_and_seed
+from .common import cache_root, checkpoint_dir, pin_threads_and_seed
 from .distortions import random_training_distortion
 from .train_attackers import DISTORTED_VARIANTS, GeiBank, build_bank, train_cnn
 
@@ -50,12 +49,6 @@ def pixel_centres() -> torch.Tensor:
     return torch.stack([x.reshape(-1), y.reshape(-1)], dim=1)
 
 
-def middle_columns(masks: np.ndarray) -> np.ndarray:
-    """(M, 64, 64) masks -> (M,) column (pixel index) where each silhouette's mass passes half."""
-    mass = masks.sum(axis=1).cumsum(axis=1)
-    return np.argmax(mass > mass[:, -1:] / 2, axis=1).astype(np.float32)
-
-
 def normalised_like_casiab(flat: torch.Tensor) -> torch.Tensor:
     """Outlines (M, N, 2) brought to the dataset's pre-treatment in canonical units: top at 0, height 1,
     the silhouette's middle column at 0 (what `attackers.as_attacker_sees` does to drawn frames).
@@ -64,7 +57,9 @@ def normalised_like_casiab(flat: torch.Tensor) -> torch.Tensor:
     column comes from the drawn frame; its gradient is that of the points' mean, so moving every point
     sideways by d moves it by d too and the result does not change."""
     with torch.no_grad():
-        middle = (torch.from_numpy(middle_columns(decode_casiab(flat.detach().numpy()))) - CASIAB_CENTRE_COL) / CASIAB_SIZE
+        # The codec's own centring rule, so an outline it encoded comes back where it was.
+        columns = [median_column(mask) for mask in decode_casiab(flat.detach().numpy())]
+        middle = (torch.tensor(columns, dtype=torch.float32) - CASIAB_CENTRE_COL) / CASIAB_SIZE
     mean_x = flat[..., 0].mean(-1)
     centre = middle + mean_x - mean_x.detach()
     top, bottom = flat[..., 1].amin(-1), flat[..., 1].amax(-1)
@@ -111,7 +106,8 @@ class GeiSurrogate(nn.Module):
 
 
 def checkpoint_path() -> Path:
-    return checkpoint_dir(NAME) / "cnn.pt"
+    """Where the trained CNN is (its folder is made by `surrogate_bank`, which runs first)."""
+    return cache_root() / "ckpt" / NAME / "cnn.pt"
 
 
 def surrogate_bank(seed: int) -> GeiBank:
