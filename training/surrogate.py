@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from gaitanon_core.contours import N_POINTS
 from gaitanon_core.splits import subjects
 
-from .common import TrainingRun, load_checkpoint, pin_threads_and_seed
+from .common import TrainingRun, cache_root, load_checkpoint, pin_threads_and_seed
 from .dataset import Augment, Walk, load_walks, sample_clips
 from .distortions import HIP_LEVEL
 from .models import SurrogateRecogniser
@@ -101,14 +101,27 @@ def load_surrogate(name: str = "surrogate") -> SurrogateRecogniser:
     return model.eval()
 
 
+def _uses_gei_surrogate(config: dict[str, Any]) -> bool:
+    return config.get("surrogate_kind", "contour") == "gei"  # configs written before the GEI surrogate: contour
+
+
 def load_privacy_surrogate(config: dict[str, Any]) -> torch.nn.Module:
     """The frozen recogniser of an ST-GAN config's privacy term: this contour surrogate (by name),
     or the GEI surrogate (training.gei_surrogate); anything with `embed` (B, T, N, 2) -> (B, E)."""
-    if config.get("surrogate_kind", "contour") == "gei":  # configs written before the GEI surrogate: contour
+    if _uses_gei_surrogate(config):
         from .gei_surrogate import load_gei_surrogate
 
         return load_gei_surrogate()
     return load_surrogate(config["surrogate"])
+
+
+def privacy_surrogate_trained(config: dict[str, Any]) -> bool:
+    """Whether the recogniser `load_privacy_surrogate(config)` loads has been trained."""
+    if _uses_gei_surrogate(config):
+        from .gei_surrogate import checkpoint_path
+
+        return checkpoint_path().exists()
+    return (cache_root() / "ckpt" / config["surrogate"] / "checkpoint.pt").exists()
 
 
 @torch.no_grad()

@@ -31,10 +31,9 @@ import torch
 from gaitanon_core.contours import self_intersects
 from gaitanon_core.splits import subjects
 
-from .common import cache_root
 from .manifest import load_manifest, update_entry
 from .dataset import ClipBatch, Walk, load_walks
-from .surrogate import PROBES, load_privacy_surrogate, reidentification_rank1
+from .surrogate import PROBES, load_privacy_surrogate, privacy_surrogate_trained, reidentification_rank1
 
 GROUP = "validation"
 CLIPS, CLIP_LENGTH, SEED = 64, 48, 2026
@@ -126,7 +125,7 @@ def validate(generator: torch.nn.Module, config: dict[str, Any], noise_source: A
         anonymized, aligned = run_generator(generator, batch, noise_source, alpha, np.random.default_rng(SEED))
         per_alpha[f"{alpha:g}"] = geometry(batch.clips, anonymized, aligned, frame_step=4 if quick else 2)
     top: dict[str, Any] = dict(per_alpha[f"{chosen:g}"])
-    if (cache_root() / "ckpt" / config["surrogate"] / "checkpoint.pt").exists():
+    if privacy_surrogate_trained(config):
         # Selection looks through the recogniser the privacy term pushes on.
         top.update(surrogate_success(generator, noise_source, chosen, load_privacy_surrogate(config),
                                      QUICK_VIEWS if quick else None))
