@@ -441,15 +441,16 @@ class ConditionResult:
     example: tuple[np.ndarray, np.ndarray] | None  # one side-view walk, original and anonymized
 
 
-CACHE_VERSION = 3  # bump when an anonymizer's or a measure's code changes what it produces
+CACHE_VERSION = 2  # bump when a measure's code changes what it gives (the engine's outputs: OUTPUT_VERSION)
 
 
 def condition_result(
     condition: Condition, probes: list[WalkRecord], config: EvaluationConfig, scorer: FrameScorer | None
 ) -> ConditionResult:
-    """Anonymize every probe once (cached per anonymizer, model file, subjects, frames, data, seed)."""
+    """Anonymize every probe once (cached per anonymizer, model file, engine output version, subjects,
+    frames, data, seed)."""
     key = _cache_key(
-        CACHE_VERSION, condition.name, condition.fingerprint, config.subjects, config.max_frames,
+        CACHE_VERSION, OUTPUT_VERSION, condition.name, condition.fingerprint, config.subjects, config.max_frames,
         str(casiab_dir(config.data_dir)), config.seed, config.detector_frames_per_walk, scorer is not None,
     )
     path = config.cache / "conditions" / f"{key}.npz"
