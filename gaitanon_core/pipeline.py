@@ -35,7 +35,7 @@ from .inference import ModelBank
 from .privacy_check import WalkSampler, check_clip_privacy
 from .report import BRIDGED, COPIED, COVERED, WARNED, ClipReport, StageClock
 from .silhouettes import EDGE_MARGIN, ClipSegmenter, FrameMask, sample_frames
-from .video_io import (
+from .video import (
     ExportOptions,
     Frame,
     VideoInfo,

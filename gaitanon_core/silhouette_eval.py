@@ -18,7 +18,7 @@ import numpy as np
 from .casiab import load_walk
 from .paths import shared_data_dir
 from .silhouettes import normalise_like_casiab
-from .video_io import read_frames
+from .video import read_frames
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from .background import (
     sample_indices,
 )
 from .person_mask import Box, PersonMaskModel, PersonPrediction
-from .video_io import VideoInfo, probe, read_frames
+from .video import VideoInfo, probe, read_frames
 
 LEVEL_IN = 35.0  # colour difference that counts as foreground where the learned mask says person
 LEVEL_OUT = 40.0  # ... and where it says background (tuned on CASIA-B clips 002 and 003)

@@ -10,7 +10,7 @@ from gaitanon_core.demo_walker import (
 )
 from gaitanon_core.paths import demo_clip_path
 from gaitanon_core.person_mask import Box, PersonMaskModel
-from gaitanon_core.video_io import probe, read_frames
+from gaitanon_core.video import probe, read_frames
 
 SMALL = (320, 180)
 

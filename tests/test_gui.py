@@ -103,7 +103,7 @@ def test_preview_shows_the_engines_frames_upright_on_a_rotated_clip(window, tmp_
     import imageio_ffmpeg
     import numpy as np
 
-    from gaitanon_core.video_io import read_frames
+    from gaitanon_core.video import read_frames
 
     plain = make_test_clip(tmp_path / "plain.mp4", frames=30)
     rotated = tmp_path / "rotated.mp4"

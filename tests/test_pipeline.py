@@ -27,7 +27,7 @@ from gaitanon_core.pipeline import (
 )
 from gaitanon_core.pipeline import anonymize_clip as run_pipeline
 from gaitanon_core.report import COVERED, StageClock
-from gaitanon_core.video_io import frame_times, probe, read_frames
+from gaitanon_core.video import frame_times, probe, read_frames
 
 LOST = range(80, 85)  # frames where a test makes the segmenter lose the walker
 

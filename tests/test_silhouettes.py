@@ -37,7 +37,7 @@ from gaitanon_core.silhouettes import (
     segment_frames,
     work_factor,
 )
-from gaitanon_core.video_io import probe
+from gaitanon_core.video import probe
 from tests.conftest import needs_shared_data
 
 SMALL = (320, 180)

@@ -397,7 +397,7 @@ def _nanmean(values: Sequence[float]) -> float:
 
 def empty_corridor(data_dir: Path | None) -> np.ndarray | None:
     """The median frame of a CASIA-B colour clip: the empty corridor the silhouettes are pasted into."""
-    from gaitanon_core.video_io import read_frames
+    from gaitanon_core.video import read_frames
 
     path = (data_dir or shared_data_dir()) / "clips" / VIDEO_CLIPS["002"]
     if not path.exists():
@@ -682,7 +682,7 @@ def resegmented_walk(video: Path) -> np.ndarray:
 
 
 def _sample_frame_pairs(original: Path, anonymized: Path, before: list, after: list, every: int = 6) -> None:
-    from gaitanon_core.video_io import read_frames
+    from gaitanon_core.video import read_frames
 
     for index, (a, b) in enumerate(zip(read_frames(original), read_frames(anonymized))):
         if index % every == 0:

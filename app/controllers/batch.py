@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit, QTableWidgetItem, QWidget
 
 from gaitanon_core.cli.anonymize import BatchTally
 from gaitanon_core.pipeline import AnonymizeOptions, Progress
-from gaitanon_core.video_io import ExportOptions
+from gaitanon_core.video import ExportOptions
 
 from ..errors import show_error
 from ..settings import Settings

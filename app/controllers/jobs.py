@@ -26,7 +26,7 @@ from gaitanon_core.pipeline import (
     render_review,
 )
 from gaitanon_core.report import ClipReport
-from gaitanon_core.video_io import ExportOptions, SeekableReader, VideoInfo, frame_times, probe, select_frames
+from gaitanon_core.video import ExportOptions, SeekableReader, VideoInfo, frame_times, probe, select_frames
 
 from ..errors import plain_sentence
 from ..frame_source import FrameProxy, ShownFrame

@@ -18,7 +18,7 @@ from ..errors import EXIT_FAILED, EXIT_FLAGGED, EXIT_OK, GaitanonError, UsageErr
 from ..inference import DEVICES
 from ..pipeline import AnonymizeOptions, Progress, anonymize_clip, model_bank
 from ..report import ClipReport
-from ..video_writer import X264_PRESETS, ExportOptions
+from ..video import X264_PRESETS, ExportOptions
 
 DEFAULT_STRENGTH = 0.3  # the paper's choice
 # Containers a camera or phone writes; anything else in a batch folder is skipped with a message.

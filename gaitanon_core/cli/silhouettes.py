@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import EXIT_OK
 from ..silhouettes import draw_overlay, segment_clip
-from ..video_io import ExportOptions, VideoWriter, probe, read_frames
+from ..video import ExportOptions, VideoWriter, probe, read_frames
 
 
 def register(subparsers) -> None:

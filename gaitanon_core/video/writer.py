@@ -25,19 +25,11 @@ from types import TracebackType
 
 import numpy as np
 
-from .errors import GaitanonError, UsageError
-from .video_probe import (
-    stopped_by_signal,
-    VideoInfo,
-    Watchdog,
-    ffmpeg_args,
-    frame_times,
-    last_error_line,
-    select_frames,
-    source_input,
-    start_ffmpeg,
-    stop_ffmpeg,
-)
+from ..errors import GaitanonError, UsageError
+from .ffmpeg import Watchdog, ffmpeg_args, last_error_line, source_input, start_ffmpeg, stop_ffmpeg, stopped_by_signal
+from .probing import VideoInfo, frame_times, select_frames
+
+__all__ = ["X264_PRESETS", "ExportOptions", "VideoWriter", "remove_stale_temp_files"]
 
 TEMP_PREFIX = ".gaitanon-tmp-"
 # A temporary file this old whose writer process is gone is left from a killed run.

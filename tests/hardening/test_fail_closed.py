@@ -18,7 +18,7 @@ import pytest
 
 from gaitanon_core import pipeline, silhouettes
 from gaitanon_core.errors import GaitanonError
-from gaitanon_core.video_io import ExportOptions, VideoWriter, probe, read_frames
+from gaitanon_core.video import ExportOptions, VideoWriter, probe, read_frames
 from tests.hardening import corpus as C
 from tests.hardening import leakcheck
 from tests.hardening.support import folder_listing
