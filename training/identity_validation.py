@@ -27,11 +27,11 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from gaitanon_core.casiab import load_subject
-from gaitanon_core.contours import CanonicalTransform, contour_to_mask
+from gaitanon_core.shape.casiab import load_subject
+from gaitanon_core.shape.codec import CanonicalTransform, contour_to_mask
 from gaitanon_core.paths import models_dir
-from gaitanon_core.privacy_check import AttackerEmbedder
-from gaitanon_core.splits import NM_WALKS, VIEWS, subjects
+from gaitanon_core.inference.attacker import AttackerEmbedder
+from training.splits import NM_WALKS, VIEWS, subjects
 
 from .attackers import as_attacker_sees
 from .dataset import subject_contours
@@ -52,7 +52,10 @@ def draw_tall(contours: np.ndarray) -> np.ndarray:
 
 
 def attacker_view(contours: np.ndarray) -> np.ndarray:
-    return as_attacker_sees(draw_tall(contours))
+    """Drawn tall, then pre-treated like the dataset; a frame drawn wholly off the canvas (only the tool
+    owner's scaled inverse makes such outlines) stays empty."""
+    drawn = draw_tall(contours)
+    return np.stack([as_attacker_sees(f[None])[0] if f.any() else np.zeros((64, 64), bool) for f in drawn])
 
 
 # --- the models compared ---------------------------------------------------------------------------------
