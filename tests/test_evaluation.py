@@ -122,7 +122,7 @@ def tiny_attackers(data_dir: Path, models_dir: Path) -> dict:
 @needs_shared_data
 @pytest.mark.slow
 def test_tiny_evaluation_writes_reports_and_the_same_figures_into_the_manifest(shared_data, tmp_path):
-    from gaitanon_core.contours import LAYOUT, N_POINTS
+    from gaitanon_core.shape.codec import LAYOUT, N_POINTS
     from model_fixtures import build_model_bank
     from training.evaluate import EvaluationConfig, run_evaluation
     from training.manifest import load_manifest

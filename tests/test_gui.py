@@ -201,7 +201,7 @@ def test_export_needs_a_finished_review(window, clip_320):
 
 def test_strength_label_quotes_the_adaptive_attacker_and_says_not_measured_honestly():
     from app.controllers.strength import describe
-    from gaitanon_core.inference import ModelEntry
+    from gaitanon_core.inference.manifest import ModelEntry
 
     measured = {"evaluation": {
         "success_rank1_same_view_nm": {"GEI CNN, distortion-trained": 0.62, "GEI CNN, adaptive to alpha 0.3": 0.41,

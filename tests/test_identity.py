@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from gaitanon_core.contours import N_POINTS, self_intersects
-from gaitanon_core.splits import VIEWS
+from gaitanon_core.shape.codec import N_POINTS, self_intersects
+from training.splits import VIEWS
 from training import train_identity
 from training.identity import IdentityGenerator, IdentitySwap, fit_identity_pca
 
@@ -24,7 +24,7 @@ V = len(VIEWS)
 @pytest.fixture(scope="module")
 def cycles() -> np.ndarray:
     """Per synthetic subject, an 8-phase cycle (P, N, 2) of a side-view walker."""
-    from gaitanon_core.contours import encode_casiab
+    from gaitanon_core.shape.codec import encode_casiab
 
     out = []
     for i in range(4):

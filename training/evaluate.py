@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 import scipy.spatial
 
-from gaitanon_core.casiab import casiab_dir, walk_key
-from gaitanon_core.contours import decode_casiab, encode_casiab
+from gaitanon_core.shape.casiab import casiab_dir, walk_key
+from gaitanon_core.shape.codec import decode_casiab, encode_casiab
 from gaitanon_core.errors import GaitanonError
-from gaitanon_core.inference import OUTPUT_VERSION, ModelBank
-from gaitanon_core.naturalness import (
+from gaitanon_core.inference.anonymizer import OUTPUT_VERSION, ModelBank
+from training.naturalness import (
     PersonDetector,
     compare_rhythm,
     frame_change,
@@ -41,8 +41,8 @@ from gaitanon_core.naturalness import (
     temporal_jitter,
 )
 from gaitanon_core.paths import REPO_ROOT, shared_data_dir
-from gaitanon_core.privacy_check import AttackerEmbedder, Calibration
-from gaitanon_core.splits import ALL_WALKS, BG_WALKS, CL_WALKS, NM_WALKS, VIEWS, subjects
+from gaitanon_core.inference.attacker import AttackerEmbedder, Calibration
+from training.splits import ALL_WALKS, BG_WALKS, CL_WALKS, NM_WALKS, VIEWS, subjects
 from training import distortions
 from training.attackers import Attacker, GeiLdaAttacker, as_attacker_sees, gei, identify
 from training.manifest import file_sha256, load_manifest, manifest_path, update_entry
@@ -673,7 +673,8 @@ def engine_output(config: EvaluationConfig, clip: Path, condition: Condition) ->
 
 def resegmented_walk(video: Path) -> np.ndarray:
     """The engine's own segmentation of a clip, whole-body frames only, normalised as CASIA-B."""
-    from gaitanon_core.silhouettes import normalise_like_casiab, segment_clip
+    from gaitanon_core.people.silhouettes import segment_clip
+    from gaitanon_core.shape.casiab import normalise_like_casiab
 
     frames = [normalise_like_casiab(m.person) for m in segment_clip(video) if m.body == "whole" and m.person.any()]
     if not frames:

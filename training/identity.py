@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gaitanon_core.splits import VIEWS
+from training.splits import VIEWS
 
 from .models import mirror_points
 

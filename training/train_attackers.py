@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gaitanon_core.casiab import load_subject
-from gaitanon_core.splits import NM_WALKS, subjects
+from gaitanon_core.shape.casiab import load_subject
+from training.splits import NM_WALKS, subjects
 from training.attackers import EMBEDDING_DIM, GeiCnn, GeiLdaAttacker, gei
 from training.distortions import random_training_distortion
 from training.manifest import update_entry

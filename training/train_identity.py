@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from gaitanon_core.contours import LAYOUT, N_POINTS
+from gaitanon_core.shape.codec import LAYOUT, N_POINTS
 from gaitanon_core.paths import models_dir
-from gaitanon_core.splits import VIEWS, subjects
+from training.splits import VIEWS, subjects
 
 from .common import TrainingRun, cache_root, load_checkpoint, pin_threads_and_seed
 from .dataset import Walk, extract_cycles, load_walks, mirror

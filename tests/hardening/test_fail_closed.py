@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaitanon_core import pipeline, silhouettes
+from gaitanon_core.people import silhouettes
+from gaitanon_core.pipeline import route as pipeline
 from gaitanon_core.errors import GaitanonError
 from gaitanon_core.video import ExportOptions, VideoWriter, probe, read_frames
 from tests.hardening import corpus as C
