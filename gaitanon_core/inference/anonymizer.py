@@ -33,7 +33,7 @@ from .manifest import ModelEntry, manifest_entries, read_manifest, verify_file
 DEVICES = ("auto", "cpu", "cuda")
 WINDOW = 64  # frames per anonymizer run (a long clip is cut into these)
 OVERLAP = 16  # frames shared by consecutive windows, cross-faded
-OUTPUT_VERSION = 2  # bump when the same model files give other outputs (2: folds pulled back); caches key on it
+OUTPUT_VERSION = 3  # bump when the same model files give other outputs (2: folds pulled back, 3: warp + faces)
 NOISE_KINDS = ("static", "walking_cycle")  # what the product runs; a per-frame sequence is the 2017 baseline's
 _CUDA = "CUDAExecutionProvider"
 _CPU = "CPUExecutionProvider"

@@ -29,8 +29,10 @@ from ..inference.attacker import WalkSampler, check_clip_privacy
 from ..options import PAPER_STRENGTH
 from ..people.silhouettes import ClipSegmenter, sample_frames
 from ..render.colouring import colour_frame
+from ..render.faces import DEFAULT_FACES, check_mode
+from ..render.warp import OutlinePair
 from ..shape import codec
-from ..shape.tracking import FrameShape, anonymized_silhouette, track_shapes
+from ..shape.tracking import FrameShape, anonymized_silhouette, outline_pair, track_shapes
 from ..video import ExportOptions, Frame, VideoInfo, VideoWriter, frame_times, probe, read_frames, select_frames
 from ..video.writer import check_target_free
 from .events import CancelCheck, FrameSink, PreviewFrame, ProgressCallback, Ticker
@@ -57,6 +59,8 @@ class AnonymizeOptions:
     end: float | None = None
     export: ExportOptions = field(default_factory=ExportOptions)
     models_dir: Path | None = None
+    faces: str = DEFAULT_FACES  # render.faces.FACE_MODES: how the walker's head is hidden
+    colouring: str = "warp"  # "eq9": the paper's rule, an evaluation condition only (it leaks the outline)
 
 
 @lru_cache(maxsize=4)
@@ -72,6 +76,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     clock = StageClock()
     bank = model_bank(options.models_dir, options.device)
     alpha = bank.check_strength(options.strength)
+    check_mode(options.faces)
     check_layout(bank)
     info = probe(source)
     check_times(info, options.start, options.end)
@@ -100,7 +105,9 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
             check_aligned(frame, shape)
             shape.camera_moved |= clock.call("camera check", camera.moved, frame.image, shape)
             new_silhouette = clock.call("contour", anonymized_silhouette, shape, points)
-            image = clock.call("colour", colour_person, frame, shape, new_silhouette, background)
+            outline = None if options.colouring == "eq9" else outline_pair(shape, points)
+            image = clock.call("colour", colour_person, frame, shape, new_silhouette, background, outline,
+                               options.faces)
             clock.call("encode", writer.write, image, frame.time)
             record_frame(report, frame, shape, points is not None)
             refuse_unsafe_clip(report)
@@ -120,9 +127,13 @@ def clip_segmenter(info: VideoInfo, start: float | None, end: float | None) -> C
     return ClipSegmenter.from_frames(sample_frames(info.path, info, start, end))
 
 
-def colour_person(frame: Frame, shape: FrameShape, silhouette: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """Eq. 9 for an anonymized person; background over the region of a covered one."""
+def colour_person(frame: Frame, shape: FrameShape, silhouette: np.ndarray, background: np.ndarray,
+                  outline: tuple[np.ndarray, np.ndarray] | None, faces: str) -> np.ndarray:
+    """The person's texture warped along `outline` (original, anonymized) onto the new silhouette, head hidden
+    by `faces`; eq. 9 when `outline` is None; background over the region of a covered person."""
     if shape.cover is not None:
         region = shape.cover.full() | shape.shadow.full()
         return colour_frame(frame.image, background, region, np.zeros_like(region), margin=0.0)
-    return colour_frame(frame.image, background, shape.person.full(), silhouette, shadow=shape.shadow.full())
+    pair = None if outline is None else OutlinePair(*outline)
+    return colour_frame(frame.image, background, shape.person.full(), silhouette, shadow=shape.shadow.full(),
+                        outline=pair, faces=faces)

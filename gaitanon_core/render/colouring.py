@@ -1,12 +1,20 @@
-"""Colour an anonymized frame by the paper's four-region rule (Tieu et al. 2019, eq. 9).
+"""Compose an anonymized frame: the person's own texture on the new silhouette, the background elsewhere.
 
 With the background image I_Bg (static camera), the original frame I_Or and the
 silhouettes S_Or (original) and S_An (anonymized):
 
     outside both      -> I_Bg
-    in both           -> I_Or
     only in S_Or      -> I_Bg
-    only in S_An      -> I_Or at the nearest pixel of S_Or (of its interior: see `person_colours`)
+    in S_An           -> the person's texture moved onto S_An (`warp.py`): each pixel takes the colour
+                         of the place on the original body its outline points came from
+
+The texture is the original body without its outermost pixels (a blend of body
+and wall), filled outward with the nearest interior colour (`body_texture`), so
+the new edge is never drawn with original edge pixels, and the head is hidden in
+it before the warp moves it (`faces.py`). The paper's rule (Tieu et al. 2019,
+eq. 9) kept I_Or where both silhouettes overlap and took the nearest pixel of
+S_Or elsewhere in S_An; it traces the original outline inside the new body and
+doubles limbs, so it stays only as an evaluation condition (`outline=None`).
 
 The original's shadow takes I_Bg too: a clean shadow is a second silhouette of
 the same gait. The anonymized outline gets a soft edge of about 1-2 px (a
@@ -26,6 +34,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from .faces import head_rows, hide_head
+from .warp import OutlinePair, warp
 
 SOFT_EDGE_SIGMA = 0.8  # px; the 5-95 % ramp of the edge is then about 2 px wide
 _EDGE_PAD = 3  # px around the silhouettes covered by the Gaussian's reach
@@ -80,29 +91,49 @@ def removal_weight(remove: np.ndarray, margin: float) -> np.ndarray:
     return np.clip((margin - distance) / FEATHER_PX, 0.0, 1.0)[..., None]
 
 
-def person_colours(original: np.ndarray, person: np.ndarray) -> np.ndarray:
-    """Float colours for S_An: the original inside S_Or, else the nearest pixel of S_Or's interior.
+def body_texture(original: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """Float colours of S_Or's interior, every other pixel taking the nearest interior colour.
 
     The outermost pixels of a silhouette are a blend of the person and the
-    background (anti-aliasing, the segmenter's ragged edge); copied outward,
-    they would paint the new body parts half in the background's colour. So the
-    colours come from `EDGE_INSET_FRACTION` of the person's height inside.
+    background (anti-aliasing, the segmenter's ragged edge); drawn on the new
+    body they would paint it half in the background's colour. So the colours
+    come from `EDGE_INSET_FRACTION` of the person's height inside.
     """
     rows = np.flatnonzero(person.any(axis=1))
     inset = max(1.0, EDGE_INSET_FRACTION * (rows[-1] - rows[0] + 1))
     depth = cv2.distanceTransform(np.pad(person, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)[1:-1, 1:-1]
     interior = depth > inset  # the frame's border counts as outside the person
-    colours = nearest_fill(original, interior if interior.any() else person).astype(np.float32)
+    return nearest_fill(original, interior if interior.any() else person).astype(np.float32)
+
+
+def person_colours(original: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """Eq. 9's colours for S_An: the original inside S_Or, else the nearest pixel of S_Or's interior."""
+    colours = body_texture(original, person)
     colours[person] = original[person]
     return colours
 
 
+def body_colours(original: np.ndarray, person: np.ndarray, anonymized: np.ndarray, outline: OutlinePair | None,
+                 faces: str) -> np.ndarray:
+    """The float colours S_An is drawn with: the warped texture, or eq. 9's when `outline` is None."""
+    if outline is None:
+        colours = person_colours(original, person)
+        hide_head(colours, head_rows(np.flatnonzero(person.any(axis=1))), faces)
+        return colours
+    texture = body_texture(original, person)
+    hide_head(texture, head_rows(outline.source[:, 1]), faces)
+    return warp(texture, outline, anonymized)
+
+
 def colour_frame(original: np.ndarray, background: np.ndarray, person: np.ndarray, anonymized: np.ndarray,
-                 shadow: np.ndarray | None = None, margin: float | None = 0.0) -> np.ndarray:
-    """The output frame (H, W, 3 uint8) of eq. 9 from I_Or, I_Bg, S_Or and S_An.
+                 shadow: np.ndarray | None = None, margin: float | None = 0.0, outline: OutlinePair | None = None,
+                 faces: str = "keep") -> np.ndarray:
+    """The output frame (H, W, 3 uint8) from I_Or, I_Bg, S_Or and S_An.
 
     `margin=None` applies I_Bg to the whole frame (the paper's rule); a number
     is the band width in px around S_Or and the shadow, 0 picks `scene_margin`.
+    `outline` (image coordinates) moves the texture from S_Or's outline onto
+    S_An's; None is eq. 9 (evaluation only). `faces` is a `faces.FACE_MODES` mode.
     """
     remove = person if shadow is None else person | shadow
     if margin is None:
@@ -119,8 +150,9 @@ def colour_frame(original: np.ndarray, background: np.ndarray, person: np.ndarra
     if margin is not None:
         weight = removal_weight(remove[box], margin)
         scene = weight * scene + (1.0 - weight) * original[box].astype(np.float32)
-    if person[box].any():
+    if anonymized[box].any():
+        in_box = None if outline is None else outline.shifted(box[0].start, box[1].start)
         alpha = soft_alpha(anonymized[box])
-        scene = alpha * person_colours(original[box], person[box]) + (1.0 - alpha) * scene
+        scene = alpha * body_colours(original[box], person[box], anonymized[box], in_box, faces) + (1.0 - alpha) * scene
     out[box] = np.clip(scene + 0.5, 0, 255).astype(np.uint8)
     return out

@@ -24,7 +24,8 @@ from ..report import BRIDGED, COVERED
 from . import codec
 
 __all__ = [
-    "FrameShape", "MaskCrop", "anonymized_silhouette", "complete_shape", "measure_shape", "track_shapes",
+    "FrameShape", "MaskCrop", "anonymized_outlines", "anonymized_silhouette", "complete_shape", "measure_shape",
+    "outline_pair", "track_shapes",
 ]  # fmt: skip
 
 LOOKAHEAD_S = 2.5  # how far the masks run ahead of the pictures (a body entering needs its first whole frames)
@@ -216,12 +217,35 @@ def grown_box(crop: MaskCrop, grow: float) -> tuple[int, int, int, int]:
     return box.y0, box.x0, box.y1, box.x1
 
 
+def anonymized_outlines(shape: FrameShape, points: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(original, anonymized) canonical outlines in point correspondence; None when nothing is drawn.
+
+    A whole body's are the full-resolution outline and the same outline moved by
+    the network (`codec.restore_detail`). A stand-in's are its own 64-row contour
+    and the network's output for it: the visible part of the body has no points of
+    its own, so the texture is taken from where the stand-in lies on this frame.
+    """
+    if points is None or shape.transform is None:
+        return None
+    if shape.fine is not None:
+        return shape.fine, codec.restore_detail(shape.fine, shape.contour, points)
+    return shape.contour, np.asarray(points, np.float64)
+
+
 def anonymized_silhouette(shape: FrameShape, points: np.ndarray | None) -> np.ndarray:
     """The anonymized contour as a full-resolution mask, with the outline's detail put back."""
-    if points is None or shape.transform is None:
+    outlines = anonymized_outlines(shape, points)
+    if outlines is None:
         return np.zeros(shape.person.shape, bool)
-    if shape.fine is not None:
-        points = codec.restore_detail(shape.fine, shape.contour, points)
-        return codec.contour_to_mask(points, shape.transform, shape.person.shape)
     # A stand-in's outline was traced on the 64-row grid: drawn larger, it is grown back to the body's width.
-    return codec.contour_to_mask(points, shape.transform, shape.person.shape, outline_rows=codec.CASIAB_SIZE)
+    rows = None if shape.fine is not None else codec.CASIAB_SIZE
+    return codec.contour_to_mask(outlines[1], shape.transform, shape.person.shape, outline_rows=rows)
+
+
+def outline_pair(shape: FrameShape, points: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(original, anonymized) outlines in image x, y, one point per coarse contour point (the warp's pairs)."""
+    outlines = anonymized_outlines(shape, points)
+    if outlines is None:
+        return None
+    step = len(outlines[0]) // len(points)  # a fine outline has k points per coarse one; point k * i is point i
+    return shape.transform.to_image(outlines[0][::step]), shape.transform.to_image(outlines[1][::step])
