@@ -218,3 +218,16 @@ def test_strength_label_quotes_the_adaptive_attacker_and_says_not_measured_hones
     text = describe(ModelEntry("m", "anonymizer", Path("a.onnx"), "0", 0.3, validation_only))
     assert "35% of validation walks" in text and "test figures not measured yet" in text
     assert "0.83\u00d7 the original's (validation)" in text
+
+
+def test_hide_faces_is_on_by_default_and_reaches_the_engine(window, qtbot, clip_320):
+    from app.controllers import jobs
+
+    box = window.findChild(QCheckBox, "hideFaces")
+    assert box.isChecked(), "faces are hidden unless the user asks otherwise"
+    open_and_wait(window, clip_320)
+    for checked, mode in ((True, "blur"), (False, "keep")):
+        box.setChecked(checked)
+        session = jobs.ReviewSession(window.clip, 0.3, window.models_dir, window._faces())
+        assert session.options.faces == mode
+        session.discard()

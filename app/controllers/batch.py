@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit, QTableWidgetItem, QWidget
 
 from gaitanon_core.batch import BatchTally
 from gaitanon_core.pipeline import AnonymizeOptions, Progress
+from gaitanon_core.render.faces import DEFAULT_FACES
 from gaitanon_core.video import ExportOptions
 
 from ..errors import show_error
@@ -25,17 +26,18 @@ STATUS, PROGRESS, MESSAGE = 1, 2, 3  # table columns after the file name
 
 
 class BatchController(BatchDialogView):
-    def __init__(self, parent: QWidget, settings: Settings, alpha: float, models_dir: Path) -> None:
+    def __init__(self, parent: QWidget, settings: Settings, alpha: float, models_dir: Path,
+                 faces: str = DEFAULT_FACES) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.options = AnonymizeOptions(strength=alpha, models_dir=models_dir,
+        self.options = AnonymizeOptions(strength=alpha, models_dir=models_dir, faces=faces,
                                         export=ExportOptions(crf=settings.crf, preset=settings.preset))
         self.worker: Worker | None = None
         self.running_row: int | None = None
         self.input.setText(settings.last_folder("batch_in"))
         self.output.setText(settings.last_folder("batch_out"))
         self.settings_label.setText(
-            f"Strength {alpha:g}; audio dropped and metadata stripped (voices, footsteps, dates and places "
+            f"Strength {alpha:g}; faces: {faces}; audio dropped and metadata stripped (voices, footsteps, dates and places "
             f"identify people); H.264 quality CRF {settings.crf}, preset {settings.preset}. Output names keep the "
             "input's extension (a.avi -> a_avi.mp4) and the folder tree is mirrored.")
         self.input_browse.clicked.connect(lambda: self._choose(self.input, "Folder with the videos"))

@@ -25,6 +25,7 @@ from gaitanon_core.pipeline import (
     preview_with,
     render_review,
 )
+from gaitanon_core.render.faces import DEFAULT_FACES
 from gaitanon_core.report import ClipReport
 from gaitanon_core.video import ExportOptions, SeekableReader, VideoInfo, frame_times, probe, select_frames
 
@@ -92,10 +93,10 @@ class ReviewSession:
     engine stored per frame. No ffmpeg process is started per frame shown.
     """
 
-    def __init__(self, clip: OpenedClip, alpha: float, models_dir: Path) -> None:
+    def __init__(self, clip: OpenedClip, alpha: float, models_dir: Path, faces: str = DEFAULT_FACES) -> None:
         self.clip = clip
         self.alpha = alpha
-        self.options = AnonymizeOptions(strength=alpha, models_dir=models_dir)
+        self.options = AnonymizeOptions(strength=alpha, models_dir=models_dir, faces=faces)
         self.engine: Review | None = None
         self.proxy = FrameProxy((clip.info.width, clip.info.height))
         self.reviewed = select_frames(clip.times, self.options.start, self.options.end)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from gaitanon_core.options import VIDEO_SUFFIXES
 from gaitanon_core.paths import demo_clip_path
 from gaitanon_core.paths import models_dir as default_models_dir
+from gaitanon_core.render.faces import DEFAULT_FACES
 
 from ..errors import show_error
 from ..frame_source import FrameServer, ShownFrame
@@ -340,7 +341,7 @@ class MainWindow(MainWindowView):
             return
         self.pause()
         self._discard_review()
-        self.review = jobs.ReviewSession(self.clip, self.strength_control.alpha, self.models_dir)
+        self.review = jobs.ReviewSession(self.clip, self.strength_control.alpha, self.models_dir, self._faces())
         self.frame_server.set_provider(self._review_frame)
         self.live_frames.take()  # nothing left over from an earlier render
         self._following_render = True
@@ -432,6 +433,7 @@ class MainWindow(MainWindowView):
         self.export_button.setEnabled(reviewed and not busy)
         self.export_action.setEnabled(reviewed and not busy)
         self.strength.slider.setEnabled(not busy and len(self.strength_control.entries) > 1)
+        self.hide_faces.setEnabled(not busy)
         self.open_action.setEnabled(not busy)
         self.batch_action.setEnabled(not busy)
 
@@ -466,7 +468,11 @@ class MainWindow(MainWindowView):
             return
         from .batch import BatchController  # noqa: PLC0415
 
-        BatchController(self, self.settings, alpha, self.models_dir).exec()
+        BatchController(self, self.settings, alpha, self.models_dir, self._faces()).exec()
+
+    def _faces(self) -> str:
+        """The engine's face mode for the "Hide faces" checkbox."""
+        return DEFAULT_FACES if self.hide_faces.isChecked() else "keep"
 
     # --- history -----------------------------------------------------------------------
     def _on_remember_recent(self, enabled: bool) -> None:

@@ -99,6 +99,9 @@ class MainWindowView(QMainWindow):
 
         self.timeline = TimelineView()
         self.strength = StrengthView()
+        self.hide_faces = _checkbox("hideFaces", "Hide faces",
+                                    "Blur the walker's head in the output (a face identifies people too)")
+        self.hide_faces.setChecked(True)
         self.anonymize_button = _push("anonymizeButton", "Anonymize")
         self.anonymize_button.setDefault(True)
         self.cancel_button = _push("cancelButton", "Cancel")
@@ -114,6 +117,7 @@ class MainWindowView(QMainWindow):
         for button in (self.anonymize_button, self.cancel_button, self.report_button, self.export_button):
             row.addWidget(button)
         actions.addLayout(row)
+        actions.addWidget(self.hide_faces)
         actions.addWidget(self.progress)
         actions.addWidget(self.eta_label)
         bottom = QHBoxLayout()

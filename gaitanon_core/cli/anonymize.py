@@ -17,6 +17,7 @@ from ..errors import EXIT_FLAGGED, EXIT_OK, GaitanonError
 from ..inference.anonymizer import DEVICES
 from ..options import DEFAULT_CRF, DEFAULT_PRESET, PAPER_STRENGTH, default_strength
 from ..pipeline import AnonymizeOptions, Progress, anonymize_clip, model_bank
+from ..render.faces import DEFAULT_FACES, FACE_MODES
 from ..report import ClipReport
 from ..video import X264_PRESETS, ExportOptions
 
@@ -62,6 +63,9 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
                         help=f"H.264 quality, 0 (lossless) to 51; lower is better (default {DEFAULT_CRF})")
     parser.add_argument("--preset", choices=X264_PRESETS, default=DEFAULT_PRESET,
                         help=f"H.264 speed preset (default {DEFAULT_PRESET})")
+    parser.add_argument("--faces", choices=FACE_MODES, default=DEFAULT_FACES,
+                        help=f"how the walker's head is hidden (default {DEFAULT_FACES}; keep leaves the face "
+                        "visible, and a visible face identifies people)")
     parser.add_argument("--report", type=Path, metavar="FILE.json", help="also write the report as JSON")
     parser.add_argument("--device", choices=DEVICES, default="auto",
                         help="where the models run: auto (a usable CUDA GPU, else the CPU), cpu or cuda")
@@ -77,7 +81,7 @@ def options_from(args: argparse.Namespace) -> AnonymizeOptions:
                            preset=args.preset, overwrite=args.overwrite)
     strength = args.strength if args.strength is not None else default_strength(args.models)
     return AnonymizeOptions(strength=strength, device=args.device, seed=args.seed, start=args.start,
-                            end=args.end, export=export, models_dir=args.models)
+                            end=args.end, export=export, models_dir=args.models, faces=args.faces)
 
 
 def run_anonymize(args: argparse.Namespace) -> int:
