@@ -40,6 +40,8 @@ FAR_SHADE = 0.72  # the far arm and leg are in the body's own shade
 Colour = tuple[int, int, int]
 Joints = dict[str, np.ndarray]  # joint name -> (x, y) in body-height units
 ToPixels = Callable[[np.ndarray], np.ndarray]  # body-height units -> supersampled pixels
+LIMBS = {"far arm": 1, "far leg": 2, "near leg": 4, "near arm": 5}  # label values of the limbs in `limbs`
+TRUNK = 3  # the label of the trunk, neck and head
 
 
 @dataclass(frozen=True)
@@ -335,6 +337,7 @@ class WalkerClip:
     shadows: np.ndarray  # (T, H, W) bool: visible shadow outside the silhouette
     background: np.ndarray  # (H, W, 3) uint8: the empty room
     fps: float
+    limbs: np.ndarray | None = None  # (T, H, W) uint8: which part each silhouette pixel shows (LIMBS, TRUNK)
 
 
 def _shadow_map(shape: tuple[int, int], pose: Pose, origin: np.ndarray, scale: float) -> np.ndarray:
@@ -359,9 +362,39 @@ def walk_frames(width: int, identity: WalkerIdentity, fps: float, height: int) -
     return int(math.ceil(travel / speed * fps))
 
 
+def _part_labels(shape: tuple[int, int], pose: Pose, identity: WalkerIdentity, origin: np.ndarray,
+                 scale: float) -> np.ndarray:
+    """Supersampled labels: each pixel the part drawn last there, in the order of `_draw_figure` (its occlusion)."""
+    white, w = _white(identity), identity.limb_width * scale
+    labels = np.zeros(shape, np.uint8)
+
+    def pt(p: np.ndarray) -> np.ndarray:
+        return origin + p * scale
+
+    parts = [
+        (LIMBS["far arm"], lambda c: _draw_arm(c, pt, pose.joints, "far", white, w, 1.0)),
+        (LIMBS["far leg"], lambda c: _draw_leg(c, pt, pose.joints, "far", white, w, 1.0)),
+        (TRUNK, lambda c: _draw_trunk_and_head(c, pt, pose.joints, white, identity.limb_width, scale)),
+        (LIMBS["near leg"], lambda c: _draw_leg(c, pt, pose.joints, "near", white, w, 1.0)),
+        (LIMBS["near arm"], lambda c: _draw_arm(c, pt, pose.joints, "near", white, w, 1.0)),
+    ]
+    for label, draw in parts:
+        canvas = np.zeros(shape, np.uint8)
+        draw(canvas)
+        labels[canvas > 0] = label
+    return labels
+
+
+def _majority(labels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Supersampled labels (1..5) -> each output pixel the label covering most of it."""
+    cover = [cv2.resize((labels == v).astype(np.float32), size, interpolation=cv2.INTER_AREA) for v in range(1, 6)]
+    return (np.argmax(cover, axis=0) + 1).astype(np.uint8)
+
+
 def render_walk(identity: WalkerIdentity, size: tuple[int, int] = DEFAULT_SIZE, fps: float = DEFAULT_FPS,
-                seed: int = DEFAULT_SEED, empty_seconds: float = EMPTY_SECONDS) -> WalkerClip:
-    """The walker crossing the room left to right, with empty frames before and after."""
+                seed: int = DEFAULT_SEED, empty_seconds: float = EMPTY_SECONDS, limbs: bool = False) -> WalkerClip:
+    """The walker crossing the room left to right, with empty frames before and after; `limbs` adds the
+    per-part label masks (the ground truth for counting a limb drawn twice)."""
     width, height = size
     rng = np.random.default_rng(seed)
     background = render_background(width, height, seed)
@@ -375,6 +408,7 @@ def render_walk(identity: WalkerIdentity, size: tuple[int, int] = DEFAULT_SIZE, 
     frames = np.empty((total, height, width, 3), np.uint8)
     masks = np.zeros((total, height, width), bool)
     shadows = np.zeros((total, height, width), bool)
+    labels = np.zeros((total, height, width), np.uint8) if limbs else None
     ground = floor_line(height) * SUPERSAMPLE
     for t in range(total):
         image = background.astype(np.float32)
@@ -395,9 +429,12 @@ def render_walk(identity: WalkerIdentity, size: tuple[int, int] = DEFAULT_SIZE, 
             image = image * (1.0 - cover[..., None]) + paint  # paint is premultiplied by coverage
             masks[t] = cover >= 0.5
             shadows[t] = (dark > SHADOW_VISIBLE) & ~masks[t]
+            if labels is not None:
+                parts = _part_labels(big, pose, identity, origin, scale)
+                labels[t] = _majority(parts, (width, height)) * masks[t]
         image += rng.normal(0, 1.5, image.shape)  # sensor noise: the background model must cope
         frames[t] = np.clip(image, 0, 255).astype(np.uint8)
-    return WalkerClip(frames, masks, shadows, background, fps)
+    return WalkerClip(frames, masks, shadows, background, fps, labels)
 
 
 def _white(identity: WalkerIdentity) -> WalkerIdentity:

@@ -1,0 +1,244 @@
+"""How the anonymized person is drawn (issue 14): the seam the original outline leaves inside the new body,
+limbs drawn twice, faces an independent detector still finds, and an independent person detector's score;
+for the texture warp the engine ships and for the paper's eq. 9 (the evaluation condition).
+
+    python -m training.render_eval [--clips FILE ...] [--faces-clip FILE] [--json FILE]
+
+Seam ratio of a frame: the output's gradient magnitude along the ORIGINAL outline, where that outline lies
+`SEAM_INSET` px or more inside the new body, divided by the mean gradient along the same outline moved
+`SEAM_INSET` px each way along its normal. Points whose moved copies come within `SEAM_CLEAR` px of the new
+edge are left out, so the new body's own edge never enters the comparison. No seam: about 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from gaitanon_core.paths import shared_data_dir
+from gaitanon_core.pipeline import AnonymizeOptions, PreviewFrame, anonymize_clip, model_bank
+from gaitanon_core.render.colouring import colour_frame
+from gaitanon_core.render.warp import OutlinePair
+from gaitanon_core.shape import codec
+from gaitanon_core.shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, outline_pair
+from gaitanon_core.video import read_frames
+from training.demo_walker import LIMBS, WalkerClip
+
+SEAM_INSET = 3.0  # px: how far inside the new body the original outline must lie, and how far it is moved
+SEAM_CLEAR = 2.0  # px: the moved copies stay at least this far inside the new body
+MIN_SEAM_POINTS = 20  # a frame with fewer usable outline points has no seam ratio
+LABEL_STEP = 40  # a label l is drawn as grey level l * LABEL_STEP, so it survives the colouring's blending
+LABEL_TOLERANCE = 4  # grey levels: farther from l * LABEL_STEP is a blend of two parts, not the part
+COPY_SHARE = 0.2  # a separate piece of a limb counts as a copy when it holds this share of the limb's pixels
+DETECT_EVERY = 6  # the person detector sees every 6th frame (as the evaluation's frame score)
+CASIA_CLIPS = ("002-nm-01-090.avi", "003-nm-01-090.avi", "004-nm-01-090.avi", "006-nm-01-090.avi")
+COLOURINGS = ("warp", "eq9")
+
+
+def seam_ratio(image: np.ndarray, original: np.ndarray, anonymized: np.ndarray) -> float | None:
+    """The seam ratio of one frame (module docstring); None when too little of the outline lies inside."""
+    outline = _outline(original)
+    if len(outline) < MIN_SEAM_POINTS:
+        return None
+    normal = _normals(outline)
+    depth = cv2.distanceTransform(np.pad(anonymized, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)[1:-1, 1:-1]
+    copies = [outline + SEAM_INSET * normal, outline - SEAM_INSET * normal]
+    usable = _sample(depth, outline) >= SEAM_INSET
+    for moved in copies:
+        usable &= _sample(depth, moved) >= SEAM_CLEAR
+    if np.count_nonzero(usable) < MIN_SEAM_POINTS:
+        return None
+    gradient = _gradient(image)
+    beside = np.mean([_sample(gradient, moved[usable]).mean() for moved in copies])
+    return float(_sample(gradient, outline[usable]).mean() / max(beside, 1e-6))
+
+
+def _outline(mask: np.ndarray) -> np.ndarray:
+    """(M, 2) x, y of every outer boundary pixel of every part of the mask, in order along each part."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    parts = [c[:, 0, :].astype(np.float64) for c in contours if len(c) >= 5]
+    return np.vstack(parts) if parts else np.zeros((0, 2))
+
+
+def _normals(points: np.ndarray) -> np.ndarray:
+    """Unit normals from the neighbours two points away (the sign does not matter: both sides are used)."""
+    tangent = np.roll(points, -2, axis=0) - np.roll(points, 2, axis=0)
+    normal = np.column_stack([-tangent[:, 1], tangent[:, 0]])
+    return normal / np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-9)
+
+
+def _sample(values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Nearest-pixel samples of a 2-D array at x, y points (clipped to the image)."""
+    cols = np.clip(np.round(points[:, 0]).astype(int), 0, values.shape[1] - 1)
+    rows = np.clip(np.round(points[:, 1]).astype(int), 0, values.shape[0] - 1)
+    return values[rows, cols]
+
+
+def _gradient(image: np.ndarray) -> np.ndarray:
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+
+
+# --- limbs drawn twice (the demo walker's part labels) ---------------------------------------------
+
+
+def limb_copies(labels: np.ndarray, label: int, limb_area: int) -> int:
+    """How many separate pieces of `labels == label` each hold `COPY_SHARE` of the limb's pixels or more."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats((labels == label).astype(np.uint8), connectivity=8)
+    return int(np.count_nonzero(stats[1:count, cv2.CC_STAT_AREA] >= COPY_SHARE * limb_area))
+
+
+def limbs_drawn_twice(before: np.ndarray, after: np.ndarray) -> list[str]:
+    """The limbs the output shows in more pieces than the input did (a second arm beside the first)."""
+    twice = []
+    for name, label in LIMBS.items():
+        area = int(np.count_nonzero(before == label))
+        if area and limb_copies(after, label, area) > max(1, limb_copies(before, label, area)):
+            twice.append(name)
+    return twice
+
+
+def drawn_labels(labels: np.ndarray, person: np.ndarray, anonymized: np.ndarray,
+                 outline: OutlinePair | None) -> np.ndarray:
+    """The part labels as the colouring draws them: the label image through the same colouring as the frame."""
+    grey = np.repeat((labels.astype(np.int32) * LABEL_STEP).astype(np.uint8)[..., None], 3, axis=2)
+    drawn = colour_frame(grey, np.zeros_like(grey), person, anonymized, outline=outline)[..., 0].astype(np.int32)
+    label = np.round(drawn / LABEL_STEP).astype(np.int32)
+    pure = np.abs(drawn - label * LABEL_STEP) <= LABEL_TOLERANCE
+    return np.where(pure & anonymized, label, 0).astype(np.uint8)
+
+
+# --- the demo walker with its true silhouettes ----------------------------------------------------
+
+
+@dataclass
+class RenderedFrame:
+    index: int
+    image: np.ndarray  # the output frame
+    original: np.ndarray  # S_Or (true)
+    anonymized: np.ndarray  # S_An
+    labels: np.ndarray | None = None  # the part labels as drawn
+
+
+def true_silhouette_frames(clip: WalkerClip, colouring: str = "warp", seed: int = 0,
+                           alpha: float | None = None) -> Iterator[RenderedFrame]:
+    """The demo walker's whole-body frames anonymized from their TRUE silhouettes (no segmenter), each
+    frame's own transform, the shipped default model; with the drawn part labels when the clip has them."""
+    bank = model_bank(None, "cpu")
+    alpha = bank.strengths[len(bank.strengths) // 2] if alpha is None else alpha
+    n = bank.n_points or codec.N_POINTS
+    shapes = [_whole_shape(t, mask, n) for t, mask in enumerate(clip.masks)
+              if mask.any() and not MaskCrop.of(mask).touches_edge()]
+    points = bank.anonymize(np.stack([s.contour for s in shapes]), alpha, np.random.default_rng(seed))
+    for shape, new_points in zip(shapes, points):
+        person, t = clip.masks[shape.index], shape.index
+        anonymized = anonymized_silhouette(shape, new_points)
+        outline = None if colouring == "eq9" else OutlinePair(*outline_pair(shape, new_points))
+        image = colour_frame(clip.frames[t], clip.background, person, anonymized, shadow=clip.shadows[t],
+                             outline=outline)
+        labels = None if clip.limbs is None else drawn_labels(clip.limbs[t], person, anonymized, outline)
+        yield RenderedFrame(t, image, person, anonymized, labels)
+
+
+def _whole_shape(index: int, mask: np.ndarray, n: int) -> FrameShape:
+    contour, transform = codec.mask_to_contour(mask, n)
+    return FrameShape(index=index, person=MaskCrop.of(mask), shadow=MaskCrop.of(np.zeros_like(mask)),
+                      segmenter="true", body="whole", people=1, camera_moved=False, measured=transform,
+                      transform=transform, contour=contour, fine=codec.detailed_contour(mask, transform, n))
+
+
+# --- real clips through the whole engine ----------------------------------------------------------
+
+
+@dataclass
+class ClipMeasures:
+    seams: list[float] = field(default_factory=list)  # per frame with a usable outline
+    person: list[float] = field(default_factory=list)  # detector confidence, every DETECT_EVERY-th frame
+    original_person: list[float] = field(default_factory=list)
+
+    def seam_p90(self) -> float:
+        return float(np.percentile(self.seams, 90)) if self.seams else float("nan")
+
+
+def measure_clip(path: Path, colouring: str, folder: Path, seed: int = 0, detector=None,
+                 faces: str = "blur") -> ClipMeasures:
+    """Anonymize `path` with the engine (its own segmentation) and measure every finished frame."""
+    measures = ClipMeasures()
+
+    def each(frame: PreviewFrame) -> None:
+        ratio = seam_ratio(frame.anonymized, frame.original_silhouette, frame.anonymized_silhouette)
+        if ratio is not None:
+            measures.seams.append(ratio)
+        if detector is not None and frame.index % DETECT_EVERY == 0 and frame.original_silhouette.any():
+            measures.person.append(detector.person_confidence(frame.anonymized))
+            measures.original_person.append(detector.person_confidence(frame.original))
+
+    options = AnonymizeOptions(device="cpu", seed=seed, colouring=colouring, faces=faces)
+    anonymize_clip(path, folder / f"{path.stem}_{colouring}.mp4", options, on_frame=each)
+    return measures
+
+
+# --- faces -------------------------------------------------------------------------------------------
+
+
+def face_detector() -> cv2.CascadeClassifier:
+    """OpenCV's frontal-face Haar cascade, shipped inside the opencv-python-headless wheel (nothing downloaded)."""
+    return cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"))
+
+
+def frames_with_faces(path: Path, detector: cv2.CascadeClassifier) -> set[int]:
+    found = set()
+    for frame in read_frames(path):
+        grey = cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY)
+        if len(detector.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))):
+            found.add(frame.index)
+    return found
+
+
+def face_check(path: Path, folder: Path, faces: str = "blur", seed: int = 0) -> dict[str, int]:
+    """Frames where the detector finds a face in the input, and how many of those still show one after."""
+    detector = face_detector()
+    before = frames_with_faces(path, detector)
+    output = folder / f"{path.stem}_faces_{faces}.mp4"
+    anonymize_clip(path, output, AnonymizeOptions(device="cpu", seed=seed, faces=faces))
+    after = frames_with_faces(output, detector)
+    return {"input_frames_with_faces": len(before), "still_found": len(before & after)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from training.naturalness import PersonDetector
+
+    clips_dir = shared_data_dir() / "clips"
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clips", nargs="*", type=Path, default=[clips_dir / c for c in CASIA_CLIPS])
+    parser.add_argument("--faces-clip", type=Path, default=clips_dir / "demo1.mp4")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    detector = PersonDetector()
+    result: dict = {"clips": {}}
+    with tempfile.TemporaryDirectory(prefix="gaitanon-render-eval-") as folder:
+        for clip in args.clips:
+            row = {}
+            for colouring in COLOURINGS:
+                m = measure_clip(clip, colouring, Path(folder), detector=detector)
+                row[colouring] = {"seam_p90": m.seam_p90(), "seam_frames": len(m.seams),
+                                  "person": float(np.mean(m.person)), "original_person": float(np.mean(m.original_person))}
+            result["clips"][clip.name] = row
+            print(clip.name, json.dumps(row), flush=True)
+        if args.faces_clip and args.faces_clip.is_file():
+            result["faces"] = {mode: face_check(args.faces_clip, Path(folder), mode) for mode in ("keep", "blur")}
+            print(args.faces_clip.name, json.dumps(result["faces"]), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
