@@ -25,7 +25,8 @@ from .common import cache_root
 from .dataset import load_walks
 from .export import configuration_record, export_anonymizer, training_record
 from .manifest import set_top_level, update_entry
-from .train_stgan import GROUP, NoiseSource, config_from_args, load_stgan, train
+from .stgan import GROUP, NoiseSource, load_stgan
+from .train_stgan import config_from_args, train
 from .surrogate import load_surrogate
 from .validation import surrogate_success, validate
 

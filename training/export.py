@@ -32,7 +32,7 @@ from .manifest import set_top_level, update_entry
 from .models import NoiseGenerator, STGANGenerator
 from .train_noise import load_generator as load_noise_generator
 from .train_noise import noise_quality
-from .train_stgan import GROUP, NoiseSource, load_stgan
+from .stgan import GROUP, NoiseSource, load_stgan
 from .surrogate import load_surrogate
 from .validation import surrogate_success, validate
 

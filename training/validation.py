@@ -188,8 +188,8 @@ def checkpoint_figures(name: str, alphas: list[float]) -> dict[str, dict[str, fl
     from gaitanon_core.shape.codec import decode_casiab
 
     from .dataset import MIN_FRAME_PIXELS, encode_walk
-    from .train_stgan import GROUP as TRAIN_GROUP
-    from .train_stgan import NoiseSource, load_stgan
+    from .stgan import GROUP as TRAIN_GROUP
+    from .stgan import NoiseSource, load_stgan
 
     generator, state = load_stgan(name)
     noise_source = NoiseSource(state["config"], load_walks(TRAIN_GROUP))
