@@ -3,6 +3,7 @@ limbs drawn twice, faces an independent detector still finds, and an independent
 for the texture warp the engine ships and for the paper's eq. 9 (the evaluation condition).
 
     python -m training.render_eval [--clips FILE ...] [--faces-clip FILE] [--json FILE]
+    python -m training.render_eval --crops docs/render_eq9_vs_warp.png [--crop-clip FILE] [--crop-frame I]
 
 Seam ratio of a frame: the output's gradient magnitude along the ORIGINAL outline, where that outline lies
 `SEAM_INSET` px or more inside the new body, divided by the mean gradient along the same outline moved
@@ -212,6 +213,29 @@ def face_check(path: Path, folder: Path, faces: str = "blur", seed: int = 0) -> 
     return {"input_frames_with_faces": len(before), "still_found": len(before & after)}
 
 
+CROP_ZOOM = 3  # the README's crops are enlarged this many times (nearest neighbour: pixels stay visible)
+
+
+def side_by_side(path: Path, index: int, folder: Path, seed: int = 0) -> np.ndarray:
+    """Original | eq. 9 | warp around the person on frame `index` of `path`, enlarged (RGB)."""
+    shots: dict[str, PreviewFrame] = {}
+
+    def keep(colouring: str):
+        return lambda frame: shots.setdefault(colouring, frame) if frame.index == index else None
+
+    for colouring in COLOURINGS:
+        options = AnonymizeOptions(device="cpu", seed=seed, colouring=colouring)
+        anonymize_clip(path, folder / f"{path.stem}_crop_{colouring}.mp4", options, on_frame=keep(colouring))
+    warp, eq9 = shots["warp"], shots["eq9"]
+    rows = np.flatnonzero((warp.original_silhouette | warp.anonymized_silhouette).any(axis=1))
+    cols = np.flatnonzero((warp.original_silhouette | warp.anonymized_silhouette).any(axis=0))
+    box = (slice(max(rows[0] - 6, 0), rows[-1] + 7), slice(max(cols[0] - 6, 0), cols[-1] + 7))
+    panels = [warp.original[box], eq9.anonymized[box], warp.anonymized[box]]
+    gap = np.full((panels[0].shape[0], 2, 3), 255, np.uint8)
+    strip = np.hstack([panels[0], gap, panels[1], gap, panels[2]])
+    return cv2.resize(strip, None, fx=CROP_ZOOM, fy=CROP_ZOOM, interpolation=cv2.INTER_NEAREST)
+
+
 def main(argv: list[str] | None = None) -> int:
     from training.naturalness import PersonDetector
 
@@ -220,7 +244,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clips", nargs="*", type=Path, default=[clips_dir / c for c in CASIA_CLIPS])
     parser.add_argument("--faces-clip", type=Path, default=clips_dir / "demo1.mp4")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--crops", type=Path, default=None, help="write only the README's side-by-side crops (PNG)")
+    parser.add_argument("--crop-clip", type=Path, default=clips_dir / CASIA_CLIPS[1])
+    parser.add_argument("--crop-frame", type=int, default=60)
     args = parser.parse_args(argv)
+    if args.crops:
+        with tempfile.TemporaryDirectory(prefix="gaitanon-crops-") as folder:
+            strip = side_by_side(args.crop_clip, args.crop_frame, Path(folder))
+        cv2.imwrite(str(args.crops), cv2.cvtColor(strip, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        return 0
     detector = PersonDetector()
     result: dict = {"clips": {}}
     with tempfile.TemporaryDirectory(prefix="gaitanon-render-eval-") as folder:
