@@ -46,6 +46,13 @@ def crop_44(silhouettes: np.ndarray) -> np.ndarray:
     return silhouettes[..., 10:54]
 
 
+def half_mass_column(column_mass: np.ndarray) -> int:
+    """The CASIA-B centring rule, the one place it is written: the first column at which the
+    silhouette's cumulative mass (per column, left to right) reaches half of the whole."""
+    cumulative = np.cumsum(column_mass, dtype=np.float64)
+    return int(np.searchsorted(cumulative, cumulative[-1] / 2.0))
+
+
 def normalise_like_casiab(mask: np.ndarray, size: int = 64) -> np.ndarray:
     """The dataset's own normalisation: crop to the person's rows, height `size` keeping the aspect,
     centred on the column where the silhouette's mass passes half, `size` x `size` bool."""
@@ -55,8 +62,7 @@ def normalise_like_casiab(mask: np.ndarray, size: int = 64) -> np.ndarray:
     strip = mask[rows[0]:rows[-1] + 1].astype(np.uint8) * 255
     width = max(1, int(size * strip.shape[1] / strip.shape[0]))
     strip = cv2.resize(strip, (width, size), interpolation=cv2.INTER_CUBIC)
-    mass = strip.astype(np.float64).sum(axis=0).cumsum()
-    centre = int(np.argmax(mass > mass[-1] / 2))
+    centre = half_mass_column(strip.sum(axis=0))
     half = size // 2
     padded = np.pad(strip, ((0, 0), (half, half)))
     return padded[:, centre:centre + size] > 127

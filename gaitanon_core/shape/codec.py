@@ -50,6 +50,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..errors import GaitanonError, InputError
+from .casiab import half_mass_column
 
 LAYOUT = "anchored-v2"
 ARC_LENGTH = "arc-length"  # the plain layout of DESIGN.md, kept for comparison and for manifests that name it
@@ -158,9 +159,8 @@ def _largest_component(binary: np.ndarray) -> np.ndarray:
 
 
 def median_column(mask: np.ndarray) -> int:
-    """The column where the silhouette's mass passes half (the CASIA-B centring rule)."""
-    cumulative = np.cumsum(np.count_nonzero(mask, axis=0))
-    return int(np.searchsorted(cumulative, cumulative[-1] / 2.0))
+    """The column where the silhouette's mass passes half (the CASIA-B centring rule) of a mask."""
+    return half_mass_column(np.count_nonzero(mask, axis=0))
 
 
 def canonical_outline(outline: np.ndarray) -> np.ndarray:
