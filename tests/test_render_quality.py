@@ -4,17 +4,18 @@ go through the whole engine. Figures and commands: README, "How the person is dr
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from conftest import SHARED_DATA, needs_shared_data
+from gaitanon_core.pipeline import AnonymizeOptions, anonymize_clip
 from training.demo_walker import LIMBS, WalkerIdentity, render_walk
 from training.render_eval import (
-    CASIA_CLIPS, face_check, limbs_drawn_twice, measure_clip, seam_ratio, true_silhouette_frames,
+    CASIA_CLIPS, limbs_drawn_twice, measure_clip, seam_ratio, true_silhouette_frames,
 )
 
 SEAM_P90_MAX = 1.3
-FACES_LEFT_MAX = 0.05
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +70,27 @@ def test_casia_clips_have_no_seam(name: str, tmp_path) -> None:
     assert measures.seam_p90() <= SEAM_P90_MAX
 
 
+def _head_detail(frame) -> float:
+    """Mean horizontal difference inside the top 12 % of the new silhouette, 2 px in from its edge (the edge
+    against the wall stays sharp): a face has it, a hidden one not."""
+    rows = np.flatnonzero(frame.anonymized_silhouette.any(axis=1))
+    head = cv2.erode(frame.anonymized_silhouette.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    head[int(rows[0] + 0.12 * (rows[-1] - rows[0])):] = False
+    grey = frame.anonymized.astype(np.float32).mean(axis=2)
+    inside = head[:, 1:] & head[:, :-1]
+    return float(np.abs(np.diff(grey, axis=1))[inside].mean()) if inside.sum() >= 10 else np.nan
+
+
 @pytest.mark.slow
 @needs_shared_data
-def test_a_face_detector_no_longer_finds_the_faces(tmp_path) -> None:
-    counts = face_check(SHARED_DATA / "clips" / "demo1.mp4", tmp_path)
-    assert counts["input_frames_with_faces"] >= 50
-    assert counts["still_found"] <= FACES_LEFT_MAX * counts["input_frames_with_faces"]
+def test_the_engine_hides_the_walker_s_head_by_default(tmp_path) -> None:
+    """OpenCV's packaged face cascades never find this walker's face (side view, small), so the check is
+    the head's own detail: the default (blur) against faces="keep", same draw."""
+    detail = {}
+    for faces in ("blur", "keep"):
+        frames = []
+        options = AnonymizeOptions(device="cpu", seed=0, faces=faces)
+        anonymize_clip(SHARED_DATA / "clips" / CASIA_CLIPS[0], tmp_path / f"{faces}.mp4", options,
+                       on_frame=lambda f: frames.append(_head_detail(f)) if f.anonymized_silhouette.any() else None)
+        detail[faces] = np.nanmedian(frames)
+    assert detail["blur"] < 0.5 * detail["keep"]

@@ -25,11 +25,12 @@ import numpy as np
 
 from gaitanon_core.paths import shared_data_dir
 from gaitanon_core.pipeline import AnonymizeOptions, PreviewFrame, anonymize_clip, model_bank
+from gaitanon_core.pipeline.route import clip_segmenter
+from gaitanon_core.video import probe
 from gaitanon_core.render.colouring import colour_frame
 from gaitanon_core.render.warp import OutlinePair
 from gaitanon_core.shape import codec
 from gaitanon_core.shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, outline_pair
-from gaitanon_core.video import read_frames
 from training.demo_walker import LIMBS, WalkerClip
 
 SEAM_INSET = 3.0  # px: how far inside the new body the original outline must lie, and how far it is moved
@@ -39,6 +40,7 @@ LABEL_STEP = 40  # a label l is drawn as grey level l * LABEL_STEP, so it surviv
 LABEL_TOLERANCE = 4  # grey levels: farther from l * LABEL_STEP is a blend of two parts, not the part
 COPY_SHARE = 0.2  # a separate piece of a limb counts as a copy when it holds this share of the limb's pixels
 DETECT_EVERY = 6  # the person detector sees every 6th frame (as the evaluation's frame score)
+WALKER_HEAD_SHARE = 0.3  # a face counts when its centre lies in this top share of the walker's box
 CASIA_CLIPS = ("002-nm-01-090.avi", "003-nm-01-090.avi", "004-nm-01-090.avi", "006-nm-01-090.avi")
 COLOURINGS = ("warp", "eq9")
 
@@ -189,28 +191,54 @@ def measure_clip(path: Path, colouring: str, folder: Path, seed: int = 0, detect
 # --- faces -------------------------------------------------------------------------------------------
 
 
-def face_detector() -> cv2.CascadeClassifier:
-    """OpenCV's frontal-face Haar cascade, shipped inside the opencv-python-headless wheel (nothing downloaded)."""
-    return cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"))
+def face_detectors() -> list[cv2.CascadeClassifier]:
+    """OpenCV's frontal and profile face Haar cascades, shipped inside the opencv-python-headless wheel
+    (nothing downloaded)."""
+    names = ("haarcascade_frontalface_default.xml", "haarcascade_profileface.xml")
+    return [cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / name)) for name in names]
 
 
-def frames_with_faces(path: Path, detector: cv2.CascadeClassifier) -> set[int]:
-    found = set()
-    for frame in read_frames(path):
-        grey = cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY)
-        if len(detector.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))):
-            found.add(frame.index)
+def face_boxes(image: np.ndarray, detectors: list[cv2.CascadeClassifier]) -> list[tuple[int, int, int, int]]:
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return [tuple(int(v) for v in box) for detector in detectors
+            for box in detector.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))]
+
+
+def walker_faces(image: np.ndarray, walker: np.ndarray, detectors: list[cv2.CascadeClassifier],
+                 static: list[tuple[int, int, int, int]]) -> int:
+    """Faces found on the walker: boxes centred in the top `WALKER_HEAD_SHARE` of the walker's box.
+
+    Only the walker counts (the engine anonymizes the walker), and a box the detectors also find in the
+    clip's empty scene (`static`: a poster, a screen) is not a face on the walker."""
+    rows, cols = np.flatnonzero(walker.any(axis=1)), np.flatnonzero(walker.any(axis=0))
+    if rows.size == 0:
+        return 0
+    bottom = rows[0] + WALKER_HEAD_SHARE * (rows[-1] - rows[0])
+    found = 0
+    for x, y, w, h in face_boxes(image, detectors):
+        cx, cy = x + w / 2, y + h / 2
+        on_walker = cols[0] <= cx <= cols[-1] and rows[0] <= cy <= bottom
+        found += on_walker and not any(abs(cx - (sx + sw / 2)) < sw / 2 and abs(cy - (sy + sh / 2)) < sh / 2
+                                       for sx, sy, sw, sh in static)
     return found
 
 
 def face_check(path: Path, folder: Path, faces: str = "blur", seed: int = 0) -> dict[str, int]:
-    """Frames where the detector finds a face in the input, and how many of those still show one after."""
-    detector = face_detector()
-    before = frames_with_faces(path, detector)
-    output = folder / f"{path.stem}_faces_{faces}.mp4"
-    anonymize_clip(path, output, AnonymizeOptions(device="cpu", seed=seed, faces=faces))
-    after = frames_with_faces(output, detector)
-    return {"input_frames_with_faces": len(before), "still_found": len(before & after)}
+    """Frames where the detectors find a face on the walker in the input, and how many of those still show
+    one on the walker (original or new place) in the output."""
+    detectors = face_detectors()
+    static = face_boxes(clip_segmenter(probe(path), None, None).background.image, detectors)
+    counts = {"input_frames_with_faces": 0, "still_found": 0}
+
+    def each(frame: PreviewFrame) -> None:
+        if walker_faces(frame.original, frame.original_silhouette, detectors, static):
+            counts["input_frames_with_faces"] += 1
+            walker = frame.original_silhouette | frame.anonymized_silhouette
+            counts["still_found"] += bool(walker_faces(frame.anonymized, walker, detectors, static))
+
+    anonymize_clip(path, folder / f"{path.stem}_faces_{faces}.mp4",
+                   AnonymizeOptions(device="cpu", seed=seed, faces=faces), on_frame=each)
+    return counts
 
 
 CROP_ZOOM = 3  # the README's crops are enlarged this many times (nearest neighbour: pixels stay visible)
@@ -244,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clips", nargs="*", type=Path, default=[clips_dir / c for c in CASIA_CLIPS])
     parser.add_argument("--faces-clip", type=Path, default=clips_dir / "demo1.mp4")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--faces-only", action="store_true", help="only the face check")
     parser.add_argument("--crops", type=Path, default=None, help="write only the README's side-by-side crops (PNG)")
     parser.add_argument("--crop-clip", type=Path, default=clips_dir / CASIA_CLIPS[1])
     parser.add_argument("--crop-frame", type=int, default=60)
@@ -256,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     detector = PersonDetector()
     result: dict = {"clips": {}}
     with tempfile.TemporaryDirectory(prefix="gaitanon-render-eval-") as folder:
-        for clip in args.clips:
+        for clip in [] if args.faces_only else args.clips:
             row = {}
             for colouring in COLOURINGS:
                 m = measure_clip(clip, colouring, Path(folder), detector=detector)
@@ -264,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
                                   "person": float(np.mean(m.person)), "original_person": float(np.mean(m.original_person))}
             result["clips"][clip.name] = row
             print(clip.name, json.dumps(row), flush=True)
-        if args.faces_clip and args.faces_clip.is_file():
+        if args.faces_clip.is_file():
             result["faces"] = {mode: face_check(args.faces_clip, Path(folder), mode) for mode in ("keep", "blur")}
             print(args.faces_clip.name, json.dumps(result["faces"]), flush=True)
     if args.json:

@@ -1,5 +1,8 @@
-"""Contours back to pictures: the four-region colouring (`colouring.py`) and the segmenter's overlay (`overlay.py`)."""
+"""Contours back to pictures: the composer (`colouring.py`), the texture warp along the outline pairs
+(`warp.py`), the hidden head (`faces.py`) and the segmenter's overlay (`overlay.py`)."""
 
 from .colouring import colour_frame
+from .faces import FACE_MODES
+from .warp import OutlinePair
 
-__all__ = ["colour_frame"]
+__all__ = ["FACE_MODES", "OutlinePair", "colour_frame"]
