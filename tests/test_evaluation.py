@@ -15,13 +15,8 @@ from gaitanon_core.paths import REPO_ROOT
 from test_naturalness import stick_walker
 from training import distortions
 from training.attackers import GeiLdaAttacker, identify
-from training.evaluate import (
-    Embedded,
-    equal_error_threshold,
-    parse_subjects,
-    recognition_tables,
-    success_tables,
-)
+from training.evaluation.data import parse_subjects
+from training.evaluation.metrics import Embedded, equal_error_threshold, recognition_tables, success_tables
 
 
 def rows(walk: np.ndarray) -> int:
@@ -99,8 +94,8 @@ class GuessingAttacker:
 
     name = "guesser"
 
-    def embed_geis(self, geis: np.ndarray) -> np.ndarray:
-        return np.random.default_rng(len(geis)).normal(size=(len(geis), 8))
+    def embed(self, walks) -> np.ndarray:
+        return np.random.default_rng(len(walks.geis)).normal(size=(len(walks.geis), 8))
 
 
 def tiny_attackers(data_dir: Path, models_dir: Path) -> dict:
@@ -109,6 +104,7 @@ def tiny_attackers(data_dir: Path, models_dir: Path) -> dict:
     import torch
 
     from training.attackers import GeiCnn
+    from training.evaluation.suite import GeiAttacker
     from training.manifest import update_entry
     from training.train_attackers import build_bank, export_onnx, train_lda
 
@@ -116,7 +112,7 @@ def tiny_attackers(data_dir: Path, models_dir: Path) -> dict:
     torch.manual_seed(0)
     export_onnx(GeiCnn(), models_dir / "attacker.onnx")
     update_entry("test_attacker", models_dir, role="attacker", file="attacker.onnx")
-    return {"lda": train_lda(bank, "lda"), "guesser": GuessingAttacker()}
+    return {"lda": GeiAttacker("lda", train_lda(bank, "lda").embed_geis), "guesser": GuessingAttacker()}
 
 
 @needs_shared_data
@@ -132,7 +128,7 @@ def test_tiny_evaluation_writes_reports_and_the_same_figures_into_the_manifest(s
     config = EvaluationConfig(
         subjects=("085", "086"), data_dir=shared_data, quick=True, out_dir=tmp_path / "reports",
         cache=tmp_path / "cache", models_dir=models, write_manifest=True, video=False, adaptive=False,
-        log=lambda line: None,
+        tool_owner_subjects=("007", "008"), log=lambda line: None,
     )
     run_evaluation(config, attackers=attackers)
     report = json.loads((tmp_path / "reports" / "evaluation.json").read_text())
@@ -143,7 +139,8 @@ def test_tiny_evaluation_writes_reports_and_the_same_figures_into_the_manifest(s
     assert "refused" in (tmp_path / "reports" / "evaluation.md").read_text()
     assert report["naturalness"]["original (no anonymization)"]["iou_with_original"] == 1.0
     entries = {e["name"]: e for e in load_manifest(models)["models"]}
-    assert entries["fixture_anonymizer_a0.3"]["evaluation"] == report["manifest_blocks"]["fixture_anonymizer_a0.3"]
+    assert entries["fixture_anonymizer_a0.3"]["evaluation"] == report["manifest_blocks"][str(models)]["fixture_anonymizer_a0.3"]
+    assert set(alpha["tool_owner"]) == {"lda"} and alpha["linkability"]["two_draws_same_walk"]["rank1"] >= 0.0
     assert entries["test_attacker"]["calibration"] == report["calibration"]
     assert report["calibration"]["pairs"]["same_person"] > 0
 

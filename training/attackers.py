@@ -127,10 +127,11 @@ class GeiCnn(nn.Module):
 
 @dataclass(frozen=True)
 class Identification:
-    """Per probe: was the true subject the nearest gallery subject, and among the nearest three."""
+    """Per probe: was the true subject the nearest gallery subject, among the nearest three, five."""
 
     rank1: np.ndarray  # bool (n_probes,)
     rank3: np.ndarray
+    rank5: np.ndarray
 
 
 def identify(
@@ -146,4 +147,4 @@ def identify(
     per_subject = np.stack([distances[:, gallery_subjects == s].min(axis=1) for s in names], axis=1)
     order = names[np.argsort(per_subject, axis=1)]
     hits = order == probe_subjects[:, None]
-    return Identification(rank1=hits[:, 0], rank3=hits[:, :3].any(axis=1))
+    return Identification(rank1=hits[:, 0], rank3=hits[:, :3].any(axis=1), rank5=hits[:, :5].any(axis=1))
