@@ -46,6 +46,7 @@ from training.evaluation.data import (
     PROBE_SETS,
     QUICK_FRAMES,
     WalkRecord,
+    in_naturalness_sample,
     load_records,
     parse_subjects,
 )
@@ -57,7 +58,6 @@ from training.evaluation.metrics import (
     calibrate_privacy_check,
     frame_scorer,
     headline,
-    in_naturalness_sample,
     linkability_rank1,
     naturalness_figures,
     recognition_tables,
@@ -97,6 +97,7 @@ class EvaluationConfig:
     seed: int = 0
     adaptive: bool = True
     adaptive_seeds: int = ADAPTIVE_SEEDS
+    adaptive_at_every_strength: bool = True  # else only at each models folder's default strength
     set_attacker: bool = True
     tool_owner_subjects: tuple[str, ...] = ATTACKER_SUBJECTS  # whom the tool owner runs the tool on
     log: Callable[[str], None] = print
@@ -247,7 +248,7 @@ def run_evaluation(config: EvaluationConfig, attackers: dict[str, Attacker] | No
         log(f"evaluating: {condition.name}")
         result = condition_result(condition, probes, gallery_records, config, scorer)
         mine = dict(attackers)
-        if condition.kind == "model" and config.adaptive:
+        if condition.kind == "model" and config.adaptive and (config.adaptive_at_every_strength or condition.name in defaults):
             seeds = range(config.adaptive_seeds if condition.name in defaults else 1)
             adaptive = adaptive_attackers(condition, config.cache, config.data_dir, seeds, config.set_attacker, log)
             adaptive_by_condition[condition.name] = adaptive
@@ -362,7 +363,9 @@ def _settings(config: EvaluationConfig, attackers: dict[str, Attacker]) -> dict[
         "seed": config.seed,
         "adaptive_seeds_at_default": config.adaptive_seeds,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "command": "python -m training.evaluate" + (" --quick" if config.quick else ""),
+        "command": "python -m training.evaluate" + (" --quick" if config.quick else "")
+        + ("" if config.set_attacker else " --no-set") + ("" if config.adaptive else " --no-adaptive") + ("" if config.adaptive_at_every_strength else " --adaptive-default-only")
+        + (f" --adaptive-seeds {config.adaptive_seeds}" if config.adaptive_seeds != ADAPTIVE_SEEDS else ""),
     }
 
 
@@ -370,8 +373,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_FRAMES} frames from the middle of each walk, fewer detector frames; "
-                        "does not touch the manifest")
+                        help=f"{QUICK_FRAMES} frames from the middle of each walk, fewer detector frames "
+                        "(the manifest records the mode)")
     parser.add_argument("--data", type=Path, default=None, help="data folder holding casiab64/ and clips/ (default: ../shared/data)")
     parser.add_argument("--subjects", nargs="+", default=None,
                         help="evaluated subjects, ids or ranges such as 085-100 (default: the test group)")
@@ -385,6 +388,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-set", action="store_true", help="leave out the set-based recogniser (it trains for up to an hour)")
     parser.add_argument("--adaptive-seeds", type=int, default=ADAPTIVE_SEEDS,
                         help=f"independent adaptive attackers at the default strength (default {ADAPTIVE_SEEDS})")
+    parser.add_argument("--no-adaptive", action="store_true",
+                        help="no adaptive attackers (a preview: the published figures need them)")
+    parser.add_argument("--adaptive-default-only", action="store_true",
+                        help="retrain adaptive attackers at each models folder's default strength only (each costs "
+                        "most of an hour on two cores); the others are then reported without adaptive figures")
     parser.add_argument("--seed", type=int, default=0, help="seed of every random draw, so that the figures reproduce")
     args = parser.parse_args(argv)
     config = EvaluationConfig(
@@ -395,11 +403,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         cache=args.cache,
         models_dir=args.models,
         candidates=tuple(args.candidate),
-        write_manifest=not (args.quick or args.no_manifest),
+        write_manifest=not args.no_manifest,
         video=not args.no_video,
         seed=args.seed,
         adaptive_seeds=args.adaptive_seeds,
         set_attacker=not args.no_set,
+        adaptive=not args.no_adaptive,
+        adaptive_at_every_strength=not args.adaptive_default_only,
     )
     try:
         run_evaluation(config)

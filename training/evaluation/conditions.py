@@ -23,7 +23,7 @@ from training import distortions
 from training.attackers import as_attacker_sees
 from training.manifest import load_manifest
 
-from .data import WalkRecord, draw_as_attacker_sees, load_records
+from .data import WalkRecord, draw_as_attacker_sees, in_naturalness_sample, load_records
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,9 @@ def model_conditions(models_dir: Path) -> list[Condition]:
         def run(record: WalkRecord, rng: np.random.Generator, a: float = alpha) -> Anonymized:
             contours = encode_casiab(record.silhouettes)
             clip = bank.start_clip(a, rng)
-            raw = clip.network.run(contours[None], clip.noise)[0]  # one window: the network's own output
             final = np.stack([out for _, out in clip.stream((None, c) for c in contours)])
+            # the network's own output in one window, for the naturalness sample only (it costs a second run)
+            raw = clip.network.run(contours[None], clip.noise)[0] if in_naturalness_sample(record) else None
             return Anonymized(draw_as_attacker_sees(final), final, raw)
 
         conditions.append(

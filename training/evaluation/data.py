@@ -60,6 +60,13 @@ def load_records(
     return records
 
 
+NATURALNESS_VIEWS = ("036", "090", "144")
+
+
+def in_naturalness_sample(record: WalkRecord) -> bool:
+    return record.walk == "nm-05" and record.view in NATURALNESS_VIEWS
+
+
 def parse_subjects(values: Sequence[str]) -> tuple[str, ...]:
     """'085-100' ranges and single ids -> zero-padded ids, in order."""
     ids: list[str] = []

@@ -25,10 +25,9 @@ from gaitanon_core.privacy_check import AttackerEmbedder
 from gaitanon_core.splits import NM_WALKS, VIEWS, subjects
 from training.attackers import identify
 
-from .data import PROBE_SETS, WalkRecord, load_records
+from .data import NATURALNESS_VIEWS, PROBE_SETS, load_records
 
 QUALIFYING_RANK1 = 0.90  # an attacker weaker than this on original same-view probes proves nothing
-NATURALNESS_VIEWS = ("036", "090", "144")
 DETECTOR_VIEW = "090"  # the detector sees side views, as in the colour clips it is pasted into
 CALIBRATION_LEVELS = np.linspace(0.0, 1.0, 21)
 CORRIDOR_CLIP = "002-nm-01-090.avi"
@@ -152,10 +151,6 @@ class NaturalnessSample:
     keys: list[str] = field(default_factory=list)  # subject_walk_view, to score each original once
     contours: list[np.ndarray] = field(default_factory=list)
     raw_contours: list[np.ndarray] = field(default_factory=list)
-
-
-def in_naturalness_sample(record: WalkRecord) -> bool:
-    return record.walk == "nm-05" and record.view in NATURALNESS_VIEWS
 
 
 class FrameScorer:
