@@ -3,7 +3,7 @@
 Scrubbing needs random access fast (goal: under 100 ms at 720p). The engine's
 reader streams through imageio-ffmpeg, where each seek would start an ffmpeg
 process, so the preview decodes with the engine's `SeekableReader` (OpenCV's
-`VideoCapture`, for display only) instead. A seek in H.264 decodes from the
+`VideoCapture`, for display only) instead; the proxy below is filled from it too. A seek in H.264 decodes from the
 previous keyframe (up to 250 frames: 0.8 s measured at 720p here), so a
 background pass also keeps a JPEG of every frame in one private temporary file,
 which serves any frame in about 20 ms; until a frame is in it, the seeking
@@ -26,6 +26,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from gaitanon_core.pipeline import PreviewFrame
+from gaitanon_core.video import SeekableReader
 
 
 @dataclass(frozen=True)
@@ -66,16 +67,13 @@ class FrameProxy:
         self._lock = threading.Lock()
 
     def fill(self, path: Path) -> Iterator[int]:
-        """Decode `path` front to back into the proxy, yielding the frame count so far."""
-        capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+        """Decode `path` front to back into the proxy (the engine's display decoder), yielding the frame count so far."""
+        reader = SeekableReader(path)
         try:
-            while True:
-                ok, bgr = capture.read()
-                if not ok:
-                    return
-                yield self._append(bgr)
+            for rgb in reader.frames():
+                yield self.add(rgb)
         finally:
-            capture.release()
+            reader.close()
 
     def add(self, rgb: np.ndarray) -> int:
         """Append the next frame (HxWx3 RGB) as it is made; the frame count so far."""

@@ -21,8 +21,7 @@ from pathlib import Path
 from gaitanon_core.errors import EXIT_FAILED, EXIT_OK, GaitanonError
 from gaitanon_core.paths import demo_clip_path
 from gaitanon_core.pipeline import AnonymizeOptions, anonymize_clip
-from gaitanon_core.silhouette_eval import iou
-from gaitanon_core.silhouettes import segment_clip
+from gaitanon_core.people.silhouettes import iou, segment_clip
 
 CHANGED_BELOW_IOU = 0.85    # a frame's silhouette counts as changed below this IoU with the original
 MOST_FRAMES = 0.5           # "most": more than half of the whole-body frames must have changed

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
+from gaitanon_core.options import DEFAULT_CRF, DEFAULT_PRESET
+
 ORGANIZATION = "gaitanon"
 APPLICATION = "gaitanon"
 MAX_RECENT = 10
-DEFAULT_CRF = 20
-DEFAULT_PRESET = "veryfast"
 
 
 class Settings:

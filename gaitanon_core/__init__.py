@@ -1,7 +1,10 @@
 """gaitanon_core: the gait anonymizer's engine (no Qt, no torch).
 
-A frame's route: file -> frames -> silhouettes -> contours -> anonymized
-contours -> frames -> file. Each stage lives in a module named for it.
+A frame's route: file -> frames (`video`) -> silhouettes (`people`) -> contours
+(`shape`) -> anonymized contours (`inference`) -> frames (`render`) -> file
+(`video`), run top to bottom by `pipeline.route.anonymize_clip`; `batch` runs a
+folder of clips, `options` holds the defaults, `cli` the command line.
+docs/ARCHITECTURE.md describes each package.
 """
 
 import os

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from gaitanon_core.paths import demo_clip_path, shared_data_dir
 from gaitanon_core.pipeline import AnonymizeOptions, anonymize_clip
-from gaitanon_core.video_io import ExportOptions, probe
-from gaitanon_core.video_probe import ffmpeg_exe
+from gaitanon_core.video import ExportOptions, probe
+from gaitanon_core.video.ffmpeg import ffmpeg_exe
 
 DEFAULT_SIZES = ("320x240", "640x480", "1280x720")
 STAGES = ("background", "decode", "silhouette", "contour", "anonymize", "camera check", "colour", "encode")

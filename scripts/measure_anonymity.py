@@ -20,7 +20,7 @@ import numpy as np
 
 from gaitanon_core.paths import shared_data_dir
 from gaitanon_core.pipeline import AnonymizeOptions, anonymize_clip
-from gaitanon_core.silhouettes import FrameMask, segment_clip
+from gaitanon_core.people.silhouettes import FrameMask, segment_clip
 
 MIN_CHANGE = 0.15
 

@@ -31,8 +31,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from gaitanon_core import contours as C
-from gaitanon_core.casiab import load_subject
+from gaitanon_core.shape import codec as C
+from gaitanon_core.shape.casiab import load_subject
 from gaitanon_core.paths import shared_data_dir
 
 ALL_SUBJECTS = [f"{i:03d}" for i in range(2, 101)]
@@ -188,7 +188,7 @@ HIDDEN_AT_EACH_END = 6
 
 
 def transform_smoothing() -> None:
-    from gaitanon_core.silhouettes import segment_clip  # only this measurement needs the segmenter
+    from gaitanon_core.people.silhouettes import segment_clip  # only this measurement needs the segmenter
 
     for clip in CLIPS:
         masks = list(segment_clip(shared_data_dir() / "clips" / clip))

@@ -26,14 +26,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from gaitanon_core.background import sample_indices
-from gaitanon_core.casiab import load_walk
-from gaitanon_core.demo_walker import DEFAULT_SIZE, WalkerIdentity, random_identity, render_walk
-from gaitanon_core.person_mask import Box
-from gaitanon_core.silhouette_eval import (
+from gaitanon_core.people.background import sample_indices
+from gaitanon_core.shape.casiab import load_walk
+from training.demo_walker import DEFAULT_SIZE, WalkerIdentity, random_identity, render_walk
+from gaitanon_core.people.person_mask import Box
+from training.silhouette_eval import (
     CLIP_ALIGNMENT, HELD_OUT_CLIPS, TUNING_CLIPS, casiab_ious, iou, plain_background_masks, read_clip,
 )
-from gaitanon_core.silhouettes import ClipSegmenter, FrameMask, normalise_like_casiab
+from gaitanon_core.people.silhouettes import ClipSegmenter, FrameMask
+from gaitanon_core.shape.casiab import normalise_like_casiab
 
 
 def segment_timed(frames: list[np.ndarray]) -> tuple[list[FrameMask], float, float, float]:

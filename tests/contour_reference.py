@@ -1,6 +1,6 @@
 """A plain, loop-by-loop reference of the CASIA-B contour codec, and the golden vectors it writes.
 
-It follows the definition in gaitanon_core/contours.py step by step without
+It follows the definition in gaitanon_core/shape/codec.py step by step without
 its vectorised shortcuts, so the two can check each other; the golden vectors
 in tests/golden/contours_*.json pin both down. Regenerate them (only after a
 deliberate change of the layout, which then needs a new LAYOUT name) with

@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QPushButton
 
-from gaitanon_core.demo_walker import WalkerIdentity, render_walk, write_clip
+from training.demo_walker import WalkerIdentity, render_walk, write_clip
 
 
 def isolate_settings(folder: Path) -> None:
@@ -49,7 +49,7 @@ def model_bank(tmp_path_factory) -> Path:
     """The tests' small ONNX bank (tests/model_fixtures.py), unless shipped models exist."""
     from model_fixtures import build_model_bank
 
-    from gaitanon_core.contours import LAYOUT, N_POINTS
+    from gaitanon_core.shape.codec import LAYOUT, N_POINTS
 
     return build_model_bank(tmp_path_factory.mktemp("models"), N_POINTS, LAYOUT)
 

@@ -16,9 +16,9 @@ import imageio_ffmpeg
 import numpy as np
 from model_fixtures import build_model_bank
 
-from gaitanon_core import contours
-from gaitanon_core.demo_walker import WalkerClip, WalkerIdentity, render_walk
-from gaitanon_core.silhouettes import FrameMask
+from gaitanon_core.shape import codec as contours
+from training.demo_walker import WalkerClip, WalkerIdentity, render_walk
+from gaitanon_core.people.silhouettes import FrameMask
 
 WALKER_SIZE = (240, 136)
 
@@ -80,6 +80,6 @@ class TruthSegmenter:
 
 def use_truth(monkeypatch, case: WalkerCase, tamper: Tamper | None = None) -> None:
     """Make the pipeline see the true silhouettes and the true empty room."""
-    from gaitanon_core import pipeline
+    from gaitanon_core.pipeline import route as pipeline
 
     monkeypatch.setattr(pipeline, "clip_segmenter", lambda *args: TruthSegmenter(case, tamper))

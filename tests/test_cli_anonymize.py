@@ -12,11 +12,11 @@ import pytest
 from model_fixtures import build_model_bank
 from pipeline_fixtures import WalkerCase, make_walker_case, use_truth
 
-from gaitanon_core import contours
+from gaitanon_core.shape import codec as contours
 from gaitanon_core.cli import main
 from gaitanon_core.paths import models_dir
-from gaitanon_core.silhouettes import segment_clip
-from gaitanon_core.video_io import frame_times, probe
+from gaitanon_core.people.silhouettes import segment_clip
+from gaitanon_core.video import frame_times, probe
 from tests.conftest import needs_shared_data
 
 SHORT = ["--start", "2", "--end", "3"]  # 25 frames with the walker in view

@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from gaitanon_core.paths import models_dir
-from gaitanon_core.privacy_check import MAX_CHECK_FRAMES, MIN_CHECK_FRAMES, WalkSampler, check_clip_privacy
+from gaitanon_core.inference.attacker import MAX_CHECK_FRAMES, MIN_CHECK_FRAMES, WalkSampler, check_clip_privacy
 
 
 def walker_mask(step: int, shape=(240, 160)) -> np.ndarray:

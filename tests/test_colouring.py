@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from gaitanon_core.colouring import colour_frame, nearest_fill
+from gaitanon_core.render.colouring import colour_frame, nearest_fill
 
 H, W = 120, 160
 BACKGROUND = np.full((H, W, 3), (20, 120, 40), np.uint8)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from gaitanon_core import contours as C
+from gaitanon_core.shape import codec as C
 from gaitanon_core.errors import GaitanonError, InputError
 from tests.conftest import needs_shared_data
 from tests.contour_reference import (
@@ -320,7 +320,7 @@ def test_smoothing_without_a_whole_body_frame_is_a_clear_error():
 
 @needs_shared_data
 def test_casiab_round_trip_and_no_self_intersections(shared_data):
-    from gaitanon_core.casiab import load_walk
+    from gaitanon_core.shape.casiab import load_walk
 
     frames = np.concatenate(
         [load_walk("085", walk, view, shared_data)[::3] for walk, view in
@@ -342,7 +342,7 @@ def test_drawing_invalid_points_is_a_clear_error():
 
 @needs_shared_data
 def test_anchored_layout_folds_blends_of_two_people_far_less_than_arc_length(shared_data):
-    from gaitanon_core.casiab import load_walk
+    from gaitanon_core.shape.casiab import load_walk
 
     one = load_walk("085", "nm-05", "090", shared_data)
     other = load_walk("090", "nm-05", "090", shared_data)

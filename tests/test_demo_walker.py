@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gaitanon_core.demo_walker import (
+from training.demo_walker import (
     DEFAULT_FPS, DEFAULT_SIZE, WalkerIdentity, floor_line, main, random_identity, render_walk, render_walker,
 )
 from gaitanon_core.paths import demo_clip_path
-from gaitanon_core.person_mask import Box, PersonMaskModel
-from gaitanon_core.video_io import probe, read_frames
+from gaitanon_core.people.person_mask import Box, PersonMaskModel
+from gaitanon_core.video import probe, read_frames
 
 SMALL = (320, 180)
 

@@ -118,7 +118,7 @@ def tiny_attackers(data_dir: Path, models_dir: Path) -> dict:
 @needs_shared_data
 @pytest.mark.slow
 def test_tiny_evaluation_writes_reports_and_the_same_figures_into_the_manifest(shared_data, tmp_path):
-    from gaitanon_core.contours import LAYOUT, N_POINTS
+    from gaitanon_core.shape.codec import LAYOUT, N_POINTS
     from model_fixtures import build_model_bank
     from training.evaluate import EvaluationConfig, run_evaluation
     from training.manifest import load_manifest
@@ -166,7 +166,7 @@ def test_committed_manifest_figures_belong_to_the_shipped_files():
 
 def test_outputs_are_drawn_without_cutting_off_a_raised_head():
     """A contour reaching above the 64-row frame (y < 0) keeps its head: drawn tall, then pre-treated."""
-    from gaitanon_core.contours import decode_casiab, encode_casiab
+    from gaitanon_core.shape.codec import decode_casiab, encode_casiab
     from training.evaluation.data import draw_as_attacker_sees
 
     walk = stick_walker(6, 28)
@@ -193,7 +193,7 @@ def as_seen(walk: np.ndarray) -> np.ndarray:
 def test_the_tool_owner_undoes_a_fixed_change():
     """A change that is the same for everyone (every outline made wider) is measured on other people and
     undone: the restored walk is close to the original, the anonymized one is not."""
-    from gaitanon_core.contours import encode_casiab
+    from gaitanon_core.shape.codec import encode_casiab
     from training.evaluation.data import draw_as_attacker_sees
     from training.evaluation.suite import undo_mean_change
 

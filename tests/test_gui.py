@@ -103,7 +103,7 @@ def test_preview_shows_the_engines_frames_upright_on_a_rotated_clip(window, tmp_
     import imageio_ffmpeg
     import numpy as np
 
-    from gaitanon_core.video_io import read_frames
+    from gaitanon_core.video import read_frames
 
     plain = make_test_clip(tmp_path / "plain.mp4", frames=30)
     rotated = tmp_path / "rotated.mp4"
@@ -201,7 +201,7 @@ def test_export_needs_a_finished_review(window, clip_320):
 
 def test_strength_label_quotes_the_adaptive_attacker_and_says_not_measured_honestly():
     from app.controllers.strength import describe
-    from gaitanon_core.inference import ModelEntry
+    from gaitanon_core.inference.manifest import ModelEntry
 
     measured = {"evaluation": {
         "success_rank1_same_view_nm": {"GEI CNN, distortion-trained": 0.62, "GEI CNN, adaptive to alpha 0.3": 0.41,

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox, QPushButton, QTableWidget
 
-from gaitanon_core.video_io import probe, read_frames
+from gaitanon_core.video import probe, read_frames
 from gui_helpers import anonymize, click, open_and_wait, shown_index, wait_until
 from gui_helpers import model_bank, private_tmp, walker_clips, window  # noqa: F401 (shared fixtures)
 

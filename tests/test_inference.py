@@ -11,7 +11,7 @@ import pytest
 from model_fixtures import build_model_bank
 
 from gaitanon_core.errors import GaitanonError, UsageError
-from gaitanon_core.inference import ClipAnonymizer, ModelBank
+from gaitanon_core.inference.anonymizer import ClipAnonymizer, ModelBank
 
 N = 64
 

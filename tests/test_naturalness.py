@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import needs_shared_data
-from gaitanon_core import naturalness
+from training import naturalness
 from gaitanon_core.errors import GaitanonError
 
 
@@ -75,7 +75,7 @@ def test_missing_detector_package_is_a_plain_error(monkeypatch):
 @needs_shared_data
 @pytest.mark.slow
 def test_detector_sees_a_rendered_walker_but_not_the_empty_scene(shared_data):
-    from gaitanon_core.casiab import load_walk
+    from gaitanon_core.shape.casiab import load_walk
     from training.evaluate import empty_corridor
 
     background = empty_corridor(shared_data)

@@ -11,23 +11,14 @@ import numpy as np
 import pytest
 from pipeline_fixtures import TruthSegmenter, WalkerCase, make_walker_case, use_truth
 
-from gaitanon_core import contours
+from gaitanon_core.shape import codec as contours
 from gaitanon_core.errors import Cancelled, InputError, UsageError
-from gaitanon_core.pipeline import (
-    AnonymizeOptions,
-    CameraWatch,
-    FrameShape,
-    MaskCrop,
-    PreviewFrame,
-    anonymized_silhouette,
-    export_review,
-    preview_frame,
-    render_review,
-    track_shapes,
-)
+from gaitanon_core.pipeline import AnonymizeOptions, PreviewFrame, export_review, preview_frame, render_review
 from gaitanon_core.pipeline import anonymize_clip as run_pipeline
+from gaitanon_core.pipeline.policy import CameraWatch
+from gaitanon_core.shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, track_shapes
 from gaitanon_core.report import COVERED, StageClock
-from gaitanon_core.video_io import frame_times, probe, read_frames
+from gaitanon_core.video import frame_times, probe, read_frames
 
 LOST = range(80, 85)  # frames where a test makes the segmenter lose the walker
 

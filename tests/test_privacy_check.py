@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gaitanon_core.errors import GaitanonError, InputError
-from gaitanon_core.privacy_check import Calibration, check_privacy, word_verdict
+from gaitanon_core.inference.attacker import Calibration, check_privacy, word_verdict
 from test_naturalness import stick_walker
 
 LEVELS = np.linspace(0, 1, 21)

@@ -7,37 +7,36 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from gaitanon_core.background import (
+from gaitanon_core.people.background import (
     _median_of_valid,
     build_background,
     camera_moved,
     global_shift,
 )
 from gaitanon_core.cli import main as cli_main
-from gaitanon_core.demo_walker import WalkerIdentity, random_identity, render_walk
+from training.demo_walker import WalkerIdentity, random_identity, render_walk
 from gaitanon_core.errors import EXIT_OK, EXIT_USAGE
 from gaitanon_core.paths import demo_clip_path
-from gaitanon_core.silhouette_eval import (
+from training.silhouette_eval import (
     CLIP_ALIGNMENT,
     HELD_OUT_CLIPS,
     casiab_ious,
-    iou,
     plain_background_masks,
     read_clip,
 )
-from gaitanon_core.silhouettes import (
+from gaitanon_core.people.silhouettes import (
     MAX_GAP,
     ClipSegmenter,
     FrameMask,
     bridge_gaps,
-    draw_overlay,
-    flags_text,
-    normalise_like_casiab,
+    iou,
     segment_clip,
     segment_frames,
     work_factor,
 )
-from gaitanon_core.video_io import probe
+from gaitanon_core.render.overlay import draw_overlay, flags_text
+from gaitanon_core.shape.casiab import normalise_like_casiab
+from gaitanon_core.video import probe
 from tests.conftest import needs_shared_data
 
 SMALL = (320, 180)

@@ -1,4 +1,4 @@
-from gaitanon_core.splits import SUBJECT_SPLIT, subjects
+from training.splits import SUBJECT_SPLIT, subjects
 
 import pytest
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from gaitanon_core.contours import LAYOUT, N_POINTS, anchor_indices, encode_casiab
+from gaitanon_core.shape.codec import LAYOUT, N_POINTS, anchor_indices, encode_casiab
 from training import dataset, surrogate, train_noise, train_stgan, validation
 from training.dataset import Walk, extract_cycles, gait_period, mirror
 from training.manifest import file_sha256, load_manifest
@@ -176,7 +176,7 @@ def test_shipped_models_match_the_manifest_and_run():
 @needs_shared_data
 @pytest.mark.skipif(not SHIPPED.get("models"), reason="no shipped models in models/manifest.json yet")
 def test_anonymize_silhouettes_changes_a_real_walk_but_keeps_a_body():
-    from gaitanon_core.casiab import load_walk
+    from gaitanon_core.shape.casiab import load_walk
     from training.anonymize_sils import anonymize_silhouettes
 
     sils = load_walk("085", "nm-05", "090")

@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from gaitanon_core.casiab import crop_44
-from gaitanon_core.contours import decode_casiab, signed_area
+from gaitanon_core.shape.casiab import crop_44
+from gaitanon_core.shape.codec import decode_casiab, signed_area
 from training.attackers import GeiCnn, as_attacker_sees
 from training.gei_surrogate import GeiSurrogate, normalised_like_casiab, soft_silhouettes
 from training.surrogate import PIXEL, distort_clip, offset_along_normals

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaitanon_core import video_probe
+from gaitanon_core.video import ffmpeg as video_ffmpeg
+from gaitanon_core.video import probing as video_probe
 from gaitanon_core.errors import Cancelled, GaitanonError, InputError, UsageError
-from gaitanon_core.video_io import (
+from gaitanon_core.video import (
     ExportOptions,
     VideoWriter,
     frame_times,
@@ -20,7 +21,7 @@ from gaitanon_core.video_io import (
     read_frames,
     remove_stale_temp_files,
 )
-from gaitanon_core.video_writer import TEMP_PREFIX, STALE_TEMP_AGE_S
+from gaitanon_core.video.writer import TEMP_PREFIX, STALE_TEMP_AGE_S
 from video_factory import (
     CHAPTER_TITLES,
     cut_with_edit_list,
@@ -113,7 +114,7 @@ def test_abandoned_reader_leaves_no_ffmpeg(clips):
     frames = read_frames(clips["plain"])
     next(frames)
     frames.close()
-    assert all(process.poll() is not None for process in video_probe._LIVE_CHILDREN)
+    assert all(process.poll() is not None for process in video_ffmpeg._LIVE_CHILDREN)
 
 
 # --- the export rules -----------------------------------------------------------------

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from gaitanon_core.contours import decode_casiab
+from gaitanon_core.shape.codec import decode_casiab
 from gaitanon_core.paths import models_dir
-from gaitanon_core.splits import NM_WALKS, subjects
+from training.splits import NM_WALKS, subjects
 
 from .common import cache_root
 from .dataset import encode_walk, MIN_FRAME_PIXELS, resample_time, subject_contours

@@ -5,7 +5,7 @@ Two kinds (DESIGN.md "Evaluation protocol"):
   PCA then LDA, nearest neighbour. numpy/scipy only.
 - `GeiCnn`: a small CNN on the gait energy image, trained in torch and shipped as
   ONNX (role "attacker": `silhouettes [B, T, 64, 44]` in 0..1 -> `embedding [B, D]`,
-  L2-normalised), run through `gaitanon_core.privacy_check.AttackerEmbedder`.
+  L2-normalised), run through `gaitanon_core.inference.attacker.AttackerEmbedder`.
 Both look at a walk only through its GEI (the CNN's graph averages the frames first), so
 both expose `embed_geis(geis) -> (n, D)`: the evaluation keeps one GEI per anonymized walk
 and lets every attacker, later ones included, judge it. `identify` ranks gallery subjects.
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import scipy.linalg
@@ -23,14 +22,7 @@ import scipy.spatial
 import torch
 from torch import nn
 
-from gaitanon_core.casiab import crop_44
-from gaitanon_core.silhouettes import normalise_like_casiab
-
-
-class Attacker(Protocol):
-    name: str
-
-    def embed_geis(self, geis: np.ndarray) -> np.ndarray: ...
+from gaitanon_core.shape.casiab import crop_44, normalise_like_casiab
 
 
 def as_attacker_sees(walk: np.ndarray) -> np.ndarray:

@@ -18,8 +18,8 @@ import argparse
 
 import torch
 
-from gaitanon_core.contours import LAYOUT, N_POINTS
-from gaitanon_core.splits import subjects
+from gaitanon_core.shape.codec import LAYOUT, N_POINTS
+from training.splits import subjects
 
 from .common import cache_root
 from .dataset import load_walks

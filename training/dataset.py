@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitanon_core.casiab import load_subject, load_walk
-from gaitanon_core.contours import LAYOUT, N_POINTS, anchor_indices, encode_casiab
-from gaitanon_core.splits import subjects
+from gaitanon_core.shape.casiab import load_subject, load_walk
+from gaitanon_core.shape.codec import LAYOUT, N_POINTS, anchor_indices, encode_casiab
+from training.splits import subjects
 
 from .common import cache_root
 

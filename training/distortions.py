@@ -15,7 +15,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from gaitanon_core.silhouettes import normalise_like_casiab
+from gaitanon_core.shape.casiab import normalise_like_casiab
 
 SIZE = 64
 # Hip height as a share of body height (head top 0, feet 1): the leg stretch starts here.

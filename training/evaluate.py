@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from gaitanon_core.casiab import casiab_dir
+from gaitanon_core.shape.casiab import casiab_dir
 from gaitanon_core.errors import GaitanonError
-from gaitanon_core.inference import OUTPUT_VERSION
+from gaitanon_core.inference.anonymizer import OUTPUT_VERSION
 from gaitanon_core.paths import REPO_ROOT
-from gaitanon_core.splits import subjects
+from training.splits import subjects
 from training.attackers import identify
 from training.evaluation.conditions import (
     ORIGINAL,

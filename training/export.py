@@ -22,9 +22,9 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from gaitanon_core.contours import LAYOUT, N_POINTS
+from gaitanon_core.shape.codec import LAYOUT, N_POINTS
 from gaitanon_core.paths import models_dir
-from gaitanon_core.splits import subjects
+from training.splits import subjects
 
 from .common import cache_root, load_checkpoint
 from .dataset import load_walks

@@ -27,9 +27,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from gaitanon_core.casiab import crop_44
-from gaitanon_core.contours import CASIAB_CENTRE_COL, CASIAB_SIZE, decode_casiab, median_column
-from gaitanon_core.splits import subjects
+from gaitanon_core.shape.casiab import crop_44
+from gaitanon_core.shape.codec import CASIAB_CENTRE_COL, CASIAB_SIZE, decode_casiab, median_column
+from training.splits import subjects
 
 from .attackers import GeiCnn
 from .common import cache_root, checkpoint_dir, pin_threads_and_seed

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from gaitanon_core.inference import file_sha256
+from gaitanon_core.inference.manifest import file_sha256
 from gaitanon_core.paths import REPO_ROOT
 
 MANIFEST_FORMAT = 1

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gaitanon_core.paths import models_dir
-from gaitanon_core.splits import SUBJECT_SPLIT
+from training.splits import SUBJECT_SPLIT
 
 from .anonymize_sils import model_folders
 from .manifest import load_manifest

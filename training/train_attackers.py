@@ -13,7 +13,6 @@ by `ensure_adaptive`, which the evaluation calls once the anonymizer exists.
 from __future__ import annotations
 
 import argparse
-import copy
 import dataclasses
 import os
 import shutil
@@ -25,11 +24,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gaitanon_core.casiab import load_subject
-from gaitanon_core.splits import NM_WALKS, subjects
+from gaitanon_core.shape.casiab import load_subject
+from training.splits import NM_WALKS, subjects
 from training.attackers import EMBEDDING_DIM, GeiCnn, GeiLdaAttacker, gei
 from training.distortions import random_training_distortion
 from training.manifest import update_entry
+from training.plateau import BestState, train_until_plateau
 
 DEFAULT_CACHE = Path(os.environ.get("GAITANON_CACHE", "/work/cache")) / "attackers"
 DISTORTED_VARIANTS = 4  # distorted copies of every training walk
@@ -144,8 +144,9 @@ def train_cnn(
 ) -> GeiCnn:
     """Train (or resume) the GEI CNN on `bank` with a cosine-margin softmax over subjects.
 
-    With `validate` (a score to maximise, e.g. rank-1 on held-out walks), training stops once the score
-    has not risen for `patience` epochs and the best epoch's network is returned, not the last one."""
+    With `validate` (a score to maximise, e.g. rank-1 on held-out walks) it runs until the score has not
+    risen for `patience` epochs (at most `epochs`; training.plateau) and returns the best epoch's network,
+    which may be the starting one (epoch 0)."""
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     names, labels = np.unique(bank.subject, return_inverse=True)
@@ -154,22 +155,20 @@ def train_cnn(
     model = GeiCnn()
     weights = torch.nn.Parameter(torch.randn(len(names), EMBEDDING_DIM) * 0.01)
     optimiser = torch.optim.Adam([*model.parameters(), weights], lr=lr, weight_decay=1e-4)
-    start_epoch, best = 0, {"score": -1.0, "epoch": 0, "model": None}
+    start_epoch, history = 0, []
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=False)
         model.load_state_dict(state["model"])
         weights.data.copy_(state["weights"])
         optimiser.load_state_dict(state["optimiser"])
-        start_epoch, best = state["epoch"], state.get("best", best)
-    elif init is not None:  # fine-tuning: start from another run's network (its class centres if the classes match)
+        start_epoch, history = state["epoch"], state.get("validation", [])
+    elif init is not None:  # fine-tuning: start from another run's network and its centres of these subjects
         state = torch.load(init, weights_only=False)
         model.load_state_dict(state["model"])
-        if state["weights"].shape == weights.shape:
-            weights.data.copy_(state["weights"])
+        weights.data.copy_(state["weights"][np.searchsorted(state["subjects"], names)])
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, epochs, last_epoch=start_epoch - 1)
-    for epoch in range(start_epoch, epochs):
-        if validate is not None and epoch - best["epoch"] > patience:
-            break
+
+    def run_epoch(epoch: int) -> None:
         generator = torch.Generator().manual_seed(seed * 1000 + epoch)
         model.train()
         began, total, correct = time.time(), 0.0, 0
@@ -182,23 +181,28 @@ def train_cnn(
             total += loss.item() * len(batch)
             correct += int((logits.argmax(1) == targets[batch]).sum())
         schedule.step()
-        note = ""
-        if validate is not None:
-            model.eval()
-            score = validate(model)
-            note = f", validation {score:.3f}"
-            if score > best["score"]:
-                best = {"score": score, "epoch": epoch + 1, "model": copy.deepcopy(model.state_dict())}
-        log(f"epoch {epoch + 1}/{epochs}: loss {total / len(geis):.3f}, train acc {correct / len(geis):.3f}{note}, "
-            f"{time.time() - began:.0f}s")
-        torch.save(
-            {"model": model.state_dict(), "weights": weights.data, "optimiser": optimiser.state_dict(),
-             "epoch": epoch + 1, "best": best},
-            checkpoint,
+        model.eval()
+        log(f"epoch {epoch}/{epochs}: loss {total / len(geis):.3f}, train acc {correct / len(geis):.3f}, {time.time() - began:.0f}s")
+
+    def save(epoch: int, scores: Sequence[float] = ()) -> None:
+        torch.save({"model": model.state_dict(), "weights": weights.data, "optimiser": optimiser.state_dict(),
+                    "epoch": epoch, "validation": list(scores), "subjects": names}, checkpoint)
+
+    if validate is None:
+        for epoch in range(start_epoch + 1, epochs + 1):
+            run_epoch(epoch)
+            save(epoch)
+    else:
+        model.eval()
+        best = BestState(model=model)
+        initial = validate(model)
+        best.save(0)  # a resumed run's earlier best is re-found from its scores, its state is the start's
+        result = train_until_plateau(
+            run_epoch, lambda: validate(model), patience, epochs, save_best=best.save, restore_best=best.restore,
+            after_epoch=lambda epoch, score, so_far: save(epoch, so_far.scores), history=history,
+            initial_score=None if history else initial, log=log,
         )
-    if validate is not None and best["model"] is not None:
-        model.load_state_dict(best["model"])
-        log(f"kept epoch {best['epoch']} (validation {best['score']:.3f})")
+        log(f"kept epoch {result.best_epoch} (validation {result.best_score:.3f}; before retraining {initial:.3f})")
     model.eval()
     return model
 
@@ -245,46 +249,25 @@ def ensure_attackers(cache: Path = DEFAULT_CACHE, data_dir: Path | None = None, 
 
 
 ADAPTIVE_FRAMES = 40  # frames per walk anonymized for the adaptive attackers (bounds the cost)
-ADAPTIVE_DRAWS = 4  # independent noise draws per walk: the attacker sees the tool's spread, not one sample
 ADAPTIVE_MAX_EPOCHS = 20
 ADAPTIVE_PATIENCE = 2
-# Attacker subjects held out of the adaptive retraining: their anonymized nm-05/06 against their original
-# nm-01..04 is the validation score that decides when retraining stops rising.
-ADAPTIVE_VALIDATION = ("045", "046", "047", "048", "049", "050")
 
 
-def anonymized_bank(cache: Path, key: str, anonymize: WalkTransform, data_dir: Path | None = None,
-                    log: Callable[[str], None] = print) -> GeiBank:
-    """GEIs of the attacker subjects' normal walks, each anonymized ADAPTIVE_DRAWS times (variant = draw),
-    cached per anonymizer `key`."""
-    path = cache / f"bank_adaptive_{key}_d{ADAPTIVE_DRAWS}.npz"
-    if path.exists():
-        return GeiBank.load(path)
-    log(f"anonymizing the attacker subjects' walks {ADAPTIVE_DRAWS} times each ({ADAPTIVE_FRAMES} frames a walk)")
-    outputs = build_bank(subjects("attacker"), [anonymize] * ADAPTIVE_DRAWS, data_dir, seed=1,
-                         max_frames=ADAPTIVE_FRAMES, walks=NM_WALKS)
-    outputs = outputs.select(outputs.variant > 0)
-    cache.mkdir(parents=True, exist_ok=True)
-    outputs.save(path)
-    return outputs
-
-
-def held_out_rank1(originals: GeiBank, anonymized: GeiBank) -> Callable[[GeiCnn], float]:
-    """Same-view rank-1 of the held-out subjects' anonymized nm-05/06 (first draw) against their
+def held_out_rank1(originals: GeiBank, anonymized: GeiBank, holdout: Sequence[str]) -> Callable[[GeiCnn], float]:
+    """Same-view rank-1 of the held-out subjects' anonymized nm-05/06 (every draw) against their
     original nm-01..04: what the adaptive attacker is retrained to maximise."""
     from training.attackers import identify
 
-    gallery = originals.select(np.isin(originals.subject, ADAPTIVE_VALIDATION) & (originals.variant == 0)
+    gallery = originals.select(np.isin(originals.subject, holdout) & (originals.variant == 0)
                                & np.isin(originals.walk, NM_WALKS[:4]))
-    probes = anonymized.select(np.isin(anonymized.subject, ADAPTIVE_VALIDATION) & (anonymized.variant == 1)
-                               & np.isin(anonymized.walk, NM_WALKS[4:]))
+    probes = anonymized.select(np.isin(anonymized.subject, holdout) & np.isin(anonymized.walk, NM_WALKS[4:]))
 
     @torch.no_grad()
     def score(model: GeiCnn) -> float:
         embed = lambda b: model(torch.from_numpy(b.geis).unsqueeze(1)).numpy()  # noqa: E731
         g, p = embed(gallery), embed(probes)
-        hits = [identify(p[p_in], probes.subject[p_in], g[gallery.view == v], gallery.subject[gallery.view == v]).rank1
-                for v in np.unique(probes.view) for p_in in [probes.view == v]]
+        hits = [identify(p[probes.view == v], probes.subject[probes.view == v], g[gallery.view == v],
+                         gallery.subject[gallery.view == v]).rank1 for v in np.unique(probes.view)]
         return float(np.mean(np.concatenate(hits)))
 
     return score
@@ -293,21 +276,20 @@ def held_out_rank1(originals: GeiBank, anonymized: GeiBank) -> Callable[[GeiCnn]
 def ensure_adaptive(
     cache: Path,
     key: str,
-    anonymize: WalkTransform,
+    outputs: GeiBank,
+    holdout: Sequence[str],
     data_dir: Path | None = None,
     log: Callable[[str], None] = print,
     seed: int = 0,
 ) -> tuple[Path, Path]:
-    """Attackers that have seen an anonymizer's outputs (identified by `key`) for the attacker
-    subjects' normal walks, ADAPTIVE_DRAWS draws each: the GEI+PCA/LDA refitted with them, and the
-    distortion-trained CNN retrained on them beside the originals and one distorted copy until its
-    held-out validation rank-1 stops rising (patience ADAPTIVE_PATIENCE, at most ADAPTIVE_MAX_EPOCHS).
-    `seed` makes independent attackers (the CNN's order and dropout). Cached like the others."""
-    tag = f"{key}_d{ADAPTIVE_DRAWS}_s{seed}"
-    lda_path, onnx_path = cache / f"gei_lda_adaptive_{key}_d{ADAPTIVE_DRAWS}.npz", cache / f"gei_cnn_adaptive_{tag}.onnx"
+    """Attackers that have seen an anonymizer's outputs (identified by `key`; `outputs` holds the GEIs of
+    the attacker subjects' normal walks anonymized several times each): the GEI+PCA/LDA refitted with
+    them, and the distortion-trained CNN retrained on them beside the originals and one distorted copy,
+    leaving the `holdout` subjects out, until their validation rank-1 stops rising (patience
+    ADAPTIVE_PATIENCE, at most ADAPTIVE_MAX_EPOCHS). `seed` makes independent attackers. Cached."""
+    lda_path, onnx_path = cache / f"gei_lda_adaptive_{key}.npz", cache / f"gei_cnn_adaptive_{key}_s{seed}.onnx"
     if lda_path.exists() and onnx_path.exists():
         return lda_path, onnx_path
-    outputs = anonymized_bank(cache, key, anonymize, data_dir, log)
     distorted = attacker_bank(cache, data_dir)
     if not lda_path.exists():
         log("refitting GEI+PCA/LDA with the anonymizer's outputs")
@@ -315,10 +297,10 @@ def ensure_adaptive(
     if not onnx_path.exists():
         log(f"retraining the distortion-trained GEI CNN on the anonymizer's outputs (seed {seed})")
         training = concatenate([distorted.select(distorted.variant <= 1), outputs])
-        training = training.select(~np.isin(training.subject, ADAPTIVE_VALIDATION))
+        training = training.select(~np.isin(training.subject, holdout))
         model = train_cnn(
             training, cache / f"{onnx_path.stem}.pt", ADAPTIVE_MAX_EPOCHS, init=cache / "gei_cnn_distorted.pt",
-            lr=3e-4, log=log, seed=seed, validate=held_out_rank1(distorted, outputs), patience=ADAPTIVE_PATIENCE,
+            lr=3e-4, log=log, seed=seed, validate=held_out_rank1(distorted, outputs, holdout), patience=ADAPTIVE_PATIENCE,
         )
         export_onnx(model, onnx_path)
     return lda_path, onnx_path

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gaitanon_core.contours import N_POINTS, self_intersects
-from gaitanon_core.splits import subjects
+from gaitanon_core.shape.codec import N_POINTS, self_intersects
+from training.splits import subjects
 
 from .common import TrainingRun, load_checkpoint, pin_threads_and_seed
 from .dataset import cycle_set, load_walks, mirror

@@ -30,8 +30,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gaitanon_core.contours import N_POINTS
-from gaitanon_core.splits import subjects
+from gaitanon_core.shape.codec import N_POINTS
+from training.splits import subjects
 
 from .common import PIXELS_PER_UNIT, TrainingRun, cache_root, load_checkpoint, pin_threads_and_seed
 from .dataset import Augment, ClipBatch, Walk, load_walks, sample_clips

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from gaitanon_core.contours import self_intersects
-from gaitanon_core.splits import subjects
+from gaitanon_core.shape.codec import self_intersects
+from training.splits import subjects
 
 from .manifest import load_manifest, update_entry
 from .dataset import ClipBatch, Walk, load_walks
@@ -141,8 +141,8 @@ Anonymize = Callable[[np.ndarray, str, np.random.Generator], np.ndarray]  # (sil
 
 def attacker_success(anonymize: Anonymize, seed: int = SEED) -> dict[str, float]:
     """1 - rank-1 of the shipped attacker with anonymized validation probes (nm-05/06 vs nm-01..04, same view)."""
-    from gaitanon_core.casiab import load_subject
-    from gaitanon_core.privacy_check import AttackerEmbedder
+    from gaitanon_core.shape.casiab import load_subject
+    from gaitanon_core.inference.attacker import AttackerEmbedder
 
     from .attackers import as_attacker_sees
 
@@ -185,7 +185,7 @@ def record_attacker_success() -> None:
 def checkpoint_figures(name: str, alphas: list[float]) -> dict[str, dict[str, float]]:
     """Attacker success and geometry of a trained (not exported) ST-GAN checkpoint, per alpha: for
     comparing training settings before exporting one."""
-    from gaitanon_core.contours import decode_casiab
+    from gaitanon_core.shape.codec import decode_casiab
 
     from .dataset import MIN_FRAME_PIXELS, encode_walk
     from .train_stgan import GROUP as TRAIN_GROUP

@@ -1,7 +1,7 @@
 """Batch: every video under a folder, anonymized into a mirrored folder, one queue row per file.
 
 The plan (which files, which output names) and each clip's anonymization are the
-engine's (`gaitanon_core.cli.anonymize.batch_jobs`, `pipeline.anonymize_clip`);
+engine's (`gaitanon_core.batch`: `batch_plan` and `run_batch`);
 this dialog shows the queue, runs it in the background and sums it up.
 """
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QTableWidgetItem, QWidget
 
-from gaitanon_core.cli.anonymize import BatchTally
+from gaitanon_core.batch import BatchTally
 from gaitanon_core.pipeline import AnonymizeOptions, Progress
-from gaitanon_core.video_io import ExportOptions
+from gaitanon_core.video import ExportOptions
 
 from ..errors import show_error
 from ..settings import Settings

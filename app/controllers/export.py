@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
 from gaitanon_core.paths import demo_clip_path
-from gaitanon_core.video_io import ExportOptions, VideoInfo
+from gaitanon_core.video import ExportOptions, VideoInfo
 
 from ..settings import Settings
 from ..views.export_dialog_view import ExportDialogView

@@ -6,14 +6,14 @@ pool thread, and returns a value the GUI thread receives through a signal.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from gaitanon_core.cli.anonymize import BatchTally, batch_jobs
-from gaitanon_core.errors import Cancelled, UsageError
+from gaitanon_core.batch import BatchTally, batch_plan
+from gaitanon_core.batch import run_batch as run_batch_plan
 from gaitanon_core.pipeline import (
     AnonymizeOptions,
     PreviewFrame,
@@ -26,7 +26,7 @@ from gaitanon_core.pipeline import (
     render_review,
 )
 from gaitanon_core.report import ClipReport
-from gaitanon_core.video_io import ExportOptions, SeekableReader, VideoInfo, frame_times, probe, select_frames
+from gaitanon_core.video import ExportOptions, SeekableReader, VideoInfo, frame_times, probe, select_frames
 
 from ..errors import plain_sentence
 from ..frame_source import FrameProxy, ShownFrame
@@ -155,36 +155,22 @@ class BatchRow:
 
 def batch_queue(input_dir: Path, output_dir: Path) -> list[tuple[Path, Path | None]]:
     """The engine's batch plan (mirrored tree, collision-free names); refuses an output inside the input."""
-    input_dir, output_dir = input_dir.resolve(), output_dir.resolve()
-    if not input_dir.is_dir():
-        raise UsageError(f"{input_dir} is not a folder")
-    if output_dir == input_dir or input_dir in output_dir.parents:
-        raise UsageError("the output folder must be outside the input folder")
-    return list(batch_jobs(input_dir, output_dir))
+    return batch_plan(input_dir, output_dir)
 
 
 def run_batch(control: JobControl, queue: list[tuple[Path, Path | None]],
-              options: AnonymizeOptions) -> Iterator[BatchRow | Progress]:
-    """A generator job over the queue; one bad file is reported and the batch goes on."""
-    tally = BatchTally()
-    for row, (source, target) in enumerate(queue):
-        if target is None:
-            tally.skipped += 1
-            yield BatchRow(row, source, "skipped", "not a video")
-            continue
-        yield BatchRow(row, source, "running")
+              options: AnonymizeOptions) -> Generator[BatchRow | Progress, None, BatchTally]:
+    """A generator job over the engine's batch loop; one bad file is reported and the batch goes on."""
+    events = run_batch_plan(queue, options, lambda _source: control.progress, control.cancelled)
+    while True:
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            report = anonymize_clip(source, target, options, control.progress, control.cancelled)
-        except Cancelled:
-            raise
-        except Exception as error:  # one bad file must not stop the batch
-            tally.failed += 1
-            yield BatchRow(row, source, "failed", plain_sentence(error))
-            continue
-        tally.done += 1
-        tally.flagged += bool(report.flagged)
-        status = "flagged" if report.flagged else "done"
-        yield BatchRow(row, source, status, " ".join(report.summary_lines()[:1]) + f" -> {target.name}")
-    return tally
-
+            event = next(events)
+        except StopIteration as finished:
+            return finished.value
+        if event.status == "failed":
+            message = plain_sentence(event.error)
+        elif event.report is not None:
+            message = " ".join(event.report.summary_lines()[:1]) + f" -> {event.target.name}"
+        else:
+            message = event.reason
+        yield BatchRow(event.row, event.source, event.status, message)

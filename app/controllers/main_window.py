@@ -10,6 +10,7 @@ from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from gaitanon_core.options import VIDEO_SUFFIXES
 from gaitanon_core.paths import demo_clip_path
 from gaitanon_core.paths import models_dir as default_models_dir
 
@@ -31,7 +32,7 @@ from .export import ask_export_options
 from .report import ReportController
 from .strength import StrengthController
 
-VIDEO_FILTER = "Videos (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mts *.m2ts *.3gp *.wmv *.mpg *.mpeg);;All files (*)"
+VIDEO_FILTER = f"Videos ({' '.join('*' + suffix for suffix in sorted(VIDEO_SUFFIXES))});;All files (*)"
 NOT_YET = "Not anonymized yet.\nChoose a strength and press Anonymize."
 IN_PROGRESS = "Rendering the review copy…\nThe anonymized frames appear here when it is done."
 FOLLOWING = "Rendering the review copy…\nFinished frames appear here as they are done."
@@ -74,7 +75,8 @@ class MainWindow(MainWindowView):
         self.frame_server.failed.connect(self._on_preview_failed)
         self.strength_control = StrengthController(self.strength)
         self.strength_control.changed.connect(self._on_strength_changed)
-        self.report_control = ReportController(self)
+        self.report_control = ReportController(self, lambda: self.review, self._jump_to_flagged,
+                                                lambda: self.export(report_seen=True))
         self.play_timer = QTimer(self)
         self.play_timer.timeout.connect(self._play_tick)
         self._connect_widgets()
@@ -241,6 +243,10 @@ class MainWindow(MainWindowView):
                 self.go_to(0)
             self.play_timer.start(max(int(1000 / max(self.clip.info.fps, 1.0)), 10))
             self.timeline.show_playing(True)
+
+    def _jump_to_flagged(self, index: int) -> None:
+        self.pause()
+        self.go_to(index)
 
     def pause(self) -> None:
         self.play_timer.stop()

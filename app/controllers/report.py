@@ -7,17 +7,17 @@ it in the main window; its Export button continues to the export dialog.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QMessageBox, QTableWidgetItem
+from PySide6.QtWidgets import QMessageBox, QTableWidgetItem, QWidget
 
 from ..views.report_dialog_view import ReportDialogView
 from .jobs import device_name
 
 if TYPE_CHECKING:
     from .jobs import ReviewSession as Review
-    from .main_window import MainWindow
 
 
 def summary_html(review: Review) -> str:
@@ -44,15 +44,21 @@ def privacy_html(review: Review) -> str:
 
 
 class ReportController(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    """Gets what it needs from the window, never the window: the review shown, a jump to a frame, the export."""
+
+    def __init__(self, parent: QWidget, current_review: Callable[[], Review | None], jump_to: Callable[[int], None],
+                 export: Callable[[], None]) -> None:
+        super().__init__(parent)
+        self.parent_widget = parent
+        self.current_review = current_review
+        self.jump_to = jump_to
+        self.export = export
         self.dialog: ReportDialogView | None = None
 
     def show(self, review: Review) -> ReportDialogView:
         if self.dialog is not None:
             self.dialog.close()
-        dialog = ReportDialogView(self.window)
+        dialog = ReportDialogView(self.parent_widget)
         dialog.summary.setText(summary_html(review))
         dialog.privacy.setText(privacy_html(review))
         self._fill_flagged(dialog, review)
@@ -76,17 +82,16 @@ class ReportController(QObject):
             dialog.flagged.selectRow(0)
 
     def _jump_to_row(self, row: int, _column: int = 0) -> None:
-        review = self.window.review
+        review = self.current_review()
         if review is not None and 0 <= row < len(review.report.flagged):
-            self.window.pause()
-            self.window.go_to(review.report.flagged[row].index)
+            self.jump_to(review.report.flagged[row].index)
 
     def _jump_to_selected(self) -> None:
         if self.dialog is not None:
             self._jump_to_row(self.dialog.flagged.currentRow())
 
     def _export_from_report(self) -> None:
-        self.window.export(report_seen=True)
+        self.export()
 
     def confirm_flagged(self, review: Review) -> bool:
         """Export of a clip with flagged frames needs an explicit yes (the default is No)."""
@@ -94,7 +99,7 @@ class ReportController(QObject):
         if count == 0:
             return True
         answer = QMessageBox.warning(
-            self.window, "Export a clip with flagged frames?",
+            self.parent_widget, "Export a clip with flagged frames?",
             f"{count} frame{'s' if count != 1 else ''} of this clip could not be anonymized from the frame itself "
             "and were bridged from neighbouring frames or covered. Check them in the report first.\n\n"
             "Export anyway?",

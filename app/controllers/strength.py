@@ -7,12 +7,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from gaitanon_core.inference import ModelEntry, manifest_entries, read_manifest
+from gaitanon_core.inference.manifest import MeasuredFigures, ModelEntry, manifest_entries, read_manifest
+from gaitanon_core.options import default_strength
 
 from ..views.strength_view import StrengthView
-
-PAPER_DEFAULT_ALPHA = 0.3  # the paper's choice, and the CLI's default
-
 
 def shipped_anonymizers(models_dir: Path) -> list[ModelEntry]:
     folder = Path(models_dir)
@@ -39,35 +37,40 @@ def strongest_attack(rates: dict[str, float | None]) -> tuple[str, float] | None
     return name, pool[name]
 
 
-def _naturalness(block: dict[str, Any]) -> list[str]:
+def _naturalness(figures: MeasuredFigures) -> list[str]:
     parts = []
-    if frame_score := _percent(block.get("frame_score_relative")):
+    if frame_score := _percent(figures.frame_score_relative):
         parts.append(f"person detector keeps {frame_score} of its confidence")
-    if isinstance(motion := block.get("motion_ratio"), int | float):
-        parts.append(f"walking motion {motion:.2f}\u00d7 the original's")
+    if figures.motion_ratio is not None:
+        parts.append(f"walking motion {figures.motion_ratio:.2f}\u00d7 the original's")
     return parts
 
 
-def _test_figures(evaluation: dict[str, Any]) -> tuple[str | None, list[str]]:
+def _test_figures(figures: MeasuredFigures) -> tuple[str | None, list[str]]:
     """The evaluation's figures on the test subjects (written by `python -m training.evaluate`)."""
-    attack = strongest_attack(evaluation.get("success_rank1_same_view_nm") or {})
+    attack = strongest_attack(figures.success_by_attacker)
     success = (f"{_percent(attack[1])} of test walks not identified (rank-1, same view, by \u201c{attack[0]}\u201d)"
                if attack else None)
-    return success, _naturalness(evaluation)
+    return success, _naturalness(figures)
 
 
-def _validation_figures(validation: dict[str, Any]) -> tuple[str | None, list[str]]:
+def _validation_figures(figures: MeasuredFigures) -> tuple[str | None, list[str]]:
     """Model-selection figures on the validation subjects, labelled as such (no test figure yet)."""
-    rate = _percent(validation.get("attacker_success"))
+    rate = _percent(figures.attacker_success)
     success = (f"{rate} of validation walks not identified by the distortion-trained GEI CNN "
                "(validation subjects; test figures not measured yet)" if rate else None)
-    return success, [f"{part} (validation)" for part in _naturalness(validation)]
+    return success, [f"{part} (validation)" for part in _naturalness(figures)]
 
 
 def describe(entry: ModelEntry) -> str:
     """alpha, measured success and naturalness from the manifest, or 'not measured'."""
-    evaluation, validation = entry.entry.get("evaluation") or {}, entry.entry.get("validation") or {}
-    success, naturalness = _test_figures(evaluation) if evaluation else _validation_figures(validation)
+    figures = entry.figures
+    if figures is None:
+        success, naturalness = None, []
+    elif figures.measured_on == "test":
+        success, naturalness = _test_figures(figures)
+    else:
+        success, naturalness = _validation_figures(figures)
     return (f"alpha = {entry.alpha:g} \u00b7 {entry.name}<br>Success: {success or 'not measured'}<br>"
             f"Naturalness: {'; '.join(naturalness) if naturalness else 'not measured'}")
 
@@ -84,7 +87,7 @@ class StrengthController(QObject):
     def load(self, models_dir: Path, preferred: float | None) -> None:
         self.entries = shipped_anonymizers(models_dir)
         self.view.set_stops(len(self.entries))
-        self.select(preferred if preferred is not None else PAPER_DEFAULT_ALPHA)
+        self.select(preferred if preferred is not None else default_strength(models_dir))
         self._on_slider(self.view.slider.value())
 
     def select(self, alpha: float) -> None:

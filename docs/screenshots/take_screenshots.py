@@ -54,7 +54,7 @@ def grab(widget: QWidget, name: str) -> None:
 
 def demo_with_a_gap(folder: Path) -> Path:
     """The demo walker with three frames where the segmenter cannot see the person."""
-    from gaitanon_core.demo_walker import DEFAULT_SIZE, WalkerIdentity, render_walk, write_clip
+    from training.demo_walker import DEFAULT_SIZE, WalkerIdentity, render_walk, write_clip
 
     clip = render_walk(WalkerIdentity(), DEFAULT_SIZE)
     frames = clip.frames.copy()

@@ -10,20 +10,15 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import EXIT_FAILED, EXIT_FLAGGED, EXIT_OK, GaitanonError, UsageError
-from ..inference import DEVICES
+from ..batch import BatchTally, batch_plan, run_batch as run_batch_plan
+from ..errors import EXIT_FLAGGED, EXIT_OK, GaitanonError
+from ..inference.anonymizer import DEVICES
+from ..options import DEFAULT_CRF, DEFAULT_PRESET, PAPER_STRENGTH, default_strength
 from ..pipeline import AnonymizeOptions, Progress, anonymize_clip, model_bank
 from ..report import ClipReport
-from ..video_writer import X264_PRESETS, ExportOptions
-
-DEFAULT_STRENGTH = 0.3  # the paper's choice
-# Containers a camera or phone writes; anything else in a batch folder is skipped with a message.
-VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".mts", ".m2ts",
-                            ".ts", ".wmv", ".flv", ".3gp", ".ogv"})
+from ..video import X264_PRESETS, ExportOptions
 
 
 def register(subparsers) -> None:
@@ -53,9 +48,9 @@ def register(subparsers) -> None:
 
 
 def _add_common_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--strength", type=float, default=DEFAULT_STRENGTH,
-                        help="anonymization strength: one of the shipped models' alphas "
-                        f"(default {DEFAULT_STRENGTH}; higher is more private, lower more natural)")
+    parser.add_argument("--strength", type=float,
+                        help="anonymization strength: one of the shipped models' alphas (default: the one the "
+                        f"models mark as default, else {PAPER_STRENGTH}; higher is more private, lower more natural)")
     parser.add_argument("--audio", choices=("keep", "drop"), default="drop",
                         help="keep or drop the soundtrack (default drop: voices and footsteps identify people)")
     parser.add_argument("--keep-metadata", action="store_true",
@@ -63,10 +58,10 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     parser.add_argument("--start", type=float, metavar="S", help="first second to anonymize (default: the start)")
     parser.add_argument("--end", type=float, metavar="S", help="second to stop at (default: the end)")
-    parser.add_argument("--crf", type=int, default=ExportOptions.crf,
-                        help=f"H.264 quality, 0 (lossless) to 51; lower is better (default {ExportOptions.crf})")
-    parser.add_argument("--preset", choices=X264_PRESETS, default=ExportOptions.preset,
-                        help=f"H.264 speed preset (default {ExportOptions.preset})")
+    parser.add_argument("--crf", type=int, default=DEFAULT_CRF,
+                        help=f"H.264 quality, 0 (lossless) to 51; lower is better (default {DEFAULT_CRF})")
+    parser.add_argument("--preset", choices=X264_PRESETS, default=DEFAULT_PRESET,
+                        help=f"H.264 speed preset (default {DEFAULT_PRESET})")
     parser.add_argument("--report", type=Path, metavar="FILE.json", help="also write the report as JSON")
     parser.add_argument("--device", choices=DEVICES, default="auto",
                         help="where the models run: auto (a usable CUDA GPU, else the CPU), cpu or cuda")
@@ -80,7 +75,8 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
 def options_from(args: argparse.Namespace) -> AnonymizeOptions:
     export = ExportOptions(keep_audio=args.audio == "keep", keep_metadata=args.keep_metadata, crf=args.crf,
                            preset=args.preset, overwrite=args.overwrite)
-    return AnonymizeOptions(strength=args.strength, device=args.device, seed=args.seed, start=args.start,
+    strength = args.strength if args.strength is not None else default_strength(args.models)
+    return AnonymizeOptions(strength=strength, device=args.device, seed=args.seed, start=args.start,
                             end=args.end, export=export, models_dir=args.models)
 
 
@@ -137,77 +133,31 @@ class ProgressLine:
 # --- batch -----------------------------------------------------------------------------------------
 
 
-@dataclass
-class BatchTally:
-    done: int = 0
-    flagged: int = 0
-    skipped: int = 0
-    failed: int = 0
-
-    def exit_code(self) -> int:
-        if self.failed:
-            return EXIT_FAILED
-        return EXIT_FLAGGED if self.flagged else EXIT_OK
-
-    def summary(self) -> str:
-        return (f"batch: {self.done} anonymized ({self.flagged} with flagged frames), "
-                f"{self.skipped} skipped, {self.failed} failed")
-
-
-def output_name(source: Path) -> str:
-    """a.avi -> a_avi.mp4: the input's extension stays in the name, so a.avi and a.mov never collide."""
-    return f"{source.stem}_{source.suffix.lstrip('.').lower()}.mp4"
-
-
-def batch_jobs(input_dir: Path, output_dir: Path) -> Iterator[tuple[Path, Path | None]]:
-    """(source, target) for every file under input_dir, target None for a non-video; sorted, recursive."""
-    for source in sorted(p for p in input_dir.rglob("*") if p.is_file()):
-        if source.suffix.lower() not in VIDEO_SUFFIXES:
-            yield source, None
-            continue
-        yield source, output_dir / source.parent.relative_to(input_dir) / output_name(source)
-
-
 def run_batch(args: argparse.Namespace) -> int:
-    input_dir, output_dir = args.input_dir.resolve(), args.output.resolve()
-    if not input_dir.is_dir():
-        raise UsageError(f"{args.input_dir}: no such folder")
-    if output_dir == input_dir or input_dir in output_dir.parents:
-        raise UsageError("the output folder must be outside the input folder")
+    input_dir = args.input_dir.resolve()
+    plan = batch_plan(args.input_dir, args.output, shown_input=args.input_dir)
     options = options_from(args)
     model_bank(options.models_dir, options.device).check_strength(options.strength)  # usage errors once, up front
-    tally = BatchTally()
     reports = []
-    for source, target in batch_jobs(input_dir, output_dir):
-        shown = source.relative_to(input_dir)
-        if target is None:
-            print(f"{shown}: skipped (not a video)", file=sys.stderr)
-            tally.skipped += 1
-        elif target.exists() and args.skip_existing:
-            print(f"{shown}: skipped ({target.name} exists)", file=sys.stderr)
-            tally.skipped += 1
-        else:
-            report = _anonymize_one(source, target, options, shown, tally)
-            if report is not None:
-                reports.append(report.to_dict())
+    events = run_batch_plan(plan, options, lambda source: ProgressLine(str(source.relative_to(input_dir))),
+                            skip_existing=args.skip_existing)
+    while True:
+        try:
+            event = next(events)
+        except StopIteration as finished:
+            tally: BatchTally = finished.value
+            break
+        shown = event.source.relative_to(input_dir)
+        if event.status == "skipped":
+            print(f"{shown}: skipped ({event.reason})", file=sys.stderr)
+        elif event.status == "failed":
+            error = event.error
+            reason = str(error) if isinstance(error, GaitanonError) else f"internal error: {type(error).__name__}: {error}"
+            print(f"{shown}: failed: {reason}", file=sys.stderr)
+        elif event.report is not None:
+            _print_report(event.report)
+            reports.append(event.report.to_dict())
     print(tally.summary())
     if args.report:
         _write_json(args.report, {"summary": tally.__dict__, "clips": reports})
     return tally.exit_code()
-
-
-def _anonymize_one(source: Path, target: Path, options: AnonymizeOptions, shown: Path,
-                   tally: BatchTally) -> ClipReport | None:
-    """One batch entry; a failure is reported and counted, and the batch goes on."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        report = anonymize_clip(source, target, options, progress=ProgressLine(str(shown)))
-    except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch
-        reason = str(error) if isinstance(error, GaitanonError) else f"internal error: {type(error).__name__}: {error}"
-        print(f"{shown}: failed: {reason}", file=sys.stderr)
-        tally.failed += 1
-        return None
-    _print_report(report)
-    tally.done += 1
-    tally.flagged += bool(report.flagged)
-    return report

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 
 from ..errors import EXIT_OK
-from ..video_io import VideoInfo, probe
+from ..video import VideoInfo, probe
 
 
 def register(subparsers) -> None:

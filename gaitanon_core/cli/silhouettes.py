@@ -13,8 +13,9 @@ from collections import Counter
 from pathlib import Path
 
 from ..errors import EXIT_OK
-from ..silhouettes import draw_overlay, segment_clip
-from ..video_io import ExportOptions, VideoWriter, probe, read_frames
+from ..people.silhouettes import segment_clip
+from ..render.overlay import draw_overlay
+from ..video import ExportOptions, VideoWriter, probe, read_frames
 
 
 def register(subparsers) -> None:

@@ -24,7 +24,7 @@ def fixture_models(tmp_path_factory) -> Path:
     The fail-closed tests use it so that what they measure is the pipeline's
     bridging and covering, not how far a trained model happens to move a contour.
     """
-    from gaitanon_core import contours
+    from gaitanon_core.shape import codec as contours
     from model_fixtures import build_model_bank
 
     return build_model_bank(tmp_path_factory.mktemp("models"), contours.N_POINTS, contours.LAYOUT)

@@ -6,7 +6,7 @@ says what each frame shows:
 
 - `PatternScene` stamps each frame's index as a 16-bit bar code across the top,
   so a reader test can tell that every frame arrives once, in order and upright;
-- `WalkerScene` is the demo walker (`gaitanon_core.demo_walker`) with its true
+- `WalkerScene` is the demo walker (`training.demo_walker`) with its true
   silhouettes, so a pipeline test knows exactly where the person was.
 
 `GOOD_CASES` must give a correct output, `BAD_CASES` one clear error, a documented
@@ -150,7 +150,7 @@ class WalkerScene:
 
 def walker_clip(size: tuple[int, int] = (320, 240), seed: int = 11):
     """A demo walk of one random identity at `size`: (WalkerClip, first and last whole-body frame)."""
-    from gaitanon_core import demo_walker  # imported late: reader-only tests do not need it
+    from training import demo_walker  # imported late: reader-only tests do not need it
 
     clip = demo_walker.render_walk(demo_walker.random_identity(seed), size=size, fps=FPS, seed=seed)
     whole = [t for t in range(len(clip.masks)) if _whole_body(clip.masks[t])]

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from gaitanon_core.errors import EXIT_FAILED, EXIT_FLAGGED, EXIT_OK, EXIT_USAGE
-from gaitanon_core.video_io import frame_times, probe
+from gaitanon_core.video import frame_times, probe
 from tests.hardening import corpus as C
 from tests.hardening import leakcheck
 from tests.hardening.support import assert_clean_failure, folder_listing, media_file, sha256

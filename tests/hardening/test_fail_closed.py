@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaitanon_core import pipeline, silhouettes
+from gaitanon_core.people import silhouettes
+from gaitanon_core.pipeline import route as pipeline
 from gaitanon_core.errors import GaitanonError
-from gaitanon_core.video_io import ExportOptions, VideoWriter, probe, read_frames
+from gaitanon_core.video import ExportOptions, VideoWriter, probe, read_frames
 from tests.hardening import corpus as C
 from tests.hardening import leakcheck
 from tests.hardening.support import folder_listing

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from gaitanon_core import pipeline
 from gaitanon_core.errors import GaitanonError, InputError, UsageError
-from gaitanon_core.video_io import ExportOptions, probe, read_frames
+from gaitanon_core.video import ExportOptions, probe, read_frames
 from tests.hardening import corpus as C
 
 SMALL = C.PatternScene(64, 48, 12)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gaitanon_core import pipeline
-from gaitanon_core.video_io import ExportOptions, probe
+from gaitanon_core.video import ExportOptions, probe
 from tests.hardening import corpus as C
 
 CONTAINERS = ("mkv", "mp4", "mp4_cover")

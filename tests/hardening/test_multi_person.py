@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from gaitanon_core import pipeline
-from gaitanon_core.demo_walker import WalkerClip, random_identity, render_walk
+from training.demo_walker import WalkerClip, random_identity, render_walk
 from gaitanon_core.errors import EXIT_FAILED, EXIT_FLAGGED, EXIT_OK, GaitanonError
-from gaitanon_core.video_io import read_frames
+from gaitanon_core.video import read_frames
 from tests.hardening import corpus as C
 from tests.hardening import leakcheck
 from tests.hardening.support import assert_clean_failure, folder_listing, media_file

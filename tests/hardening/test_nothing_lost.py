@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from gaitanon_core.video_io import probe
-from gaitanon_core.video_writer import STALE_TEMP_AGE_S, TEMP_PREFIX
+from gaitanon_core.video import probe
+from gaitanon_core.video.writer import STALE_TEMP_AGE_S, TEMP_PREFIX
 from tests.hardening import corpus as C
 from tests.hardening.support import cli_command, cli_env, folder_listing, sha256
 

@@ -1,4 +1,4 @@
-"""The reader and writer (gaitanon_core.video_io) on every corpus case.
+"""The reader and writer (gaitanon_core.video) on every corpus case.
 
 Good cases: every frame arrives once, in order (the bar code), upright, at the
 size the user sees, with its source time; a round trip through VideoWriter
@@ -14,9 +14,9 @@ import time
 import numpy as np
 import pytest
 
-from gaitanon_core import video_io
+from gaitanon_core.video import stream as video_io
 from gaitanon_core.errors import InputError
-from gaitanon_core.video_io import ExportOptions, VideoWriter, probe, read_frames
+from gaitanon_core.video import ExportOptions, VideoWriter, probe, read_frames
 from tests.hardening import corpus as C
 from tests.hardening.support import PATTERN, folder_listing, sha256
 

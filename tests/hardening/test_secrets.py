@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaitanon_core import cli, pipeline
+from gaitanon_core import cli
 from gaitanon_core.errors import EXIT_FAILED, Cancelled
+from gaitanon_core import pipeline
 from tests.hardening import corpus as C
 from tests.hardening.support import ORT_SESSION_FILE, assert_clean_failure, folder_listing
 

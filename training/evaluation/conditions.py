@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from gaitanon_core.contours import encode_casiab
+from gaitanon_core.shape.codec import encode_casiab
 from gaitanon_core.errors import GaitanonError
-from gaitanon_core.inference import ModelBank
-from gaitanon_core.splits import subjects
+from gaitanon_core.inference.anonymizer import ModelBank
+from training.splits import subjects
 from training import distortions
 from training.attackers import as_attacker_sees
 from training.manifest import load_manifest

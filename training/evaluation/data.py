@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitanon_core.casiab import casiab_dir, walk_key
-from gaitanon_core.contours import CanonicalTransform, contour_to_mask
+from gaitanon_core.shape.casiab import casiab_dir, walk_key
+from gaitanon_core.shape.codec import CanonicalTransform, contour_to_mask
 from gaitanon_core.errors import GaitanonError
-from gaitanon_core.splits import ALL_WALKS, BG_WALKS, CL_WALKS, NM_WALKS, VIEWS
+from training.splits import ALL_WALKS, BG_WALKS, CL_WALKS, NM_WALKS, VIEWS
 from training.attackers import as_attacker_sees
 from training.train_attackers import middle_frames
 

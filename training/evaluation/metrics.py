@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import scipy.spatial
 
-from gaitanon_core.naturalness import (
+from training.naturalness import (
     PersonDetector,
     compare_rhythm,
     frame_change,
@@ -21,8 +21,8 @@ from gaitanon_core.naturalness import (
 )
 from gaitanon_core.errors import GaitanonError
 from gaitanon_core.paths import shared_data_dir
-from gaitanon_core.privacy_check import AttackerEmbedder
-from gaitanon_core.splits import NM_WALKS, VIEWS, subjects
+from gaitanon_core.inference.attacker import AttackerEmbedder
+from training.splits import NM_WALKS, VIEWS, subjects
 from training.attackers import identify
 
 from .data import NATURALNESS_VIEWS, PROBE_SETS, load_records
@@ -215,7 +215,7 @@ def _nanmean(values: Sequence[float]) -> float:
 
 def empty_corridor(data_dir: Path | None) -> np.ndarray | None:
     """The median frame of a CASIA-B colour clip: the empty corridor the silhouettes are pasted into."""
-    from gaitanon_core.video_io import read_frames
+    from gaitanon_core.video import read_frames
 
     path = (data_dir or shared_data_dir()) / "clips" / CORRIDOR_CLIP
     if not path.exists():

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from gaitanon_core.errors import GaitanonError
-from gaitanon_core.splits import VIEWS
+from training.splits import VIEWS
 from training.manifest import file_sha256, load_manifest, manifest_path, update_entry
 
 from .metrics import NATURALNESS_VIEWS, headline

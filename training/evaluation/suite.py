@@ -19,11 +19,12 @@ from typing import Protocol
 
 import numpy as np
 
-from gaitanon_core.contours import encode_casiab
+from gaitanon_core.shape.codec import encode_casiab
 from gaitanon_core.errors import InputError
-from gaitanon_core.privacy_check import AttackerEmbedder
+from gaitanon_core.inference.attacker import AttackerEmbedder
 from training.attackers import GeiLdaAttacker, gei
-from training.train_attackers import ADAPTIVE_FRAMES, ensure_adaptive
+from training.set_attacker import WalkSet
+from training.train_attackers import ADAPTIVE_FRAMES, GeiBank, ensure_adaptive
 
 from .conditions import Condition
 from .data import SET_FRAMES, WalkRecord, draw_as_attacker_sees, evenly_spaced, load_records
@@ -117,27 +118,36 @@ def attacker_view(condition: Condition) -> Callable[[np.ndarray, np.random.Gener
 
 def adaptive_attackers(condition: Condition, cache: Path, data_dir: Path | None, seeds: Sequence[int],
                        with_set: bool, log: Callable[[str], None]) -> dict[str, Attacker]:
-    """Attackers retrained on `condition`'s outputs for the attacker subjects, one per seed."""
+    """Attackers retrained on `condition`'s outputs for the attacker subjects (one bank of several
+    draws a walk, shared by every kind and seed), one per seed."""
+    from training.set_attacker import ADAPTIVE_HOLDOUT, ensure_adaptive_bank, ensure_adaptive_set
+
     key = condition_key(condition)
+    bank = ensure_adaptive_bank(cache, key, attacker_view(condition), data_dir, log=log)
+    outputs = gei_bank(bank)
     label = f"adaptive to {condition.name}"
     attackers: dict[str, Attacker] = {}
     for seed in seeds:
-        lda_path, onnx_path = ensure_adaptive(cache, key, attacker_view(condition), data_dir, log=log, seed=seed)
+        lda_path, onnx_path = ensure_adaptive(cache, key, outputs, ADAPTIVE_HOLDOUT, data_dir, log=log, seed=seed)
         attackers[f"GEI+PCA/LDA, {label}"] = lda_attacker(f"GEI+PCA/LDA, {label}", lda_path)
         attackers[f"GEI CNN, {label}, seed {seed}"] = onnx_gei_attacker(f"GEI CNN, {label}, seed {seed}", onnx_path)
         if with_set:
-            from training.set_attacker import ensure_adaptive_set
-
             path = ensure_adaptive_set(cache, key, attacker_view(condition), data_dir, seed=seed, log=log)
             attackers[f"set-based, {label}, seed {seed}"] = FrameSetAttacker(f"set-based, {label}, seed {seed}", path)
     return attackers
+
+
+def gei_bank(walks: WalkSet) -> GeiBank:
+    """The GEIs of a bank of anonymized walks (variant = draw + 1: never mistaken for an original)."""
+    return GeiBank(np.stack([gei(walks.walk_frames(i)) for i in range(len(walks))]), walks.subject, walks.view,
+                   walks.draw + 1, walks.walk)
 
 
 def condition_key(condition: Condition) -> str:
     """A file-name-safe key of everything the condition's outputs depend on (model files, drawing)."""
     import hashlib
 
-    from gaitanon_core.inference import OUTPUT_VERSION
+    from gaitanon_core.inference.anonymizer import OUTPUT_VERSION
 
     from .data import DRAWING_VERSION
 

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 
 from gaitanon_core.errors import GaitanonError
-from gaitanon_core.inference import OUTPUT_VERSION
-from gaitanon_core.naturalness import PersonDetector, compare_rhythm, frame_score
+from gaitanon_core.inference.anonymizer import OUTPUT_VERSION
+from training.naturalness import PersonDetector, compare_rhythm, frame_score
 from gaitanon_core.paths import shared_data_dir
-from gaitanon_core.splits import NM_WALKS
+from training.splits import NM_WALKS
 from training.attackers import identify
 
 from .conditions import Condition
@@ -94,7 +94,7 @@ def engine_output(cache: Path, seed: int, clip: Path, condition: Condition, log:
     output version and seed."""
     import hashlib
 
-    from gaitanon_core.pipeline import AnonymizeOptions, anonymize_clip
+    from gaitanon_core.pipeline.route import AnonymizeOptions, anonymize_clip
 
     files = hashlib.sha256(condition.fingerprint.encode()).hexdigest()[:12]
     target = cache / "video" / f"{clip.stem}_{files}_v{OUTPUT_VERSION}_s{seed}.mp4"
@@ -108,7 +108,8 @@ def engine_output(cache: Path, seed: int, clip: Path, condition: Condition, log:
 
 def resegmented_walk(video: Path) -> np.ndarray:
     """The engine's own segmentation of a clip, whole-body frames only, normalised as CASIA-B."""
-    from gaitanon_core.silhouettes import normalise_like_casiab, segment_clip
+    from gaitanon_core.shape.casiab import normalise_like_casiab
+    from gaitanon_core.people.silhouettes import segment_clip
 
     frames = [normalise_like_casiab(m.person) for m in segment_clip(video) if m.body == "whole" and m.person.any()]
     if not frames:
@@ -117,7 +118,7 @@ def resegmented_walk(video: Path) -> np.ndarray:
 
 
 def _sample_frame_pairs(original: Path, anonymized: Path, before: list, after: list, every: int = 6) -> None:
-    from gaitanon_core.video_io import read_frames
+    from gaitanon_core.video import read_frames
 
     for index, (a, b) in enumerate(zip(read_frames(original), read_frames(anonymized))):
         if index % every == 0:

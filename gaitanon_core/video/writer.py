@@ -25,19 +25,12 @@ from types import TracebackType
 
 import numpy as np
 
-from .errors import GaitanonError, UsageError
-from .video_probe import (
-    stopped_by_signal,
-    VideoInfo,
-    Watchdog,
-    ffmpeg_args,
-    frame_times,
-    last_error_line,
-    select_frames,
-    source_input,
-    start_ffmpeg,
-    stop_ffmpeg,
-)
+from ..errors import GaitanonError, UsageError
+from ..options import DEFAULT_CRF, DEFAULT_PRESET
+from .ffmpeg import Watchdog, ffmpeg_args, last_error_line, source_input, start_ffmpeg, stop_ffmpeg, stopped_by_signal
+from .probing import VideoInfo, frame_times, select_frames
+
+__all__ = ["X264_PRESETS", "ExportOptions", "VideoWriter", "check_target_free", "remove_stale_temp_files"]
 
 TEMP_PREFIX = ".gaitanon-tmp-"
 # A temporary file this old whose writer process is gone is left from a killed run.
@@ -59,8 +52,8 @@ class ExportOptions:
     # keep_audio: off by default because voices and footsteps identify people.
     keep_audio: bool = False
     keep_metadata: bool = False
-    crf: int = 20
-    preset: str = "veryfast"
+    crf: int = DEFAULT_CRF
+    preset: str = DEFAULT_PRESET
     overwrite: bool = False
 
 
@@ -174,6 +167,12 @@ def _target_exists(target: Path) -> UsageError:
     return UsageError(f"{target.name} already exists; choose another name or allow overwriting")
 
 
+def check_target_free(target: Path, overwrite: bool) -> None:
+    """Refuse an existing target unless overwriting; the route asks before the work, the writer again at the end."""
+    if target.exists() and not overwrite:
+        raise _target_exists(target)
+
+
 def _publish(temp: Path, target: Path, overwrite: bool) -> None:
     """Rename the finished file onto the target; without `overwrite` never replace one."""
     if overwrite:
@@ -201,8 +200,7 @@ def _check_target(target: Path, source: VideoInfo, options: ExportOptions) -> No
         raise UsageError(f"{target.parent}: the output folder does not exist")
     if target == Path(source.path).resolve() or (target.exists() and target.samefile(source.path)):
         raise UsageError(f"{target.name}: the output cannot be the input file")
-    if target.exists() and not options.overwrite:
-        raise _target_exists(target)
+    check_target_free(target, options.overwrite)
     if not 0 <= options.crf <= 51:
         raise UsageError(f"crf {options.crf} is outside 0..51")
     if options.preset not in X264_PRESETS:

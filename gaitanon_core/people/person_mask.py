@@ -20,8 +20,8 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from .errors import GaitanonError
-from .paths import resources_dir
+from ..errors import GaitanonError
+from ..paths import resources_dir
 
 MODEL_FILE = "pose_landmark_full.tflite"
 INPUT_SIZE = 256
@@ -58,8 +58,12 @@ class Box:
 
     def grown(self, fraction: float, shape: tuple[int, int]) -> Box:
         """The box grown by `fraction` of its height on every side, clipped to the frame."""
-        m = int(round(fraction * self.height))
-        return Box(max(0, self.x0 - m), max(0, self.y0 - m), min(shape[1], self.x1 + m), min(shape[0], self.y1 + m))
+        return self.padded(int(round(fraction * self.height)), shape)
+
+    def padded(self, pad: int, shape: tuple[int, int]) -> Box:
+        """The box grown by `pad` px on every side, clipped to the frame."""
+        return Box(max(0, self.x0 - pad), max(0, self.y0 - pad), min(shape[1], self.x1 + pad),
+                   min(shape[0], self.y1 + pad))
 
     def union(self, other: Box) -> Box:
         return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1))

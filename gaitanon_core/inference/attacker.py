@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from .casiab import crop_44
-from .errors import GaitanonError, InputError
-from .inference import ModelEntry, manifest_entries, open_session, read_manifest, verify_file
-from .paths import models_dir as default_models_dir
-from .silhouettes import normalise_like_casiab
+from ..shape.casiab import crop_44, normalise_like_casiab
+from ..errors import GaitanonError, InputError
+from .anonymizer import open_session
+from .manifest import ModelEntry, manifest_entries, read_manifest, verify_file
+from ..paths import models_dir as default_models_dir
 
 ATTACKER_ROLE = "attacker"
 MIN_CHECK_FRAMES = 8  # under a third of a stride: too little walk to judge

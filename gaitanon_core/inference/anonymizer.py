@@ -1,6 +1,6 @@
 """The shipped networks through ONNX Runtime: manifest, integrity check, device, windows.
 
-`models/manifest.json` (schema in training/manifest.py) lists a `noise_generator`
+`models/manifest.json` (read by `manifest.py`) lists a `noise_generator`
 (z [B, Z] -> noise: one contour [B, N, 2], or one generated gait cycle
 [B, P, N, 2] that the anonymizer aligns to the clip inside its graph) and one
 `anonymizer` per alpha (contours [B, T, N, 2] + noise -> anonymized [B, T, N, 2]).
@@ -12,13 +12,11 @@ given for tests), ONE run of the noise generator, and the anonymizer over its
 whole contour sequence in overlapping windows blended linearly across the
 overlap, so a long clip needs bounded memory and shows no seam. An output
 outline that crosses itself is pulled part of the way back toward the input
-until it does not (`contours.unfolded`).
+until it does not (`shape.codec.unfolded`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +25,10 @@ from typing import Any, TypeVar
 import numpy as np
 import onnxruntime as ort
 
-from .contours import unfolded
-from .errors import GaitanonError, UsageError
-from .paths import models_dir as default_models_dir
+from ..shape.codec import unfolded
+from ..errors import GaitanonError, UsageError
+from ..paths import models_dir as default_models_dir
+from .manifest import ModelEntry, manifest_entries, read_manifest, verify_file
 
 DEVICES = ("auto", "cpu", "cuda")
 WINDOW = 64  # frames per anonymizer run (a long clip is cut into these)
@@ -41,56 +40,6 @@ _CPU = "CPUExecutionProvider"
 _ORT_DEFAULT_SEVERITY = 2  # warnings and above, ONNX Runtime's default
 
 Payload = TypeVar("Payload")
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    name: str
-    role: str
-    path: Path
-    sha256: str
-    alpha: float | None
-    entry: dict[str, Any]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    path = folder / "manifest.json"
-    if not path.is_file():
-        raise GaitanonError(f"no model manifest at {path}; the installation has no trained models")
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise GaitanonError(f"the model manifest {path} cannot be read ({error})") from None
-    if not isinstance(manifest.get("models"), list):
-        raise GaitanonError(f"the model manifest {path} lists no models")
-    return manifest
-
-
-def manifest_entries(folder: Path, manifest: dict[str, Any]) -> list[ModelEntry]:
-    return [
-        ModelEntry(name=e["name"], role=e["role"], path=folder / e["file"], sha256=e["sha256"],
-                   alpha=float(e["alpha"]) if "alpha" in e else None, entry=e)
-        for e in manifest["models"] if "file" in e and "role" in e
-    ]
-
-
-def verify_file(model: ModelEntry) -> None:
-    """Refuse a model file whose bytes differ from what the manifest recorded."""
-    if not model.path.is_file():
-        raise GaitanonError(f"the model file {model.path} is missing; reinstall the models")
-    if file_sha256(model.path) != model.sha256:
-        raise GaitanonError(
-            f"the model file {model.path.name} does not match its recorded checksum "
-            "(damaged or replaced); refusing to run it"
-        )
 
 
 def check_device(device: str) -> None:

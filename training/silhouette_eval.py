@@ -15,10 +15,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .casiab import load_walk
-from .paths import shared_data_dir
-from .silhouettes import normalise_like_casiab
-from .video_io import read_frames
+from gaitanon_core.shape.casiab import load_walk
+from gaitanon_core.paths import shared_data_dir
+from gaitanon_core.people.silhouettes import iou
+from gaitanon_core.shape.casiab import normalise_like_casiab
+from gaitanon_core.video import read_frames
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,6 @@ def clip_path(subject: str, data_dir: Path | None = None) -> Path:
 def read_clip(subject: str, data_dir: Path | None = None) -> list[np.ndarray]:
     """Every frame of the subject's colour clip, RGB (the clips are small: about 130 frames of 320x240)."""
     return [frame.image for frame in read_frames(clip_path(subject, data_dir))]
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.logical_or(a, b).sum()
-    return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
 def casiab_ious(masks: list[np.ndarray], subject: str, data_dir: Path | None = None) -> np.ndarray:

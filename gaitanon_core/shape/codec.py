@@ -49,7 +49,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from .errors import GaitanonError, InputError
+from ..errors import GaitanonError, InputError
 
 LAYOUT = "anchored-v2"
 ARC_LENGTH = "arc-length"  # the plain layout of DESIGN.md, kept for comparison and for manifests that name it

@@ -2,11 +2,11 @@
 
 Two sources of evidence are fused (see README "Silhouettes"):
 
-- the background model (`background.py`): where a static camera's frame
+- the background model (`people/background.py`): where a static camera's frame
   differs from the empty scene. Sharp edges at full resolution, but it also
   fires on shadows, merges the legs where the floor shows between them, and
   misses clothing that matches the background;
-- the learned person mask (`person_mask.py`), run on each candidate box only:
+- the learned person mask (`people/person_mask.py`), run on each candidate box only:
   knows what a person looks like, but is coarse (256x256 for the whole crop).
 
 The learned probability lowers the background-difference threshold inside the
@@ -39,7 +39,7 @@ from .background import (
     sample_indices,
 )
 from .person_mask import Box, PersonMaskModel, PersonPrediction
-from .video_io import VideoInfo, probe, read_frames
+from ..video import VideoInfo, probe, read_frames
 
 LEVEL_IN = 35.0  # colour difference that counts as foreground where the learned mask says person
 LEVEL_OUT = 40.0  # ... and where it says background (tuned on CASIA-B clips 002 and 003)
@@ -188,7 +188,7 @@ class ClipSegmenter:
         if not main.is_person:
             # Something moves but the learned model sees no person in it: a body part at the edge, or a
             # person it cannot recognise. Never call that a whole body.
-            body = "cut" if _at_edge(box, frame.shape[:2]) else "occluded"
+            body = "cut" if at_edge(box, frame.shape[:2]) else "occluded"
             return FrameMask(index, person, shadow, "background", body, len(people) + 1, False)
         body = self._body_state(box, others, frame.shape[:2], index)
         return FrameMask(index, person, shadow, "fused", body, len(people), False)
@@ -283,7 +283,7 @@ class ClipSegmenter:
     def _body_state(self, box: Box, others: list[Box], shape: tuple[int, int], index: int) -> str:
         """'cut' at (or within EDGE_MARGIN of) a frame edge, 'occluded' behind another person or shorter
         than usual, else 'whole'."""
-        if _at_edge(box, shape):
+        if at_edge(box, shape):
             return "cut"
         if any(_overlap(box, o) for o in others) or self._shorter_than_whole(box, index):
             return "occluded"
@@ -361,7 +361,7 @@ def _undilated_box(stats: np.ndarray, radius: int, shape: tuple[int, int]) -> Bo
     return Box(x0, y0, max(x1, x0 + 1), max(y1, y0 + 1))
 
 
-def _at_edge(box: Box, shape: tuple[int, int]) -> bool:
+def at_edge(box: Box, shape: tuple[int, int]) -> bool:
     """Within EDGE_MARGIN of an edge: the segmenter may miss the last few pixels of a body leaving."""
     near = EDGE_MARGIN * min(shape)
     return box.x0 <= near or box.y0 <= near or box.x1 >= shape[1] - near or box.y1 >= shape[0] - near
@@ -486,44 +486,7 @@ def sample_frames(path: str | Path, info: VideoInfo, start: float | None, end: f
     return samples
 
 
-def normalise_like_casiab(mask: np.ndarray, size: int = 64) -> np.ndarray:
-    """The dataset's own normalisation: crop to the person's rows, height `size` keeping the aspect,
-    centred on the column where the silhouette's mass passes half, `size` x `size` bool."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return np.zeros((size, size), bool)
-    strip = mask[rows[0]:rows[-1] + 1].astype(np.uint8) * 255
-    width = max(1, int(size * strip.shape[1] / strip.shape[0]))
-    strip = cv2.resize(strip, (width, size), interpolation=cv2.INTER_CUBIC)
-    mass = strip.astype(np.float64).sum(axis=0).cumsum()
-    centre = int(np.argmax(mass > mass[-1] / 2))
-    half = size // 2
-    padded = np.pad(strip, ((0, 0), (half, half)))
-    return padded[:, centre:centre + size] > 127
-
-
-OUTLINE_COLOUR = (0, 255, 0)
-SHADOW_TINT = np.array([70, 40, 255], np.float32)  # blue-violet: reads as "shadow", not as person
-
-
-def flags_text(mask: FrameMask) -> str:
-    """The per-frame flags in one line, as the overlay video shows them."""
-    text = f"#{mask.index} {mask.segmenter} | body {mask.body} | people {mask.people}"
-    return text + (" | CAMERA MOVED" if mask.camera_moved else "")
-
-
-def draw_overlay(image: np.ndarray, mask: FrameMask) -> np.ndarray:
-    """The frame with the person's outline, the shadow tinted and the flags written on it (RGB uint8)."""
-    out = image.copy()
-    if mask.shadow.any():
-        out[mask.shadow] = (0.5 * out[mask.shadow] + 0.5 * SHADOW_TINT).astype(np.uint8)
-    thickness = max(1, image.shape[0] // 240)
-    outline, _ = cv2.findContours(mask.person.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    cv2.drawContours(out, outline, -1, OUTLINE_COLOUR, thickness)
-    text = flags_text(mask)
-    (width_at_1, height_at_1), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 1.0, thickness)
-    scale = min(image.shape[0] / 700, 0.95 * image.shape[1] / width_at_1)  # readable, and never off the edge
-    origin = (4, int(height_at_1 * scale) + 6)
-    cv2.putText(out, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
-    cv2.putText(out, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
-    return out
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two masks (1.0 when both are empty)."""
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 1.0

@@ -1,10 +1,11 @@
-"""Video in and out: probe a file, stream its frames upright, write H.264 MP4.
+"""A file's frames, upright, through one of two backends.
 
-The public face of `video_probe` (what a file holds) and `video_writer`
-(frames -> file by the rules of DESIGN.md "Video"); reading lives here.
-Frames stream through an ffmpeg pipe one at a time, so memory stays constant
-whatever the clip's length. `SeekableReader` gives random access for display
-(scrubbing a preview) through a decoder kept open.
+`read_frames` is the exact backend: an ffmpeg pipe, one frame at a time (memory
+stays constant whatever the clip's length), each frame at its own source time.
+Everything anonymized or exported is read through it. `SeekableReader` is the
+display backend: OpenCV's decoder kept open for random access (scrubbing) and a
+quick front-to-back pass (`frames()`, what the GUI's preview proxy is filled
+from). Both give HxWx3 uint8 RGB pictures.
 """
 
 from __future__ import annotations
@@ -21,36 +22,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import InputError
-from .video_probe import (
-    MAX_DURATION_S,
-    MAX_FRAMES,
-    MAX_PIXELS,
-    MAX_SIDE,
-    ShowinfoLog,
-    VideoInfo,
-    Watchdog,
-    ffmpeg_args,
-    frame_times,
-    probe,
-    select_frames,
-    source_input,
-    start_ffmpeg,
-    stop_ffmpeg,
-    stopped_by_signal,
-)
-from .video_writer import (
-    X264_PRESETS,
-    ExportOptions,
-    VideoWriter,
-    remove_stale_temp_files,
-)
+from ..errors import InputError
+from .ffmpeg import Watchdog, ffmpeg_args, source_input, start_ffmpeg, stop_ffmpeg, stopped_by_signal
+from .probing import ShowinfoLog, VideoInfo, frame_times, probe, select_frames
 
-__all__ = [
-    "MAX_DURATION_S", "MAX_FRAMES", "MAX_PIXELS", "MAX_SIDE", "X264_PRESETS",
-    "ExportOptions", "Frame", "SeekableReader", "VideoInfo", "VideoWriter",
-    "frame_times", "probe", "read_frames", "remove_stale_temp_files", "select_frames",
-]  # fmt: skip
+__all__ = ["FRAME_TIMEOUT_S", "Frame", "SeekableReader", "read_frames"]
 
 # ffmpeg must deliver each decoded frame within this long.
 FRAME_TIMEOUT_S = 60.0
@@ -226,6 +202,16 @@ class SeekableReader:
             raise InputError(f"frame {index} of {self.path.name} cannot be decoded")
         self._next = index + 1
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+    def frames(self) -> Iterator[np.ndarray]:
+        """Every frame from the current position to the end, front to back (HxWx3 uint8 RGB)."""
+        while True:
+            ok, bgr = self._capture.read()
+            if not ok:
+                self._next = -1
+                return
+            self._next += 1
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     def close(self) -> None:
         self._capture.release()

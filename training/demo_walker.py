@@ -15,7 +15,7 @@ averaged), so edges are anti-aliased like a camera's; the true silhouette is the
 same drawing thresholded at half coverage, and the true shadow is the floor
 region the shadow darkens visibly outside the person.
 
-Regenerate the bundled clip with `python -m gaitanon_core.demo_walker resources/demo_walker.mp4`.
+Regenerate the bundled clip with `python -m training.demo_walker resources/demo_walker.mp4`.
 """
 
 from __future__ import annotations
@@ -443,7 +443,7 @@ def write_clip(path: Path, frames: np.ndarray, fps: float, crf: int = 23) -> Non
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m gaitanon_core.demo_walker",
+        prog="python -m training.demo_walker",
         description="Render the procedural demo walker to an MP4 (the bundled demo clip).",
     )
     parser.add_argument("output", type=Path, help="the MP4 to write, e.g. resources/demo_walker.mp4")

@@ -1,0 +1,95 @@
+"""What the route reports while it runs: progress with an ETA, the cancel check, each finished frame."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+
+from ..errors import Cancelled
+
+__all__ = ["CancelCheck", "FrameSink", "PreviewFrame", "Progress", "ProgressCallback", "Ticker"]
+
+PROGRESS_INTERVAL_S = 0.2
+
+
+@dataclass(frozen=True)
+class Progress:
+    stage: str
+    done: int
+    total: int
+    eta_s: float | None
+
+
+Item = TypeVar("Item")
+ProgressCallback = Callable[[Progress], None]
+CancelCheck = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class PreviewFrame:
+    """One frame as the review shows it: both pictures, both silhouettes and where they differ."""
+
+    index: int
+    time: float
+    original: np.ndarray  # HxWx3 uint8 RGB
+    anonymized: np.ndarray
+    original_silhouette: np.ndarray  # HxW bool
+    anonymized_silhouette: np.ndarray
+    xor: np.ndarray  # where the two silhouettes differ (the paper's Figure 18)
+
+    @classmethod
+    def of(cls, index: int, time: float, original: np.ndarray, anonymized: np.ndarray,
+           original_silhouette: np.ndarray, anonymized_silhouette: np.ndarray) -> PreviewFrame:
+        return cls(index, time, original, anonymized, original_silhouette, anonymized_silhouette,
+                   original_silhouette ^ anonymized_silhouette)
+
+
+FrameSink = Callable[[PreviewFrame], None]  # each finished frame; `anonymized` is the very picture encoded
+
+
+class Ticker:
+    """Progress with an ETA at most every PROGRESS_INTERVAL_S, and the cancel check on every frame.
+
+    Progress counts the frames the segmenter has taken in: it leads the
+    finished frames by the look-ahead, and finishing the rest after it takes
+    little time. The rate is measured from the first frame on, so the set-up
+    does not inflate the ETA.
+    """
+
+    def __init__(self, total: int, progress: ProgressCallback | None, cancel: CancelCheck | None) -> None:
+        self.total, self.progress, self.cancel = total, progress, cancel
+        self.done = 0
+        self.started: float | None = None
+        self.last = 0.0
+
+    def check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel():
+            raise Cancelled("anonymization cancelled; nothing was written")
+
+    def watch(self, items: Iterable[Item]) -> Iterator[Item]:
+        """Pass the frames on to the segmenter, counting them and checking for cancel."""
+        for item in items:
+            self.check_cancel()
+            self.done += 1
+            self._report()
+            yield item
+
+    def _report(self) -> None:
+        now = time.perf_counter()
+        if self.started is None:
+            self.started = now
+        if self.progress is None or (now - self.last < PROGRESS_INTERVAL_S and self.done < self.total):
+            return
+        self.last = now
+        self.progress(Progress("anonymize", self.done, self.total, self._eta(now)))
+
+    def _eta(self, now: float) -> float | None:
+        if self.done >= self.total:
+            return 0.0
+        if self.done <= 1:
+            return None
+        return (self.total - self.done) * (now - self.started) / (self.done - 1)

@@ -1,0 +1,227 @@
+"""Silhouette -> contour over time: the look-ahead that smooths each frame's transform and
+completes a body that is only partly in view, and the way back from an anonymized contour
+to a full-resolution silhouette.
+
+The masks run ahead of the pictures by `LOOKAHEAD_S` (masks only, cropped to the
+person): the per-frame transform needs it to be smoothed, and a body entering
+the picture is completed from the first frames that show it whole. A frame whose
+person cannot be anonymized gets a `cover` (the region the route paints with the
+background) and the reason, for the report.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from ..people.person_mask import Box
+from ..people.silhouettes import FrameMask, at_edge
+from ..report import BRIDGED, COVERED
+from . import codec
+
+__all__ = [
+    "FrameShape", "MaskCrop", "anonymized_silhouette", "complete_shape", "measure_shape", "track_shapes",
+]  # fmt: skip
+
+LOOKAHEAD_S = 2.5  # how far the masks run ahead of the pictures (a body entering needs its first whole frames)
+HISTORY_S = 2.5  # how far back whole-body frames are kept for smoothing and for completing a leaving body
+STAND_IN_CANDIDATES = 30  # whole-body shapes tried when completing a partly visible body (about one gait cycle)
+WALKER_DRIFT = 0.05  # body heights a walker may move per frame (a brisk walk is about 0.03 at 25 fps)
+
+
+@dataclass(frozen=True)
+class MaskCrop:
+    """A bool mask kept as its bounding box only (the look-ahead holds many)."""
+
+    top: int
+    left: int
+    mask: np.ndarray
+    shape: tuple[int, int]
+
+    @classmethod
+    def of(cls, full: np.ndarray) -> MaskCrop:
+        rows, cols = np.flatnonzero(full.any(axis=1)), np.flatnonzero(full.any(axis=0))
+        if rows.size == 0:
+            return cls(0, 0, np.zeros((0, 0), bool), full.shape)
+        crop = full[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy()
+        return cls(int(rows[0]), int(cols[0]), crop, full.shape)
+
+    @property
+    def empty(self) -> bool:
+        return self.mask.size == 0
+
+    @property
+    def box(self) -> Box:
+        return Box(self.left, self.top, self.left + self.mask.shape[1], self.top + self.mask.shape[0])
+
+    def touches_edge(self) -> bool:
+        """Whether the mask reaches (nearly: a segmenter may miss the last pixels) an edge of the frame."""
+        return at_edge(self.box, self.shape)
+
+    def full(self) -> np.ndarray:
+        out = np.zeros(self.shape, bool)
+        out[self.top : self.top + self.mask.shape[0], self.left : self.left + self.mask.shape[1]] = self.mask
+        return out
+
+
+@dataclass
+class FrameShape:
+    """What the anonymizer and the colouring need to know about one frame's person."""
+
+    index: int
+    person: MaskCrop
+    shadow: MaskCrop
+    segmenter: str
+    body: str
+    people: int
+    camera_moved: bool
+    measured: codec.CanonicalTransform | None = None  # the frame's own transform (whole bodies only)
+    own_contour: np.ndarray | None = None  # the whole body's contour in its own frame (a stand-in for others)
+    transform: codec.CanonicalTransform | None = None  # smoothed full-body transform
+    contour: np.ndarray | None = None  # what the network sees (N canonical points)
+    fine: np.ndarray | None = None  # the full-resolution outline, same frame (whole bodies)
+    cover: MaskCrop | None = None  # region to paint with the background when the person is not anonymized
+    issues: list[tuple[str, str]] = field(default_factory=list)  # (reason, action) for the report
+
+
+def measure_shape(mask: FrameMask, n: int) -> FrameShape:
+    """Crop the masks and, for a whole body, measure its own transform and contour."""
+    shape = FrameShape(index=mask.index, person=MaskCrop.of(mask.person), shadow=MaskCrop.of(mask.shadow),
+                       segmenter=mask.segmenter, body=mask.body, people=mask.people, camera_moved=mask.camera_moved)
+    if mask.body == "whole" and not shape.person.empty:
+        try:
+            shape.own_contour, shape.measured = codec.mask_to_contour(mask.person, n)
+        except InputError:
+            shape.body = "cut"  # too degenerate to measure: handled like a partly visible body
+    return shape
+
+
+def track_shapes(masks: Iterable[FrameMask], n: int, fps: float) -> Iterator[FrameShape]:
+    """Per frame, the smoothed transform and the contour to anonymize, in order, with bounded look-ahead."""
+    ahead = max(1, round(LOOKAHEAD_S * fps))
+    behind = max(1, round(HISTORY_S * fps))
+    window: deque[FrameShape] = deque()
+    current = 0  # position in `window` of the next frame to finish
+    for mask in masks:
+        window.append(measure_shape(mask, n))
+        if len(window) - current > ahead:
+            yield complete_shape(window, current, n)
+            current += 1
+            if current > behind:
+                window.popleft()
+                current -= 1
+    while current < len(window):
+        yield complete_shape(window, current, n)
+        current += 1
+
+
+def complete_shape(window: deque[FrameShape], at: int, n: int) -> FrameShape:
+    """Decide how frame `window[at]` is anonymized: its contour, or cover, or nothing to do."""
+    shape = window[at]
+    if shape.segmenter == "bridged":
+        shape.issues.append(("the segmenter bridged this frame's mask from its neighbours", BRIDGED))
+    if shape.person.empty:
+        shape.cover = _lost_person_region(window, at)
+        if shape.cover is not None:
+            shape.issues.append(("the person was lost by the segmenter; their region is covered", COVERED))
+        return shape
+    shape.transform = _smoothed_transform(window, at)
+    if shape.transform is None:
+        return _cover(shape, "no whole-body frame near enough to estimate the body's size and place")
+    if shape.measured is not None:
+        person = shape.person.full()
+        shape.contour, _ = codec.mask_to_contour(person, n, transform=shape.transform)
+        shape.fine = codec.detailed_contour(person, shape.transform, n)
+    else:
+        shape.contour = _stand_in(window, at)
+        if shape.contour is None:
+            return _cover(shape, "the body is only partly in view and no whole-body frame is near")
+    return shape
+
+
+def _cover(shape: FrameShape, reason: str) -> FrameShape:
+    shape.contour, shape.fine = None, None
+    shape.cover = shape.person
+    shape.issues.append((reason, COVERED))
+    return shape
+
+
+def _smoothed_transform(window: deque[FrameShape], at: int) -> codec.CanonicalTransform | None:
+    measured = [s.measured for s in window]
+    try:
+        return codec.smooth_transforms(measured, [t is not None for t in measured])[at]
+    except InputError:  # no whole body anywhere in the window
+        return None
+
+
+def _stand_in(window: deque[FrameShape], at: int) -> np.ndarray | None:
+    """The nearby whole body's contour that, placed on this frame, best matches what is visible.
+
+    A body cut by the frame edge or occluded must never reach the network as if
+    it were whole; the whole-body shape whose visible part overlaps the visible
+    mask most keeps the walk's phase (legs apart or together) roughly right.
+    The overlap is measured in a box one body height around the visible part,
+    which holds any placed candidate, instead of the whole frame. None when no
+    whole body is near, or none overlaps a body seen away from the edges.
+    """
+    shape = window[at]
+    top, left, bottom, right = grown_box(shape.person, shape.transform.scale)
+    visible = shape.person.full()[top:bottom, left:right]
+    in_box = codec.CanonicalTransform(shape.transform.scale, shape.transform.x0 - left, shape.transform.y0 - top)
+    whole = sorted((s for s in window if s.own_contour is not None), key=lambda s: abs(s.index - shape.index))
+    best, best_iou = None, 0.0
+    for candidate in whole[:STAND_IN_CANDIDATES]:
+        placed = codec.contour_to_mask(candidate.own_contour, in_box, visible.shape)
+        union = np.count_nonzero(placed | visible)
+        iou = np.count_nonzero(placed & visible) / union if union else 0.0
+        if iou > best_iou:
+            best, best_iou = candidate.own_contour, iou
+    if best is None and whole and shape.person.touches_edge():
+        # A sliver entering or leaving that no placed shape meets (the extrapolated place is a few
+        # pixels off): the nearest whole body still stands in; the band removes the sliver itself.
+        best = whole[0].own_contour
+    return best
+
+
+def _lost_person_region(window: deque[FrameShape], at: int) -> MaskCrop | None:
+    """Where a person the segmenter lost on frame `window[at]` must be; None if they are simply not there.
+
+    The nearest frames before and after that show the person tell: if either
+    shows them clear of the frame's edges, they cannot have left the picture
+    in between, so they are still there, unseen. A person entering or leaving
+    through an edge is absent for real. The region is the box over
+    those frames' masks, each grown by how far a brisk walker gets in the
+    frames between.
+    """
+    frames = list(window)
+    before = next((s for s in reversed(frames[:at]) if not s.person.empty), None)
+    after = next((s for s in frames[at + 1 :] if not s.person.empty), None)
+    seen = [s for s in (before, after) if s is not None]
+    if all(s.person.touches_edge() for s in seen):
+        return None
+    index = frames[at].index
+    boxes = [grown_box(s.person, WALKER_DRIFT * abs(s.index - index) * s.person.mask.shape[0]) for s in seen]
+    top, left = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    bottom, right = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    return MaskCrop(top, left, np.ones((bottom - top, right - left), bool), frames[at].person.shape)
+
+
+def grown_box(crop: MaskCrop, grow: float) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) of the crop grown by `grow` px on every side, inside the frame."""
+    box = crop.box.padded(int(np.ceil(grow)), crop.shape)
+    return box.y0, box.x0, box.y1, box.x1
+
+
+def anonymized_silhouette(shape: FrameShape, points: np.ndarray | None) -> np.ndarray:
+    """The anonymized contour as a full-resolution mask, with the outline's detail put back."""
+    if points is None or shape.transform is None:
+        return np.zeros(shape.person.shape, bool)
+    if shape.fine is not None:
+        points = codec.restore_detail(shape.fine, shape.contour, points)
+        return codec.contour_to_mask(points, shape.transform, shape.person.shape)
+    # A stand-in's outline was traced on the 64-row grid: drawn larger, it is grown back to the body's width.
+    return codec.contour_to_mask(points, shape.transform, shape.person.shape, outline_rows=codec.CASIAB_SIZE)
