@@ -100,6 +100,7 @@ class EvaluationConfig:
     adaptive_at_every_strength: bool = True  # else only at each models folder's default strength
     set_attacker: bool = True
     tool_owner_subjects: tuple[str, ...] = ATTACKER_SUBJECTS  # whom the tool owner runs the tool on
+    only: tuple[str, ...] = ()  # evaluate only the anonymizers whose name contains one of these (and the originals)
     log: Callable[[str], None] = print
 
     @property
@@ -223,6 +224,8 @@ def run_evaluation(config: EvaluationConfig, attackers: dict[str, Attacker] | No
             conditions.append(named)
             if abs(condition.alpha - default_alpha(snapshot)) < 1e-6:
                 defaults.add(named.name)
+    if config.only:
+        conditions = [c for c in conditions if c.name == ORIGINAL or any(part in c.name for part in config.only)]
     records = load_records(config.subjects, config.data_dir, config.max_frames)
     gallery_records = [r for r in records if r.walk in GALLERY_WALKS]
     probes = [r for r in records if any(r.walk in walks for walks in PROBE_SETS.values())]
@@ -365,7 +368,8 @@ def _settings(config: EvaluationConfig, attackers: dict[str, Attacker]) -> dict[
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command": "python -m training.evaluate" + (" --quick" if config.quick else "")
         + ("" if config.set_attacker else " --no-set") + ("" if config.adaptive else " --no-adaptive") + ("" if config.adaptive_at_every_strength else " --adaptive-default-only")
-        + (f" --adaptive-seeds {config.adaptive_seeds}" if config.adaptive_seeds != ADAPTIVE_SEEDS else ""),
+        + (f" --adaptive-seeds {config.adaptive_seeds}" if config.adaptive_seeds != ADAPTIVE_SEEDS else "")
+        + "".join(f" --candidate {c}" for c in config.candidates) + (" --only " + " ".join(map(repr, config.only)) if config.only else ""),
     }
 
 
@@ -383,6 +387,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, default=REPO_ROOT / "models", help="models folder with manifest.json")
     parser.add_argument("--candidate", type=Path, action="append", default=[],
                         help="another models folder to evaluate beside the shipped one (its figures go into its own manifest)")
+    parser.add_argument("--only", nargs="+", default=(),
+                        help="evaluate only the anonymizers whose name contains one of these texts (and the originals)")
     parser.add_argument("--no-video", action="store_true", help="skip the colour clips through the full engine")
     parser.add_argument("--no-manifest", action="store_true", help="do not write the figures into the manifest")
     parser.add_argument("--no-set", action="store_true", help="leave out the set-based recogniser (it trains for up to an hour)")
@@ -409,6 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         adaptive_seeds=args.adaptive_seeds,
         set_attacker=not args.no_set,
         adaptive=not args.no_adaptive,
+        only=tuple(args.only),
         adaptive_at_every_strength=not args.adaptive_default_only,
     )
     try:
