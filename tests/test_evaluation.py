@@ -15,13 +15,8 @@ from gaitanon_core.paths import REPO_ROOT
 from test_naturalness import stick_walker
 from training import distortions
 from training.attackers import GeiLdaAttacker, identify
-from training.evaluate import (
-    Embedded,
-    equal_error_threshold,
-    parse_subjects,
-    recognition_tables,
-    success_tables,
-)
+from training.evaluation.data import parse_subjects
+from training.evaluation.metrics import Embedded, equal_error_threshold, recognition_tables, success_tables
 
 
 def rows(walk: np.ndarray) -> int:
@@ -99,8 +94,8 @@ class GuessingAttacker:
 
     name = "guesser"
 
-    def embed_geis(self, geis: np.ndarray) -> np.ndarray:
-        return np.random.default_rng(len(geis)).normal(size=(len(geis), 8))
+    def embed(self, walks) -> np.ndarray:
+        return np.random.default_rng(len(walks.geis)).normal(size=(len(walks.geis), 8))
 
 
 def tiny_attackers(data_dir: Path, models_dir: Path) -> dict:
@@ -109,6 +104,7 @@ def tiny_attackers(data_dir: Path, models_dir: Path) -> dict:
     import torch
 
     from training.attackers import GeiCnn
+    from training.evaluation.suite import GeiAttacker
     from training.manifest import update_entry
     from training.train_attackers import build_bank, export_onnx, train_lda
 
@@ -116,7 +112,7 @@ def tiny_attackers(data_dir: Path, models_dir: Path) -> dict:
     torch.manual_seed(0)
     export_onnx(GeiCnn(), models_dir / "attacker.onnx")
     update_entry("test_attacker", models_dir, role="attacker", file="attacker.onnx")
-    return {"lda": train_lda(bank, "lda"), "guesser": GuessingAttacker()}
+    return {"lda": GeiAttacker("lda", train_lda(bank, "lda").embed_geis), "guesser": GuessingAttacker()}
 
 
 @needs_shared_data
@@ -132,7 +128,7 @@ def test_tiny_evaluation_writes_reports_and_the_same_figures_into_the_manifest(s
     config = EvaluationConfig(
         subjects=("085", "086"), data_dir=shared_data, quick=True, out_dir=tmp_path / "reports",
         cache=tmp_path / "cache", models_dir=models, write_manifest=True, video=False, adaptive=False,
-        log=lambda line: None,
+        tool_owner_subjects=("007", "008"), log=lambda line: None,
     )
     run_evaluation(config, attackers=attackers)
     report = json.loads((tmp_path / "reports" / "evaluation.json").read_text())
@@ -143,7 +139,8 @@ def test_tiny_evaluation_writes_reports_and_the_same_figures_into_the_manifest(s
     assert "refused" in (tmp_path / "reports" / "evaluation.md").read_text()
     assert report["naturalness"]["original (no anonymization)"]["iou_with_original"] == 1.0
     entries = {e["name"]: e for e in load_manifest(models)["models"]}
-    assert entries["fixture_anonymizer_a0.3"]["evaluation"] == report["manifest_blocks"]["fixture_anonymizer_a0.3"]
+    assert entries["fixture_anonymizer_a0.3"]["evaluation"] == report["manifest_blocks"][str(models)]["fixture_anonymizer_a0.3"]
+    assert set(alpha["tool_owner"]) == {"lda"} and alpha["linkability"]["two_draws_same_walk"]["rank1"] >= 0.0
     assert entries["test_attacker"]["calibration"] == report["calibration"]
     assert report["calibration"]["pairs"]["same_person"] > 0
 
@@ -165,3 +162,63 @@ def test_committed_manifest_figures_belong_to_the_shipped_files():
         assert all(0.0 <= v <= 1.0 for v in entry["evaluation"]["success_rank1_same_view_nm"].values())
     for entry in attackers:
         assert entry["calibration"]["threshold"] > 0
+
+
+def test_outputs_are_drawn_without_cutting_off_a_raised_head():
+    """A contour reaching above the 64-row frame (y < 0) keeps its head: drawn tall, then pre-treated."""
+    from gaitanon_core.shape.codec import decode_casiab, encode_casiab
+    from training.evaluation.data import draw_as_attacker_sees
+
+    walk = stick_walker(6, 28)
+    contours = encode_casiab(walk)
+    drawn = draw_as_attacker_sees(contours)
+    iou = (drawn & walk).sum() / (drawn | walk).sum()
+    assert iou > 0.9  # the same drawing path reproduces the walk
+    raised = contours.copy()
+    head = raised[..., 1] < 0.15
+    raised[..., 1][head] -= 0.12  # the head lifted above the frame's top row
+    clipped = decode_casiab(raised)
+    kept = draw_as_attacker_sees(raised)
+    assert clipped[:, 0].any()  # the 64-row canvas cut the head at its first row
+    # pre-treated, the taller body is squeezed to 64 rows: the legs end higher than in the clipped drawing
+    assert kept[:, 40:].sum() < as_seen(clipped)[:, 40:].sum()
+
+
+def as_seen(walk: np.ndarray) -> np.ndarray:
+    from training.attackers import as_attacker_sees
+
+    return as_attacker_sees(walk)
+
+
+def test_the_tool_owner_undoes_a_fixed_change():
+    """A change that is the same for everyone (every outline made wider) is measured on other people and
+    undone: the restored walk is close to the original, the anonymized one is not."""
+    from gaitanon_core.shape.codec import encode_casiab
+    from training.evaluation.data import draw_as_attacker_sees
+    from training.evaluation.suite import undo_mean_change
+
+    walk = stick_walker(8, 28)
+    contours = encode_casiab(walk)
+    widened = contours * np.array([1.4, 1.0], np.float32)
+    anonymized = draw_as_attacker_sees(widened)
+    change = {"090": (encode_casiab(anonymized) - contours).mean(axis=0)}
+    restored = undo_mean_change([anonymized], ["090"], change).frame_walks()[0]
+
+    def iou(a: np.ndarray, b: np.ndarray) -> float:
+        return float((a & b).sum() / (a | b).sum())
+
+    from training.evaluation.data import evenly_spaced
+
+    assert iou(restored, evenly_spaced(walk)) > iou(evenly_spaced(anonymized), evenly_spaced(walk)) + 0.1
+
+
+def test_adaptive_attackers_are_summarised_over_their_seeds():
+    from training.evaluate import _adaptive_spread
+
+    table = lambda r1: {"nm": {"same_view": {"mean": {"rank1": r1}}}}  # noqa: E731
+    spread = _adaptive_spread({
+        "GEI CNN, adaptive to ST-GAN alpha 0.3, seed 0": table(0.5),
+        "GEI CNN, adaptive to ST-GAN alpha 0.3, seed 1": table(0.7),
+        "GEI CNN, distortion-trained": table(0.9),
+    })
+    assert spread == {"GEI CNN, adaptive": {"mean": 0.6, "min": 0.5, "max": 0.7, "seeds": 2}}

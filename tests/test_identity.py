@@ -13,7 +13,8 @@ import torch
 from gaitanon_core.shape.codec import N_POINTS, self_intersects
 from training.splits import VIEWS
 from training import train_identity
-from training.identity import IdentityGenerator, IdentitySwap, fit_identity_pca
+from training.identity import (IdentityGenerator, IdentitySwap, crossings_at, cut_small_loops, fit_identity_pca,
+                               pose_deviation)
 
 from tests.test_training import PERIOD, synthetic_walks, walker_silhouettes
 
@@ -68,7 +69,7 @@ def test_zero_weight_is_the_input_and_full_weight_is_the_aligned_walker(generato
     torch.testing.assert_close(IdentitySwap(0.0, V, PHASES, N_POINTS)(clip, noise), clip)
     swap = IdentitySwap(1.0, V, PHASES, N_POINTS, jitter_keep=0.0)
     target, _ = swap.align(clip, noise)
-    torch.testing.assert_close(swap(clip, noise), target)
+    torch.testing.assert_close(swap(clip, noise), cut_small_loops(target))  # the generated walker, its small loops cut
 
 
 def test_phase_alignment_follows_the_walk(cycles):
@@ -107,6 +108,50 @@ def test_a_blend_of_two_walkers_in_step_does_not_fold(cycles):
         assert not any(self_intersects(c) for c in out), weight
 
 
+def test_with_the_inputs_jitter_the_loop_cut_leaves_no_small_loop(cycles):
+    """The input's jitter kept (jitter_keep 1) makes small loops on this fast synthetic walker; the cut
+    removes every crossing of two edges at most 32 apart. (Its legs still cross, 55 edges apart: such
+    folds are beyond the cut, and measured as they are.)"""
+    noise = torch.from_numpy(np.repeat(cycles[2][None], V, axis=0).reshape(1, V * PHASES, N_POINTS, 2))
+    clip = torch.from_numpy(np.tile(cycles[0], (2, 1, 1))[None])
+    uncut = IdentitySwap(0.5, V, PHASES, N_POINTS, loop_cut=0)(clip, noise)
+    assert any(bool(crossings_at(uncut, k).any()) for k in range(2, 33))
+    for weight in (0.5, 0.85, 1.0):
+        out = IdentitySwap(weight, V, PHASES, N_POINTS, loop_cut=32)(clip, noise)
+        assert not any(bool(crossings_at(out, k).any()) for k in range(2, 33)), weight
+
+
+def _circle(n: int = N_POINTS) -> np.ndarray:
+    angle = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    return np.stack([0.3 * np.cos(angle), -0.5 * np.sin(angle)], -1).astype(np.float32)
+
+
+def test_loop_cut_removes_small_loops_and_leaves_simple_outlines_alone():
+    simple = torch.from_numpy(_circle())[None]
+    torch.testing.assert_close(cut_small_loops(simple), simple, rtol=0, atol=0)
+    for start, span in ((40, 2), (100, 5), (200, 20), (250, 9)):  # the last wraps round the start point
+        looped = _circle()
+        inside = (start + 1 + np.arange(span)) % N_POINTS
+        looped[inside] = looped[inside[::-1]]  # the loop's points in reverse: its end edges cross
+        assert self_intersects(looped), (start, span)
+        cut = cut_small_loops(torch.from_numpy(looped)[None])[0].numpy()
+        assert not self_intersects(cut), (start, span)
+        untouched = np.setdiff1d(np.arange(N_POINTS), inside)
+        np.testing.assert_array_equal(cut[untouched], looped[untouched])
+    assert self_intersects(cut_small_loops(torch.from_numpy(looped)[None], max_edges=0)[0].numpy())  # 0: off
+
+
+def test_pose_gain_scales_each_cycles_pose_and_keeps_its_mean(cycles):
+    samples = np.repeat(cycles[:, None], V, axis=1)
+    mean, basis, scale = fit_identity_pca(samples.astype(np.float32), 3)
+    z = torch.randn(2, 8)
+    plain = IdentityGenerator(mean, basis, scale, V, PHASES, N_POINTS, z_dim=8)(z).numpy().reshape(2, V, PHASES, N_POINTS, 2)
+    gained = IdentityGenerator(mean, basis, scale, V, PHASES, N_POINTS, z_dim=8, pose_gain=1.5)(z).numpy()
+    gained = gained.reshape(2, V, PHASES, N_POINTS, 2)
+    np.testing.assert_allclose(gained.mean(2), plain.mean(2), atol=1e-5)
+    assert pose_deviation(gained) == pytest.approx(1.5 * pose_deviation(plain), rel=1e-4)
+
+
 @pytest.fixture
 def tiny_identity(tmp_path, monkeypatch):
     monkeypatch.setenv("GAITANON_CACHE", str(tmp_path / "cache"))
@@ -120,6 +165,7 @@ def test_fit_resumes_and_exports_a_candidate_folder_with_parity(tiny_identity):
     train_identity.main(["fit", *args])
     generator, state = train_identity.load_identity("tiny")
     assert state["step"] == 1 and generator.components == 3
+    assert 0.5 < float(generator.pose_gain) < 3.0  # fitted: real over generated pose deviation
     train_identity.main(["fit", *args])  # resumes: nothing refitted
     assert train_identity.load_identity("tiny")[1]["wall_time_s"] == state["wall_time_s"]
     folder = train_identity.export_candidate("tiny", [0.7], folder=tiny_identity / "candidate")
@@ -130,4 +176,5 @@ def test_fit_resumes_and_exports_a_candidate_folder_with_parity(tiny_identity):
         assert (folder / entry["file"]).is_file() and len(entry["sha256"]) == 64
     anonymizer = next(e for e in manifest["models"] if e["role"] == "anonymizer")
     assert anonymizer["alpha"] == 0.7 and anonymizer["noise"]["frames"] == V * 8
+    assert anonymizer["configuration"]["loop_cut_edges"] == 32
     assert manifest["layout"] and manifest["n_points"] == N_POINTS

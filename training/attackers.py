@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import scipy.linalg
@@ -23,14 +22,7 @@ import scipy.spatial
 import torch
 from torch import nn
 
-from gaitanon_core.shape.casiab import crop_44
-from gaitanon_core.shape.casiab import normalise_like_casiab
-
-
-class Attacker(Protocol):
-    name: str
-
-    def embed_geis(self, geis: np.ndarray) -> np.ndarray: ...
+from gaitanon_core.shape.casiab import crop_44, normalise_like_casiab
 
 
 def as_attacker_sees(walk: np.ndarray) -> np.ndarray:
@@ -127,10 +119,11 @@ class GeiCnn(nn.Module):
 
 @dataclass(frozen=True)
 class Identification:
-    """Per probe: was the true subject the nearest gallery subject, and among the nearest three."""
+    """Per probe: was the true subject the nearest gallery subject, among the nearest three, five."""
 
     rank1: np.ndarray  # bool (n_probes,)
     rank3: np.ndarray
+    rank5: np.ndarray
 
 
 def identify(
@@ -146,4 +139,4 @@ def identify(
     per_subject = np.stack([distances[:, gallery_subjects == s].min(axis=1) for s in names], axis=1)
     order = names[np.argsort(per_subject, axis=1)]
     hits = order == probe_subjects[:, None]
-    return Identification(rank1=hits[:, 0], rank3=hits[:, :3].any(axis=1))
+    return Identification(rank1=hits[:, 0], rank3=hits[:, :3].any(axis=1), rank5=hits[:, :5].any(axis=1))

@@ -2,7 +2,13 @@
 
 Extends training.validation's ideas (it is not edited): per strength stop,
 - geometry on its fixed validation clips: distance from input, self-intersecting share of the RAW
-  output, motion and jitter ratios (training.validation.geometry);
+  output, motion and jitter ratios (training.validation.geometry); beside them
+  motion_ratio_smoothed, the motion ratio with both sequences smoothed over time first ([1, 2, 1] / 4
+  twice): about 36% of the input's frame-to-frame point motion is its pixel-step jitter and anchor
+  slides (the [1, 2, 1] / 4 smoothed input keeps 0.64x of it), which motion_ratio counts as motion,
+  so an output that carries the input's jitter over scores well on motion_ratio without walking like
+  the input; and, for the identity models, self_intersecting_share_without_loop_cut (the same model
+  with its in-graph loop cut off) and loop_cut_frames (share of the measured frames the cut changed);
 - iou_with_input: IoU of the drawn output with the drawn input (same tall canvas, no re-centring);
 - attacker_success: 1 - rank-1 of the shipped distortion-trained GEI CNN (models/attacker_gei_cnn.onnx),
   anonymized nm-05/06 probes against the ORIGINAL nm-01..04 gallery of the same view. Outputs are drawn
@@ -35,6 +41,7 @@ from training.splits import NM_WALKS, VIEWS, subjects
 
 from .attackers import as_attacker_sees
 from .dataset import subject_contours
+from .identity import _smooth_time
 from .validation import SEED, geometry, validation_clips
 
 # (contours (T, N, 2), rng) -> anonymized (T, N, 2)
@@ -61,11 +68,11 @@ def attacker_view(contours: np.ndarray) -> np.ndarray:
 # --- the models compared ---------------------------------------------------------------------------------
 
 
-def identity_model(name: str, weight: float) -> Model:
+def identity_model(name: str, weight: float, loop_cut: bool = True) -> Model:
     from .train_identity import build_anonymizer, load_identity
 
     generator, state = load_identity(name)
-    anonymizer = build_anonymizer(state["config"], weight)
+    anonymizer = build_anonymizer({**state["config"], **({} if loop_cut else {"loop_cut": 0})}, weight)
 
     @torch.no_grad()
     def run(contours: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -182,12 +189,31 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.logical_and(a, b).sum() / max(np.logical_or(a, b).sum(), 1))
 
 
-def geometry_figures(model: Model, seed: int = SEED) -> dict[str, float]:
+def smoothed_motion_ratio(original: np.ndarray, anonymized: np.ndarray) -> float:
+    """Frame-to-frame point motion of the output over the input's, both smoothed over time ([1, 2, 1] / 4 twice)."""
+    def smooth(seq: np.ndarray) -> np.ndarray:
+        return _smooth_time(_smooth_time(torch.from_numpy(np.ascontiguousarray(seq)))).numpy()
+
+    def motion(seq: np.ndarray) -> float:
+        return float(np.mean(np.linalg.norm(np.diff(seq, axis=1), axis=-1)))
+
+    return motion(smooth(anonymized)) / motion(smooth(original))
+
+
+def geometry_figures(model: Model, seed: int = SEED, uncut: Model | None = None) -> dict[str, float]:
+    """Geometry on the validation clips; with `uncut` (the same model, loop cut off, same draws) also the
+    fold share without the cut and the share of frames the cut changed (every other frame, as the folds)."""
     batch = validation_clips()
     rng = np.random.default_rng(seed)
     out = np.stack([model(c, rng) for c in batch.clips])
     figures = geometry(batch.clips, out, out, frame_step=2)
     figures.pop("distance_from_noise")
+    figures["motion_ratio_smoothed"] = smoothed_motion_ratio(batch.clips, out)
+    if uncut is not None:
+        rng = np.random.default_rng(seed)
+        raw = np.stack([uncut(c, rng) for c in batch.clips])
+        figures["self_intersecting_share_without_loop_cut"] = geometry(batch.clips, raw, raw, frame_step=2)["self_intersecting_share"]
+        figures["loop_cut_frames"] = float(np.mean(np.abs(out - raw)[:, ::2].max(axis=(-1, -2)) > 0))
     return figures
 
 
@@ -202,7 +228,8 @@ def measure_identity(name: str, weights: list[float], views: tuple[str, ...] | N
     print("original", original, flush=True)
     for weight in weights:
         model = identity_model(name, weight)
-        figures = {**geometry_figures(model), **privacy_figures(protocol, model, weight)}
+        figures = {**geometry_figures(model, uncut=identity_model(name, weight, loop_cut=False)),
+                   **privacy_figures(protocol, model, weight)}
         result["per_weight"][f"{weight:g}"] = figures
         print(f"w {weight:g}", figures, flush=True)
     if compare_shipped:

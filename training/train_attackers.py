@@ -13,6 +13,7 @@ by `ensure_adaptive`, which the evaluation calls once the anonymizer exists.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import time
@@ -28,6 +29,7 @@ from training.splits import NM_WALKS, subjects
 from training.attackers import EMBEDDING_DIM, GeiCnn, GeiLdaAttacker, gei
 from training.distortions import random_training_distortion
 from training.manifest import update_entry
+from training.plateau import BestState, train_until_plateau
 
 DEFAULT_CACHE = Path(os.environ.get("GAITANON_CACHE", "/work/cache")) / "attackers"
 DISTORTED_VARIANTS = 4  # distorted copies of every training walk
@@ -44,17 +46,18 @@ class GeiBank:
     subject: np.ndarray  # (n,) str
     view: np.ndarray  # (n,) str
     variant: np.ndarray  # (n,) int
+    walk: np.ndarray  # (n,) str, "nm-01" ...
 
     def select(self, mask: np.ndarray) -> GeiBank:
-        return GeiBank(self.geis[mask], self.subject[mask], self.view[mask], self.variant[mask])
+        return GeiBank(*(getattr(self, f.name)[mask] for f in dataclasses.fields(self)))
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, geis=self.geis, subject=self.subject, view=self.view, variant=self.variant)
+        np.savez_compressed(path, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
 
     @classmethod
     def load(cls, path: Path) -> GeiBank:
         with np.load(path) as stored:
-            return cls(stored["geis"], stored["subject"], stored["view"], stored["variant"])
+            return cls(*(stored[f.name] for f in dataclasses.fields(cls)))
 
 
 def middle_frames(walk: np.ndarray, max_frames: int | None) -> np.ndarray:
@@ -79,7 +82,7 @@ def build_bank(
     """GEIs of the walks of `subject_ids` (all, or those named in `walks`; at most `max_frames`
     from the middle of each): the original (variant 0) and one per transform."""
     rng = np.random.default_rng(seed)
-    geis, subject, view, variant = [], [], [], []
+    geis, subject, view, variant, walk_names = [], [], [], [], []
     for sid in subject_ids:
         for key, walk in sorted(load_subject(sid, data_dir).items()):
             if len(walk) == 0 or (walks is not None and key.split("_")[0] not in walks):
@@ -91,12 +94,13 @@ def build_bank(
                 subject.append(sid)
                 view.append(key.split("_")[1])
                 variant.append(index)
-    return GeiBank(np.stack(geis), np.array(subject), np.array(view), np.array(variant))
+                walk_names.append(key.split("_")[0])
+    return GeiBank(np.stack(geis), np.array(subject), np.array(view), np.array(variant), np.array(walk_names))
 
 
 def attacker_bank(cache: Path, data_dir: Path | None = None) -> GeiBank:
     """The attacker subjects' walks with DISTORTED_VARIANTS distorted copies each (cached)."""
-    path = cache / f"bank_attacker_x{DISTORTED_VARIANTS}.npz"
+    path = cache / f"bank_attacker_x{DISTORTED_VARIANTS}_w.npz"  # _w: walks named
     if path.exists():
         return GeiBank.load(path)
     bank = build_bank(subjects("attacker"), [random_training_distortion] * DISTORTED_VARIANTS, data_dir)
@@ -134,29 +138,38 @@ def train_cnn(
     init: Path | None = None,
     lr: float = 1e-3,
     log: Callable[[str], None] = print,
+    seed: int = 0,
+    validate: Callable[[GeiCnn], float] | None = None,
+    patience: int = 2,
 ) -> GeiCnn:
-    """Train (or resume) the GEI CNN on `bank` with a cosine-margin softmax over subjects."""
+    """Train (or resume) the GEI CNN on `bank` with a cosine-margin softmax over subjects.
+
+    With `validate` (a score to maximise, e.g. rank-1 on held-out walks) it runs until the score has not
+    risen for `patience` epochs (at most `epochs`; training.plateau) and returns the best epoch's network,
+    which may be the starting one (epoch 0)."""
     torch.set_num_threads(1)
+    torch.manual_seed(seed)
     names, labels = np.unique(bank.subject, return_inverse=True)
     geis = torch.from_numpy(bank.geis).unsqueeze(1)  # (n, 1, 64, 44): a one-frame walk is its GEI
     targets = torch.from_numpy(labels)
     model = GeiCnn()
     weights = torch.nn.Parameter(torch.randn(len(names), EMBEDDING_DIM) * 0.01)
     optimiser = torch.optim.Adam([*model.parameters(), weights], lr=lr, weight_decay=1e-4)
-    start_epoch = 0
+    start_epoch, history = 0, []
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=False)
         model.load_state_dict(state["model"])
         weights.data.copy_(state["weights"])
         optimiser.load_state_dict(state["optimiser"])
-        start_epoch = state["epoch"]
-    elif init is not None:  # fine-tuning: start from another run's network and class centres
+        start_epoch, history = state["epoch"], state.get("validation", [])
+    elif init is not None:  # fine-tuning: start from another run's network and its centres of these subjects
         state = torch.load(init, weights_only=False)
         model.load_state_dict(state["model"])
-        weights.data.copy_(state["weights"])
-    generator = torch.Generator().manual_seed(start_epoch)
+        weights.data.copy_(state["weights"][np.searchsorted(state["subjects"], names)])
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, epochs, last_epoch=start_epoch - 1)
-    for epoch in range(start_epoch, epochs):
+
+    def run_epoch(epoch: int) -> None:
+        generator = torch.Generator().manual_seed(seed * 1000 + epoch)
         model.train()
         began, total, correct = time.time(), 0.0, 0
         for batch in torch.randperm(len(geis), generator=generator).split(64):
@@ -168,11 +181,28 @@ def train_cnn(
             total += loss.item() * len(batch)
             correct += int((logits.argmax(1) == targets[batch]).sum())
         schedule.step()
-        log(f"epoch {epoch + 1}/{epochs}: loss {total / len(geis):.3f}, train acc {correct / len(geis):.3f}, {time.time() - began:.0f}s")
-        torch.save(
-            {"model": model.state_dict(), "weights": weights.data, "optimiser": optimiser.state_dict(), "epoch": epoch + 1},
-            checkpoint,
+        model.eval()
+        log(f"epoch {epoch}/{epochs}: loss {total / len(geis):.3f}, train acc {correct / len(geis):.3f}, {time.time() - began:.0f}s")
+
+    def save(epoch: int, scores: Sequence[float] = ()) -> None:
+        torch.save({"model": model.state_dict(), "weights": weights.data, "optimiser": optimiser.state_dict(),
+                    "epoch": epoch, "validation": list(scores), "subjects": names}, checkpoint)
+
+    if validate is None:
+        for epoch in range(start_epoch + 1, epochs + 1):
+            run_epoch(epoch)
+            save(epoch)
+    else:
+        model.eval()
+        best = BestState(model=model)
+        initial = validate(model)
+        best.save(0)  # a resumed run's earlier best is re-found from its scores, its state is the start's
+        result = train_until_plateau(
+            run_epoch, lambda: validate(model), patience, epochs, save_best=best.save, restore_best=best.restore,
+            after_epoch=lambda epoch, score, so_far: save(epoch, so_far.scores), history=history,
+            initial_score=None if history else initial, log=log,
         )
+        log(f"kept epoch {result.best_epoch} (validation {result.best_score:.3f}; before retraining {initial:.3f})")
     model.eval()
     return model
 
@@ -219,48 +249,65 @@ def ensure_attackers(cache: Path = DEFAULT_CACHE, data_dir: Path | None = None, 
 
 
 ADAPTIVE_FRAMES = 40  # frames per walk anonymized for the adaptive attackers (bounds the cost)
-ADAPTIVE_EPOCHS = 3
+ADAPTIVE_MAX_EPOCHS = 20
+ADAPTIVE_PATIENCE = 2
+
+
+def held_out_rank1(originals: GeiBank, anonymized: GeiBank, holdout: Sequence[str]) -> Callable[[GeiCnn], float]:
+    """Same-view rank-1 of the held-out subjects' anonymized nm-05/06 (every draw) against their
+    original nm-01..04: what the adaptive attacker is retrained to maximise."""
+    from training.attackers import identify
+
+    gallery = originals.select(np.isin(originals.subject, holdout) & (originals.variant == 0)
+                               & np.isin(originals.walk, NM_WALKS[:4]))
+    probes = anonymized.select(np.isin(anonymized.subject, holdout) & np.isin(anonymized.walk, NM_WALKS[4:]))
+
+    @torch.no_grad()
+    def score(model: GeiCnn) -> float:
+        embed = lambda b: model(torch.from_numpy(b.geis).unsqueeze(1)).numpy()  # noqa: E731
+        g, p = embed(gallery), embed(probes)
+        hits = [identify(p[probes.view == v], probes.subject[probes.view == v], g[gallery.view == v],
+                         gallery.subject[gallery.view == v]).rank1 for v in np.unique(probes.view)]
+        return float(np.mean(np.concatenate(hits)))
+
+    return score
 
 
 def ensure_adaptive(
     cache: Path,
     key: str,
-    anonymize: WalkTransform,
+    outputs: GeiBank,
+    holdout: Sequence[str],
     data_dir: Path | None = None,
     log: Callable[[str], None] = print,
+    seed: int = 0,
 ) -> tuple[Path, Path]:
-    """Attackers that have seen an anonymizer's outputs (identified by `key`) for the attacker
-    subjects' normal walks: the GEI+PCA/LDA refitted with them, and the distortion-trained CNN
-    fine-tuned on them beside the originals and one distorted copy. Cached like the others."""
-    lda_path, onnx_path = cache / f"gei_lda_adaptive_{key}.npz", cache / f"gei_cnn_adaptive_{key}.onnx"
+    """Attackers that have seen an anonymizer's outputs (identified by `key`; `outputs` holds the GEIs of
+    the attacker subjects' normal walks anonymized several times each): the GEI+PCA/LDA refitted with
+    them, and the distortion-trained CNN retrained on them beside the originals and one distorted copy,
+    leaving the `holdout` subjects out, until their validation rank-1 stops rising (patience
+    ADAPTIVE_PATIENCE, at most ADAPTIVE_MAX_EPOCHS). `seed` makes independent attackers. Cached."""
+    lda_path, onnx_path = cache / f"gei_lda_adaptive_{key}.npz", cache / f"gei_cnn_adaptive_{key}_s{seed}.onnx"
     if lda_path.exists() and onnx_path.exists():
         return lda_path, onnx_path
-    bank_path = cache / f"bank_adaptive_{key}.npz"
-    if bank_path.exists():
-        outputs = GeiBank.load(bank_path)
-    else:
-        log(f"anonymizing the attacker subjects' walks for the adaptive attackers ({ADAPTIVE_FRAMES} frames each)")
-        outputs = build_bank(
-            subjects("attacker"), [anonymize], data_dir, seed=1, max_frames=ADAPTIVE_FRAMES, walks=NM_WALKS
-        )
-        outputs = outputs.select(outputs.variant == 1)
-        outputs.save(bank_path)
     distorted = attacker_bank(cache, data_dir)
     if not lda_path.exists():
         log("refitting GEI+PCA/LDA with the anonymizer's outputs")
         train_lda(concatenate([distorted, outputs]), lda_path.stem).save(lda_path)
     if not onnx_path.exists():
-        log("fine-tuning the distortion-trained GEI CNN on the anonymizer's outputs")
-        mix = concatenate([distorted.select(distorted.variant <= 1), outputs])
+        log(f"retraining the distortion-trained GEI CNN on the anonymizer's outputs (seed {seed})")
+        training = concatenate([distorted.select(distorted.variant <= 1), outputs])
+        training = training.select(~np.isin(training.subject, holdout))
         model = train_cnn(
-            mix, cache / f"{onnx_path.stem}.pt", ADAPTIVE_EPOCHS, init=cache / "gei_cnn_distorted.pt", lr=3e-4, log=log
+            training, cache / f"{onnx_path.stem}.pt", ADAPTIVE_MAX_EPOCHS, init=cache / "gei_cnn_distorted.pt",
+            lr=3e-4, log=log, seed=seed, validate=held_out_rank1(distorted, outputs, holdout), patience=ADAPTIVE_PATIENCE,
         )
         export_onnx(model, onnx_path)
     return lda_path, onnx_path
 
 
 def concatenate(banks: Sequence[GeiBank]) -> GeiBank:
-    return GeiBank(*(np.concatenate([getattr(b, f) for b in banks]) for f in ("geis", "subject", "view", "variant")))
+    return GeiBank(*(np.concatenate([getattr(b, f.name) for b in banks]) for f in dataclasses.fields(GeiBank)))
 
 
 def ship_attacker(cache: Path = DEFAULT_CACHE, models_dir: Path | None = None, wall_time_s: float | None = None) -> None:

@@ -1,12 +1,16 @@
 """Fit, measure and export the identity-replacement models of training.identity.
 
-    python -m training.train_identity fit --name identity_v1 --components 24 --phases 24 --seed 5
-    python -m training.train_identity measure --name identity_v1 --weights 0.5 0.7 0.85
-    python -m training.train_identity export --name identity_v1 --weights 0.5 0.7 0.85
+    python -m training.train_identity fit --name identity_v4 --components 24 --phases 24 --seed 5
+    python -m training.train_identity measure --name identity_v4 --views 036 090 144
+    python -m training.train_identity export --name identity_v4
+
+(the defaults are identity_v4's: sharpness 30, phase smoothing 0.5, loop cut 32 edges x 3 rounds, pose gain,
+stops 0.5 0.7 0.85 1.0; identity_v2 was --sharpness 12 --phase-smoothing 1 --loop-cut 0 --no-pose-gain)
 
 fit: the joint PCA of the noise group's (051-060) subject-level samples (one walk session's gait cycles
-at all 11 views, plus its mirror), kept as a checkpoint in $GAITANON_CACHE/ckpt/<name>/ (re-running with
-the same configuration reuses it; --no-resume refits). There is nothing to train by gradient: the
+at all 11 views, plus its mirror) and the pose gain that gives its generated people the real ones'
+pose deviation (training.identity module doc), kept as a checkpoint in $GAITANON_CACHE/ckpt/<name>/
+(re-running with the same configuration reuses it; --no-resume refits). There is nothing to train by gradient: the
 anonymizer has no learned weights (see training.identity).
 measure: the validation figures of training.identity_validation (validation subjects 077-084 only),
 printed and written to the checkpoint folder as validation.json.
@@ -32,11 +36,12 @@ from training.splits import VIEWS, subjects
 
 from .common import TrainingRun, cache_root, load_checkpoint, pin_threads_and_seed
 from .dataset import Walk, extract_cycles, load_walks, mirror
-from .identity import IdentityGenerator, IdentitySwap, fit_identity_pca
+from .identity import IdentityGenerator, IdentitySwap, fit_identity_pca, pose_deviation
 
 GROUP = "noise"
 ANONYMISER_GROUP = "anonymiser"
-DEFAULT_WEIGHTS = (0.5, 0.7, 0.85)
+DEFAULT_WEIGHTS = (0.5, 0.7, 0.85, 1.0)
+POSE_GAIN_DRAWS = 256  # generated people whose pose deviation is set against the samples' when fitting
 MAX_ONNX_MB = 15.0
 
 
@@ -81,19 +86,30 @@ def align_phases(samples: np.ndarray, rounds: int = 3) -> np.ndarray:
 
 
 def build_generator(config: dict[str, Any], samples: np.ndarray | None = None) -> IdentityGenerator:
+    """The generator of `config`; fitted to `samples` (PCA, then the pose gain) when given."""
     views, phases, k = len(VIEWS), config["phases"], config["components"]
     dim = views * phases * N_POINTS * 2
-    if samples is not None:
-        mean, basis, scale = fit_identity_pca(samples, k)
-    else:
+    if samples is None:
         mean, basis, scale = np.zeros(dim, np.float32), np.zeros((k, dim), np.float32), np.ones(k, np.float32)
-    return IdentityGenerator(mean, basis, scale, views, phases, N_POINTS, z_dim=config["z_dim"],
-                             temperature=config["temperature"])
+        return IdentityGenerator(mean, basis, scale, views, phases, N_POINTS, z_dim=config["z_dim"],
+                                 temperature=config["temperature"])
+    mean, basis, scale = fit_identity_pca(samples, k)
+    generator = IdentityGenerator(mean, basis, scale, views, phases, N_POINTS, z_dim=config["z_dim"],
+                                  temperature=config["temperature"])
+    if config.get("pose_gain", True):
+        z = np.random.default_rng(config["seed"]).standard_normal((POSE_GAIN_DRAWS, config["z_dim"]))
+        with torch.no_grad():
+            drawn = generator(torch.from_numpy(z.astype(np.float32))).numpy()
+        drawn = drawn.reshape(len(z), views, phases, N_POINTS, 2)
+        generator.pose_gain.fill_(pose_deviation(samples) / pose_deviation(drawn))
+    return generator
 
 
 def build_anonymizer(config: dict[str, Any], weight: float) -> IdentitySwap:
     return IdentitySwap(weight, len(VIEWS), config["phases"], N_POINTS, sharpness=config["sharpness"],
-                        smooth_sigma=config["smooth_sigma"], jitter_keep=config.get("jitter_keep", 1.0)).eval()
+                        smooth_sigma=config["smooth_sigma"], jitter_keep=config.get("jitter_keep", 1.0),
+                        loop_cut=config.get("loop_cut", 0), loop_rounds=config.get("loop_rounds", 2),
+                        phase_smoothing=config.get("phase_smoothing", 1.0)).eval()
 
 
 def fit(config: dict[str, Any], resume: bool = True) -> IdentityGenerator:
@@ -111,14 +127,16 @@ def fit(config: dict[str, Any], resume: bool = True) -> IdentityGenerator:
     run.step = 1
     run.save(modules, {"samples": len(samples)})
     run.log({"samples": len(samples), "explained_std_first": float(generator.scale[0]),
-             "explained_std_last": float(generator.scale[-1])})
+             "explained_std_last": float(generator.scale[-1]), "pose_gain": float(generator.pose_gain)})
     return generator.eval()
 
 
 def load_identity(name: str) -> tuple[IdentityGenerator, dict[str, Any]]:
     state = load_checkpoint(name)
     generator = build_generator(state["config"])
-    generator.load_state_dict(state["modules"]["generator"])
+    weights = dict(state["modules"]["generator"])
+    weights.setdefault("pose_gain", torch.tensor(1.0))  # fitted before the pose gain (identity_v2)
+    generator.load_state_dict(weights)
     return generator.eval(), state
 
 
@@ -159,7 +177,8 @@ def export_candidate(name: str, weights: list[float], folder: Path | None = None
                 "command": fit_command(config), "method": "joint PCA over subject-level samples (no gradient training)"}
     update_entry("noise_generator", models_dir=folder, role="noise_generator", file=noise_file.name, **io,
                  n_points=N_POINTS, layout=LAYOUT, noise=noise_block, training=training,
-                 configuration={k: config[k] for k in ("components", "phases", "z_dim", "temperature")})
+                 configuration={**{k: config[k] for k in ("components", "phases", "z_dim", "temperature")},
+                                "pose_gain": round(float(generator.pose_gain), 4)})
     example = generator(torch.randn(1, generator.z_dim)).detach()
     for weight in weights:
         file = folder / f"anonymizer_w{weight:g}.onnx"
@@ -171,6 +190,8 @@ def export_candidate(name: str, weights: list[float], folder: Path | None = None
             "configuration": {"kind": "identity_swap", "blend_weight": weight, "sharpness": config["sharpness"],
                               "smooth_sigma_points": config["smooth_sigma"],
                               "jitter_keep": config.get("jitter_keep", 1.0),
+                              "loop_cut_edges": config.get("loop_cut", 0), "loop_cut_rounds": config.get("loop_rounds", 2),
+                              "phase_smoothing": config.get("phase_smoothing", 1.0),
                               "description": "alpha is the share of the way to the aligned generated walker"},
             "training": {**training, "note": "no learned weights; the strength stop is the blend weight"},
         }
@@ -224,7 +245,10 @@ def noise_description(generator: IdentityGenerator) -> dict[str, Any]:
 def fit_command(config: dict[str, Any]) -> str:
     return (f"python -m training.train_identity fit --name {config['name']} --components {config['components']} "
             f"--phases {config['phases']} --temperature {config['temperature']:g} --sharpness {config['sharpness']:g} "
-            f"--smooth-sigma {config['smooth_sigma']:g} --jitter-keep {config.get('jitter_keep', 1.0):g} --seed {config['seed']}")
+            f"--smooth-sigma {config['smooth_sigma']:g} --jitter-keep {config.get('jitter_keep', 1.0):g} "
+            f"--loop-cut {config.get('loop_cut', 0)} --loop-rounds {config.get('loop_rounds', 2)} "
+            f"--phase-smoothing {config.get('phase_smoothing', 1.0):g}"
+            f"{'' if config.get('pose_gain', True) else ' --no-pose-gain'} --seed {config['seed']}")
 
 
 # --- command line ---------------------------------------------------------------------------------------
@@ -233,7 +257,9 @@ def fit_command(config: dict[str, Any]) -> str:
 def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return {"name": args.name, "kind": "identity_pca", "components": args.components, "phases": args.phases,
             "z_dim": args.z_dim, "temperature": args.temperature, "sharpness": args.sharpness,
-            "smooth_sigma": args.smooth_sigma, "jitter_keep": args.jitter_keep, "seed": args.seed, "group": GROUP, "subjects": list(subjects(GROUP))}
+            "smooth_sigma": args.smooth_sigma, "jitter_keep": args.jitter_keep, "loop_cut": args.loop_cut,
+            "loop_rounds": args.loop_rounds, "phase_smoothing": args.phase_smoothing,
+            "pose_gain": not args.no_pose_gain, "seed": args.seed, "group": GROUP, "subjects": list(subjects(GROUP))}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -244,9 +270,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--phases", type=int, default=24, help="frames per generated gait cycle, per view")
     parser.add_argument("--z-dim", type=int, default=32)
     parser.add_argument("--temperature", type=float, default=1.0, help="std of the generated coefficients, x real")
-    parser.add_argument("--sharpness", type=float, default=12.0)
+    parser.add_argument("--sharpness", type=float, default=30.0, help="phase pick sharpness (identity_v2: 12)")
     parser.add_argument("--smooth-sigma", type=float, default=0.0, help="displacement low-pass along the outline, points")
     parser.add_argument("--jitter-keep", type=float, default=1.0, help="share of the input's frame-to-frame jitter kept")
+    parser.add_argument("--loop-cut", type=int, default=32, help="cut outline loops spanning up to this many edges (0: off)")
+    parser.add_argument("--loop-rounds", type=int, default=3)
+    parser.add_argument("--phase-smoothing", type=float, default=0.5, help="share of the 3-frame smoothing of the phase weights (identity_v2: 1)")
+    parser.add_argument("--no-pose-gain", action="store_true", help="keep the PCA's damped pose deviation (identity_v2)")
     parser.add_argument("--seed", type=int, default=5, help="for reproducibility only")
     parser.add_argument("--weights", type=float, nargs="+", default=list(DEFAULT_WEIGHTS))
     parser.add_argument("--views", nargs="+", help="validation views measured (default: all 11)")
