@@ -76,7 +76,7 @@ def test_missing_detector_package_is_a_plain_error(monkeypatch):
 @pytest.mark.slow
 def test_detector_sees_a_rendered_walker_but_not_the_empty_scene(shared_data):
     from gaitanon_core.shape.casiab import load_walk
-    from training.evaluate import empty_corridor
+    from training.evaluation.metrics import empty_corridor
 
     background = empty_corridor(shared_data)
     walk = load_walk("085", "nm-05", "090", shared_data)
