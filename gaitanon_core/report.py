@@ -24,6 +24,9 @@ COVERED = "covered"  # the person's region was painted over with the background
 COPIED = "copied"  # nobody to anonymize: the frame was copied unchanged
 WARNED = "anonymized"  # anonymized as usual, but something the user should check
 
+# Said wherever the user chooses a strength or reviews a clip (issue 12): what anonymization leaves as it was.
+WHAT_IS_KEPT = "Only the body's outline changes: height, speed, cadence and the path through the scene are kept."
+
 
 @dataclass(frozen=True)
 class FlaggedFrame:
@@ -77,6 +80,7 @@ class ClipReport:
              f"({self.fps:.1f} fps)")
         ]
         lines += [f"note: {note}" for note in self.notes]
+        lines.append(f"note: {WHAT_IS_KEPT}")
         if self.privacy:
             lines.append("privacy check: " + (self.privacy["verdict"] if self.privacy["available"]
                                               else f"not available ({self.privacy['reason']})"))

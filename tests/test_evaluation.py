@@ -146,79 +146,26 @@ def test_tiny_evaluation_writes_reports_and_the_same_figures_into_the_manifest(s
 
 
 def test_committed_manifest_figures_belong_to_the_shipped_files():
-    """Every shipped anonymizer carries figures from a full evaluation of exactly its file, and the
-    shipped attacker carries its calibration (rerun `python -m training.evaluate` after retraining)."""
+    """Figures in the manifest were measured on exactly the files it lists, by the evaluation protocol
+    of this code (the tool owner's attacks included); the default strength and the attacker always carry
+    them (rerun `python -m training.evaluate` after retraining). A strength measured only under an older
+    protocol carries no test figures at all, rather than flattering ones."""
+    from gaitanon_core.options import default_strength
+
     manifest = json.loads((REPO_ROOT / "models" / "manifest.json").read_text())
     anonymizers = [e for e in manifest["models"] if e.get("role") == "anonymizer"]
     attackers = [e for e in manifest["models"] if e.get("role") == "attacker"]
     if not anonymizers and not attackers:
         pytest.skip("no model is shipped in models/ yet")
-    for entry in anonymizers + attackers:
+    default = next(e for e in anonymizers if abs(e["alpha"] - default_strength(REPO_ROOT / "models")) < 1e-6)
+    for entry in [default] + [e for e in anonymizers if "evaluation" in e] + attackers:
         block = entry.get("evaluation")
         assert block is not None, f"{entry['name']} has no evaluation figures"
         assert block["model_sha256"] == entry["sha256"], f"{entry['name']}: figures are from another file"
-    for entry in anonymizers:
-        assert entry["evaluation"]["mode"] == "full"
-        assert all(0.0 <= v <= 1.0 for v in entry["evaluation"]["success_rank1_same_view_nm"].values())
+    for entry in [e for e in anonymizers if "evaluation" in e]:
+        block = entry["evaluation"]
+        assert block["mode"] in ("full", "quick")
+        assert block["protection"]["weakest_success_rank1"] is not None  # measured against the tool owner
+        assert all(0.0 <= v <= 1.0 for v in block["success_rank1_same_view_nm"].values())
     for entry in attackers:
         assert entry["calibration"]["threshold"] > 0
-
-
-def test_outputs_are_drawn_without_cutting_off_a_raised_head():
-    """A contour reaching above the 64-row frame (y < 0) keeps its head: drawn tall, then pre-treated."""
-    from gaitanon_core.shape.codec import decode_casiab, encode_casiab
-    from training.evaluation.data import draw_as_attacker_sees
-
-    walk = stick_walker(6, 28)
-    contours = encode_casiab(walk)
-    drawn = draw_as_attacker_sees(contours)
-    iou = (drawn & walk).sum() / (drawn | walk).sum()
-    assert iou > 0.9  # the same drawing path reproduces the walk
-    raised = contours.copy()
-    head = raised[..., 1] < 0.15
-    raised[..., 1][head] -= 0.12  # the head lifted above the frame's top row
-    clipped = decode_casiab(raised)
-    kept = draw_as_attacker_sees(raised)
-    assert clipped[:, 0].any()  # the 64-row canvas cut the head at its first row
-    # pre-treated, the taller body is squeezed to 64 rows: the legs end higher than in the clipped drawing
-    assert kept[:, 40:].sum() < as_seen(clipped)[:, 40:].sum()
-
-
-def as_seen(walk: np.ndarray) -> np.ndarray:
-    from training.attackers import as_attacker_sees
-
-    return as_attacker_sees(walk)
-
-
-def test_the_tool_owner_undoes_a_fixed_change():
-    """A change that is the same for everyone (every outline made wider) is measured on other people and
-    undone: the restored walk is close to the original, the anonymized one is not."""
-    from gaitanon_core.shape.codec import encode_casiab
-    from training.evaluation.data import draw_as_attacker_sees
-    from training.evaluation.suite import undo_mean_change
-
-    walk = stick_walker(8, 28)
-    contours = encode_casiab(walk)
-    widened = contours * np.array([1.4, 1.0], np.float32)
-    anonymized = draw_as_attacker_sees(widened)
-    change = {"090": (encode_casiab(anonymized) - contours).mean(axis=0)}
-    restored = undo_mean_change([anonymized], ["090"], change).frame_walks()[0]
-
-    def iou(a: np.ndarray, b: np.ndarray) -> float:
-        return float((a & b).sum() / (a | b).sum())
-
-    from training.evaluation.data import evenly_spaced
-
-    assert iou(restored, evenly_spaced(walk)) > iou(evenly_spaced(anonymized), evenly_spaced(walk)) + 0.1
-
-
-def test_adaptive_attackers_are_summarised_over_their_seeds():
-    from training.evaluate import _adaptive_spread
-
-    table = lambda r1: {"nm": {"same_view": {"mean": {"rank1": r1}}}}  # noqa: E731
-    spread = _adaptive_spread({
-        "GEI CNN, adaptive to ST-GAN alpha 0.3, seed 0": table(0.5),
-        "GEI CNN, adaptive to ST-GAN alpha 0.3, seed 1": table(0.7),
-        "GEI CNN, distortion-trained": table(0.9),
-    })
-    assert spread == {"GEI CNN, adaptive": {"mean": 0.6, "min": 0.5, "max": 0.7, "seeds": 2}}

@@ -30,6 +30,7 @@ import numpy as np
 from gaitanon_core.shape.casiab import casiab_dir
 from gaitanon_core.errors import GaitanonError
 from gaitanon_core.inference.anonymizer import OUTPUT_VERSION
+from gaitanon_core.options import default_strength
 from gaitanon_core.paths import REPO_ROOT
 from training.splits import subjects
 from training.attackers import identify
@@ -74,11 +75,9 @@ from training.evaluation.suite import (
     undo_mean_change,
 )
 from training.evaluation.video import video_domain
-from training.manifest import load_manifest
 from training.train_attackers import DEFAULT_CACHE, ensure_attackers
 
 ADAPTIVE_SEEDS = 3  # independent adaptive attackers at the default strength; one at the others
-FALLBACK_DEFAULT_ALPHA = 0.3  # the paper's choice, until the manifest marks a default stop
 ATTACKER_SUBJECTS = subjects("attacker")
 CACHE_VERSION = 3  # bump when a measure's code changes what it gives (engine outputs: OUTPUT_VERSION; drawing: DRAWING_VERSION)
 
@@ -110,12 +109,6 @@ class EvaluationConfig:
     @property
     def detector_frames_per_walk(self) -> int:
         return 2 if self.quick else 4
-
-
-def default_alpha(models_dir: Path) -> float:
-    """The stop the manifest marks as default, else the paper's 0.3."""
-    marked = [e["alpha"] for e in load_manifest(models_dir).get("models", []) if e.get("role") == "anonymizer" and e.get("default")]
-    return float(marked[0]) if marked else FALLBACK_DEFAULT_ALPHA
 
 
 # --- one anonymizer over the probes (cached) -----------------------------------------------------------
@@ -222,7 +215,7 @@ def run_evaluation(config: EvaluationConfig, attackers: dict[str, Attacker] | No
         for condition in model_conditions(snapshot):
             named = dataclasses.replace(condition, name=prefix + condition.name, models_dir=snapshot)
             conditions.append(named)
-            if abs(condition.alpha - default_alpha(snapshot)) < 1e-6:
+            if abs(condition.alpha - default_strength(snapshot)) < 1e-6:
                 defaults.add(named.name)
     if config.only:
         conditions = [c for c in conditions if c.name == ORIGINAL or any(part in c.name for part in config.only)]

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox, QTableWidgetItem, QWidget
 
+from gaitanon_core.report import WHAT_IS_KEPT
+
 from ..views.report_dialog_view import ReportDialogView
 from .jobs import device_name
 
@@ -25,7 +27,7 @@ def summary_html(review: Review) -> str:
     lines = [f"{report.frames} frames: {report.frames_anonymized} anonymized, "
              f"{report.frames_without_person} without a person. Strength {report.alpha:g} ({report.model}) "
              f"on the {device_name(report.provider)}, {report.wall_s:.1f} s."]
-    lines += [f"Note: {note}" for note in report.notes]
+    lines += [f"Note: {note}" for note in [*report.notes, WHAT_IS_KEPT]]
     flagged = len(report.flagged)
     verdict = ("<b>No frame was flagged.</b>" if flagged == 0 else
                f"<b>{flagged} frame{'s' if flagged != 1 else ''} flagged</b>: the person's shape there was not "

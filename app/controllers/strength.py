@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Signal
 
 from gaitanon_core.inference.manifest import MeasuredFigures, ModelEntry, manifest_entries, read_manifest
 from gaitanon_core.options import default_strength
+from gaitanon_core.report import WHAT_IS_KEPT
 
 from ..views.strength_view import StrengthView
 
@@ -47,7 +48,14 @@ def _naturalness(figures: MeasuredFigures) -> list[str]:
 
 
 def _test_figures(figures: MeasuredFigures) -> tuple[str | None, list[str]]:
-    """The evaluation's figures on the test subjects (written by `python -m training.evaluate`)."""
+    """The evaluation's figures on the test subjects (written by `python -m training.evaluate`): against an
+    attacker who owns the tool where measured, with how often two anonymizations are linked."""
+    if figures.owner_success is not None:
+        success = (f"{_percent(figures.owner_success)} of test walks not identified by an attacker who owns the tool "
+                   "(retrained on its output, or undoing its mean change; rank-1, same view)")
+        if figures.linked is not None:
+            success += f"; {_percent(figures.linked)} of anonymized walks still linked to each other"
+        return success, _naturalness(figures)
     attack = strongest_attack(figures.success_by_attacker)
     success = (f"{_percent(attack[1])} of test walks not identified (rank-1, same view, by \u201c{attack[0]}\u201d)"
                if attack else None)
@@ -72,7 +80,8 @@ def describe(entry: ModelEntry) -> str:
     else:
         success, naturalness = _validation_figures(figures)
     return (f"alpha = {entry.alpha:g} \u00b7 {entry.name}<br>Success: {success or 'not measured'}<br>"
-            f"Naturalness: {'; '.join(naturalness) if naturalness else 'not measured'}")
+            f"Naturalness: {'; '.join(naturalness) if naturalness else 'not measured'}<br>"
+            f"{WHAT_IS_KEPT}")
 
 
 class StrengthController(QObject):

@@ -28,6 +28,9 @@ class MeasuredFigures:
     attacker_success: float | None  # validation: the same share for the distortion-trained GEI CNN
     frame_score_relative: float | None  # the person detector's confidence kept, relative to the original's
     motion_ratio: float | None  # walking motion relative to the original's
+    owner_success: float | None = None  # test: the lowest success against an attacker who owns the tool
+    # (retrained on its outputs, or undoing its mean change)
+    linked: float | None = None  # test: the higher rank-1 of linking anonymized walks to anonymized walks
 
 
 @dataclass(frozen=True)
@@ -44,9 +47,13 @@ class ModelEntry:
         """The measured figures: the evaluation's on the test subjects, else the validation's, else None."""
         if evaluation := self.entry.get("evaluation"):
             success = evaluation.get("success_rank1_same_view_nm") or {}
+            protection = evaluation.get("protection") or {}
+            links = [_number(v) for v in (protection.get("linkability_rank1") or {}).values()]
             return MeasuredFigures("test", {name: _number(rate) for name, rate in success.items()}, None,
                                    _number(evaluation.get("frame_score_relative")),
-                                   _number(evaluation.get("motion_ratio")))
+                                   _number(evaluation.get("motion_ratio")),
+                                   _number(protection.get("weakest_success_rank1")),
+                                   max((v for v in links if v is not None), default=None))
         if validation := self.entry.get("validation"):
             return MeasuredFigures("validation", {}, _number(validation.get("attacker_success")),
                                    _number(validation.get("frame_score_relative")),
