@@ -169,3 +169,12 @@ def test_committed_manifest_figures_belong_to_the_shipped_files():
         assert all(0.0 <= v <= 1.0 for v in block["success_rank1_same_view_nm"].values())
     for entry in attackers:
         assert entry["calibration"]["threshold"] > 0
+
+
+def test_readme_figures_are_generated_from_the_manifest():
+    """The README's headline table is the manifest's figures, never typed (python -m training.model_card)."""
+    from training.model_card import README_BEGIN, README_END, all_entries, readme_figures
+
+    text = (REPO_ROOT / "README.md").read_text()
+    block = text[text.index(README_BEGIN): text.index(README_END) + len(README_END)]
+    assert block == readme_figures(all_entries())
