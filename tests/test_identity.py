@@ -177,4 +177,11 @@ def test_fit_resumes_and_exports_a_candidate_folder_with_parity(tiny_identity):
     anonymizer = next(e for e in manifest["models"] if e["role"] == "anonymizer")
     assert anonymizer["alpha"] == 0.7 and anonymizer["noise"]["frames"] == V * 8
     assert anonymizer["configuration"]["loop_cut_edges"] == 32
+    # The loop-cut-aware parity check still rejects a graph that differs off the cut points.
+    example = generator(torch.zeros(1, generator.z_dim)).detach()
+    feeds = {"contours": example[:, :12].contiguous(), "noise": example}
+    config = state["config"]
+    assert train_identity.loop_cut_parity(train_identity.build_anonymizer(config, 0.7), folder / anonymizer["file"], feeds) < 1e-4
+    with pytest.raises(RuntimeError, match="parity"):
+        train_identity.loop_cut_parity(train_identity.build_anonymizer(config, 0.5), folder / anonymizer["file"], feeds)
     assert manifest["layout"] and manifest["n_points"] == N_POINTS

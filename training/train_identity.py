@@ -146,7 +146,7 @@ def load_identity(name: str) -> tuple[IdentityGenerator, dict[str, Any]]:
 def export_candidate(name: str, weights: list[float], folder: Path | None = None,
                      figures: dict[str, Any] | None = None) -> Path:
     """Write the candidate folder: identity generator + one anonymizer per weight + the shipped attacker."""
-    from .export import OPSET, PARITY_SHAPES, _check_parity, _export, export_noise_generator
+    from .export import OPSET, PARITY_SHAPES, _export, export_noise_generator
     from .manifest import set_top_level, update_entry
 
     generator, state = load_identity(name)
@@ -183,7 +183,7 @@ def export_candidate(name: str, weights: list[float], folder: Path | None = None
     for weight in weights:
         file = folder / f"anonymizer_w{weight:g}.onnx"
         anonymizer = build_anonymizer(config, weight)
-        io = export_identity_anonymizer(anonymizer, example, file, _export, _check_parity, PARITY_SHAPES, OPSET)
+        io = export_identity_anonymizer(anonymizer, example, file, _export, loop_cut_parity, PARITY_SHAPES, OPSET)
         entry: dict[str, Any] = {
             "role": "anonymizer", "file": file.name, "alpha": weight, **io, "n_points": N_POINTS, "layout": LAYOUT,
             "noise_generator": "noise_generator", "noise": noise_block,
@@ -209,11 +209,7 @@ def export_identity_anonymizer(anonymizer: IdentitySwap, noise_example: torch.Te
     n = noise_example.shape[-2]
     batch, time_dim = torch.export.Dim("B", min=1, max=4096), torch.export.Dim("T", min=1, max=100000)
 
-    # Seeded: the loop cut is a discrete decision per crossing, and on these inputs (0.6 px of random jitter
-    # on every point: thousands of loops per window) ONNX Runtime's last-bit differences upstream flip one
-    # near-degenerate crossing in 1-2 of 10 draws (max diff up to 1e-2 at one point). On the 3072 validation
-    # frames the ONNX outputs of identity_v4 match torch to 7e-7.
-    draws = torch.Generator().manual_seed(0)
+    draws = torch.Generator().manual_seed(0)  # reproducible exports (the check itself: loop_cut_parity)
 
     def inputs(b: int, t: int) -> dict[str, torch.Tensor]:
         contours = noise_example[0, torch.arange(t) % noise_example.shape[1]].expand(b, -1, -1, -1)
@@ -230,6 +226,46 @@ def export_identity_anonymizer(anonymizer: IdentitySwap, noise_example: torch.Te
             "inputs": [{"name": "contours", "shape": ["B", "T", n, 2]},
                        {"name": "noise", "shape": ["B", int(noise_example.shape[1]), n, 2]}],
             "outputs": [{"name": "anonymized", "shape": ["B", "T", n, 2]}]}
+
+
+def loop_cut_parity(anonymizer: IdentitySwap, path: Path, feeds: dict[str, torch.Tensor]) -> float:
+    """training.export's parity check, allowing for the loop cut's discrete decisions.
+
+    On the parity inputs (0.6 px of random jitter on every point: thousands of loops per window) ONNX
+    Runtime's last-bit differences upstream flip a near-degenerate crossing in about 1 of 10 draws, and
+    that loop is cut in one output and not the other (up to 1e-2 at its points). Such a difference passes
+    when it lies only on points a cut moved (in torch's output or in ONNX Runtime's, against torch's
+    output without the cut) and on at most 0.1% of the points; everywhere else the strict tolerance holds.
+    (On the 3072 validation frames identity_v4's ONNX outputs match torch to 7e-7.)"""
+    import onnxruntime as ort
+
+    from .export import PARITY_TOLERANCE, _check_parity
+
+    try:
+        return _check_parity(anonymizer, path, feeds)
+    except RuntimeError:
+        if anonymizer.loop_cut < 2:
+            raise
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = torch.from_numpy(session.run(None, {k: v.numpy() for k, v in feeds.items()})[0])
+    cut = anonymizer.loop_cut
+    with torch.no_grad():
+        expected = anonymizer(*feeds.values())
+        anonymizer.loop_cut = 0
+        try:
+            uncut = anonymizer(*feeds.values())
+        finally:
+            anonymizer.loop_cut = cut
+    moved = ((expected - uncut).abs().amax(-1) > 0) | ((got - uncut).abs().amax(-1) > PARITY_TOLERANCE)
+    diff = (got - expected).abs().amax(-1)
+    outside = float(diff[~moved].max()) if bool((~moved).any()) else 0.0
+    share = float((diff >= PARITY_TOLERANCE).double().mean())
+    if not outside < PARITY_TOLERANCE or share > 1e-3:
+        raise RuntimeError(f"ONNX parity failed for {path.name}: {outside:.2e} off the cut points, "
+                           f"{share:.2%} of points over {PARITY_TOLERANCE:g}")
+    print(f"{path.name}: parity holds off the loop cut's points; a cut decision differs on {share:.3%} of points "
+          f"(max {float(diff.max()):.1e})", flush=True)
+    return float(diff.max())
 
 
 def noise_description(generator: IdentityGenerator) -> dict[str, Any]:
