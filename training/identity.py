@@ -51,12 +51,16 @@ real over generated pose deviation, about 1.2) scales each generated cycle's pos
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from torch import nn
 
+from gaitanon_core.shape.codec import N_POINTS
 from training.splits import VIEWS
 
+from .common import load_checkpoint
 from .models import mirror_points
 
 PHASE_SHARPNESS = 30.0  # pose distance rescaled per frame (nearest 0, cycle mean 1): the mean phase weighs e^-30
@@ -68,6 +72,7 @@ PHASE_SMOOTHING = 0.5  # share of the [1, 2, 1] / 4 smoothing of the phase weigh
 # (jitter ratio) 0.92x -> 1.06x, at 0 0.87x and 1.24x
 LOOP_CUT_EDGES = 32  # loops spanning up to this many edges are cut (0: off)
 LOOP_CUT_ROUNDS = 3
+POSE_GAIN_DRAWS = 256  # generated people whose pose deviation is set against the samples' when fitting
 CROSS_EPS = 1e-12  # as gaitanon_core.shape.codec: smaller cross products count as collinear
 SMOOTH_SIGMA_POINTS = 0.0  # optional low-pass of the displacement along the outline, in points (off: at 2 it
 # moved points across the sharp corners of feet and crotch and folded 20% of outlines)
@@ -254,3 +259,42 @@ class IdentitySwap(nn.Module):
         base = smoothed + self.jitter_keep * (contours - smoothed)
         out = base + self.weight * self.smooth_along(target - smoothed)
         return cut_small_loops(out, self.loop_cut, self.loop_rounds) if self.loop_cut >= 2 else out
+
+
+# --- building and loading a fitted identity model (shared by the trainer, its validation and export) -----
+
+
+def build_generator(config: dict[str, Any], samples: np.ndarray | None = None) -> IdentityGenerator:
+    """The generator of `config`; fitted to `samples` (PCA, then the pose gain) when given."""
+    views, phases, k = len(VIEWS), config["phases"], config["components"]
+    dim = views * phases * N_POINTS * 2
+    if samples is None:
+        mean, basis, scale = np.zeros(dim, np.float32), np.zeros((k, dim), np.float32), np.ones(k, np.float32)
+        return IdentityGenerator(mean, basis, scale, views, phases, N_POINTS, z_dim=config["z_dim"],
+                                 temperature=config["temperature"])
+    mean, basis, scale = fit_identity_pca(samples, k)
+    generator = IdentityGenerator(mean, basis, scale, views, phases, N_POINTS, z_dim=config["z_dim"],
+                                  temperature=config["temperature"])
+    if config.get("pose_gain", True):
+        z = np.random.default_rng(config["seed"]).standard_normal((POSE_GAIN_DRAWS, config["z_dim"]))
+        with torch.no_grad():
+            drawn = generator(torch.from_numpy(z.astype(np.float32))).numpy()
+        drawn = drawn.reshape(len(z), views, phases, N_POINTS, 2)
+        generator.pose_gain.fill_(pose_deviation(samples) / pose_deviation(drawn))
+    return generator
+
+
+def build_anonymizer(config: dict[str, Any], weight: float) -> IdentitySwap:
+    return IdentitySwap(weight, len(VIEWS), config["phases"], N_POINTS, sharpness=config["sharpness"],
+                        smooth_sigma=config["smooth_sigma"], jitter_keep=config.get("jitter_keep", 1.0),
+                        loop_cut=config.get("loop_cut", 0), loop_rounds=config.get("loop_rounds", 2),
+                        phase_smoothing=config.get("phase_smoothing", 1.0)).eval()
+
+
+def load_identity(name: str) -> tuple[IdentityGenerator, dict[str, Any]]:
+    state = load_checkpoint(name)
+    generator = build_generator(state["config"])
+    weights = dict(state["modules"]["generator"])
+    weights.setdefault("pose_gain", torch.tensor(1.0))  # fitted before the pose gain (identity_v2)
+    generator.load_state_dict(weights)
+    return generator.eval(), state

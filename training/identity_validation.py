@@ -41,7 +41,7 @@ from training.splits import NM_WALKS, VIEWS, subjects
 
 from .attackers import as_attacker_sees
 from .dataset import subject_contours
-from .identity import _smooth_time
+from .identity import _smooth_time, build_anonymizer, load_identity
 from .validation import SEED, geometry, validation_clips
 
 # (contours (T, N, 2), rng) -> anonymized (T, N, 2)
@@ -69,8 +69,6 @@ def attacker_view(contours: np.ndarray) -> np.ndarray:
 
 
 def identity_model(name: str, weight: float, loop_cut: bool = True) -> Model:
-    from .train_identity import build_anonymizer, load_identity
-
     generator, state = load_identity(name)
     anonymizer = build_anonymizer({**state["config"], **({} if loop_cut else {"loop_cut": 0})}, weight)
 

@@ -34,14 +34,13 @@ from gaitanon_core.shape.codec import LAYOUT, N_POINTS
 from gaitanon_core.paths import models_dir
 from training.splits import VIEWS, subjects
 
-from .common import TrainingRun, cache_root, load_checkpoint, pin_threads_and_seed
+from .common import TrainingRun, cache_root, pin_threads_and_seed
 from .dataset import Walk, extract_cycles, load_walks, mirror
-from .identity import IdentityGenerator, IdentitySwap, fit_identity_pca, pose_deviation
+from .identity import IdentityGenerator, IdentitySwap, build_anonymizer, build_generator, load_identity
 
 GROUP = "noise"
 ANONYMISER_GROUP = "anonymiser"
 DEFAULT_WEIGHTS = (0.5, 0.7, 0.85, 1.0)
-POSE_GAIN_DRAWS = 256  # generated people whose pose deviation is set against the samples' when fitting
 MAX_ONNX_MB = 15.0
 
 
@@ -85,33 +84,6 @@ def align_phases(samples: np.ndarray, rounds: int = 3) -> np.ndarray:
     return out
 
 
-def build_generator(config: dict[str, Any], samples: np.ndarray | None = None) -> IdentityGenerator:
-    """The generator of `config`; fitted to `samples` (PCA, then the pose gain) when given."""
-    views, phases, k = len(VIEWS), config["phases"], config["components"]
-    dim = views * phases * N_POINTS * 2
-    if samples is None:
-        mean, basis, scale = np.zeros(dim, np.float32), np.zeros((k, dim), np.float32), np.ones(k, np.float32)
-        return IdentityGenerator(mean, basis, scale, views, phases, N_POINTS, z_dim=config["z_dim"],
-                                 temperature=config["temperature"])
-    mean, basis, scale = fit_identity_pca(samples, k)
-    generator = IdentityGenerator(mean, basis, scale, views, phases, N_POINTS, z_dim=config["z_dim"],
-                                  temperature=config["temperature"])
-    if config.get("pose_gain", True):
-        z = np.random.default_rng(config["seed"]).standard_normal((POSE_GAIN_DRAWS, config["z_dim"]))
-        with torch.no_grad():
-            drawn = generator(torch.from_numpy(z.astype(np.float32))).numpy()
-        drawn = drawn.reshape(len(z), views, phases, N_POINTS, 2)
-        generator.pose_gain.fill_(pose_deviation(samples) / pose_deviation(drawn))
-    return generator
-
-
-def build_anonymizer(config: dict[str, Any], weight: float) -> IdentitySwap:
-    return IdentitySwap(weight, len(VIEWS), config["phases"], N_POINTS, sharpness=config["sharpness"],
-                        smooth_sigma=config["smooth_sigma"], jitter_keep=config.get("jitter_keep", 1.0),
-                        loop_cut=config.get("loop_cut", 0), loop_rounds=config.get("loop_rounds", 2),
-                        phase_smoothing=config.get("phase_smoothing", 1.0)).eval()
-
-
 def fit(config: dict[str, Any], resume: bool = True) -> IdentityGenerator:
     pin_threads_and_seed(config["seed"])
     run = TrainingRun(config["name"], config, resume)
@@ -129,15 +101,6 @@ def fit(config: dict[str, Any], resume: bool = True) -> IdentityGenerator:
     run.log({"samples": len(samples), "explained_std_first": float(generator.scale[0]),
              "explained_std_last": float(generator.scale[-1]), "pose_gain": float(generator.pose_gain)})
     return generator.eval()
-
-
-def load_identity(name: str) -> tuple[IdentityGenerator, dict[str, Any]]:
-    state = load_checkpoint(name)
-    generator = build_generator(state["config"])
-    weights = dict(state["modules"]["generator"])
-    weights.setdefault("pose_gain", torch.tensor(1.0))  # fitted before the pose gain (identity_v2)
-    generator.load_state_dict(weights)
-    return generator.eval(), state
 
 
 # --- export: a complete candidate models folder ------------------------------------------------------------
