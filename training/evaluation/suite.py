@@ -12,6 +12,7 @@ Every attacker judges a walk through `Walks` (GEIs and sampled frames as an atta
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +22,14 @@ import numpy as np
 
 from gaitanon_core.shape.codec import encode_casiab
 from gaitanon_core.errors import InputError
+from gaitanon_core.inference.anonymizer import OUTPUT_VERSION
 from gaitanon_core.inference.attacker import AttackerEmbedder
 from training.attackers import GeiLdaAttacker, gei
 from training.set_attacker import WalkSet
 from training.train_attackers import ADAPTIVE_FRAMES, GeiBank, ensure_adaptive
 
 from .conditions import Condition
-from .data import SET_FRAMES, WalkRecord, draw_as_attacker_sees, evenly_spaced, load_records
+from .data import DRAWING_VERSION, SET_FRAMES, WalkRecord, draw_as_attacker_sees, evenly_spaced, load_records
 
 
 @dataclass
@@ -145,12 +147,6 @@ def gei_bank(walks: WalkSet) -> GeiBank:
 
 def condition_key(condition: Condition) -> str:
     """A file-name-safe key of everything the condition's outputs depend on (model files, drawing)."""
-    import hashlib
-
-    from gaitanon_core.inference.anonymizer import OUTPUT_VERSION
-
-    from .data import DRAWING_VERSION
-
     text = f"{condition.name}|{condition.fingerprint}|engine{OUTPUT_VERSION}|draw{DRAWING_VERSION}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -165,8 +161,6 @@ def mean_change(condition: Condition, cache: Path, data_dir: Path | None, seed: 
                 log: Callable[[str], None]) -> dict[str, np.ndarray]:
     """Per view, the mean change `condition` makes to an outline as an attacker re-traces it from what
     they see: (N, 2) canonical offsets, measured on `people` (the attacker subjects, never the evaluated ones)."""
-    import hashlib
-
     group = hashlib.sha256(",".join(people).encode()).hexdigest()[:8]
     path = cache / "tool_owner" / f"{condition_key(condition)}_{group}_s{seed}.npz"
     if path.exists():
