@@ -134,7 +134,7 @@ def test_tiny_evaluation_writes_reports_and_the_same_figures_into_the_manifest(s
     report = json.loads((tmp_path / "reports" / "evaluation.json").read_text())
     assert (tmp_path / "reports" / "evaluation.md").read_text().startswith("# Evaluation")
     assert report["attackers"]["lda"]["qualified"] and not report["attackers"]["guesser"]["qualified"]
-    alpha = report["anonymity"]["ST-GAN alpha 0.3"]
+    alpha = report["anonymity"]["fixture_anonymizer_a0.3 (alpha 0.3)"]
     assert set(alpha["success"]) == {"lda"}  # refused against the weak attacker
     assert "refused" in (tmp_path / "reports" / "evaluation.md").read_text()
     assert report["naturalness"]["original (no anonymization)"]["iou_with_original"] == 1.0

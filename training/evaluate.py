@@ -96,6 +96,7 @@ class EvaluationConfig:
     seed: int = 0
     adaptive: bool = True
     adaptive_seeds: int = ADAPTIVE_SEEDS
+    set_seeds: int = ADAPTIVE_SEEDS  # of those, how many also get an adaptive set-based recogniser
     adaptive_at_every_strength: bool = True  # else only at each models folder's default strength
     set_attacker: bool = True
     tool_owner_subjects: tuple[str, ...] = ATTACKER_SUBJECTS  # whom the tool owner runs the tool on
@@ -210,13 +211,14 @@ def run_evaluation(config: EvaluationConfig, attackers: dict[str, Attacker] | No
     folders = {shipped: config.models_dir, **{snapshot_models(c, config.cache): c for c in config.candidates}}
     conditions = trivial_conditions(config.data_dir) + evaluation_only_conditions()
     defaults: set[str] = set()
+    strongest: set[str] = set()  # with the defaults, the stops that get adaptive set-based recognisers
     for snapshot, origin in folders.items():
         prefix = "" if origin == config.models_dir else f"candidate {origin.name}: "
-        for condition in model_conditions(snapshot):
-            named = dataclasses.replace(condition, name=prefix + condition.name, models_dir=snapshot)
-            conditions.append(named)
-            if abs(condition.alpha - default_strength(snapshot)) < 1e-6:
-                defaults.add(named.name)
+        named = [dataclasses.replace(c, name=prefix + c.name, models_dir=snapshot) for c in model_conditions(snapshot)]
+        conditions.extend(named)
+        defaults.update(c.name for c in named if abs(c.alpha - default_strength(snapshot)) < 1e-6)
+        if named:
+            strongest.add(max(named, key=lambda c: c.alpha).name)
     if config.only:
         conditions = [c for c in conditions if c.name == ORIGINAL or any(part in c.name for part in config.only)]
     records = load_records(config.subjects, config.data_dir, config.max_frames)
@@ -246,7 +248,9 @@ def run_evaluation(config: EvaluationConfig, attackers: dict[str, Attacker] | No
         mine = dict(attackers)
         if condition.kind == "model" and config.adaptive and (config.adaptive_at_every_strength or condition.name in defaults):
             seeds = range(config.adaptive_seeds if condition.name in defaults else 1)
-            adaptive = adaptive_attackers(condition, config.cache, config.data_dir, seeds, config.set_attacker, log)
+            with_set = config.set_attacker and condition.name in defaults | strongest
+            set_seeds = range(min(config.set_seeds, len(seeds)) if with_set else 0)
+            adaptive = adaptive_attackers(condition, config.cache, config.data_dir, seeds, set_seeds, log)
             adaptive_by_condition[condition.name] = adaptive
             mine.update(adaptive)
             for name, tables in judge(original_walks, adaptive).items():
@@ -358,10 +362,12 @@ def _settings(config: EvaluationConfig, attackers: dict[str, Attacker]) -> dict[
         "qualifying_rank1": QUALIFYING_RANK1,
         "seed": config.seed,
         "adaptive_seeds_at_default": config.adaptive_seeds,
+        "set_seeds_at_default": min(config.set_seeds, config.adaptive_seeds) if config.set_attacker else 0,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command": "python -m training.evaluate" + (" --quick" if config.quick else "")
         + ("" if config.set_attacker else " --no-set") + ("" if config.adaptive else " --no-adaptive") + ("" if config.adaptive_at_every_strength else " --adaptive-default-only")
         + (f" --adaptive-seeds {config.adaptive_seeds}" if config.adaptive_seeds != ADAPTIVE_SEEDS else "")
+        + (f" --set-seeds {config.set_seeds}" if config.set_seeds != ADAPTIVE_SEEDS else "")
         + "".join(f" --candidate {c}" for c in config.candidates) + (" --only " + " ".join(map(repr, config.only)) if config.only else ""),
     }
 
@@ -387,6 +393,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-set", action="store_true", help="leave out the set-based recogniser (it trains for up to an hour)")
     parser.add_argument("--adaptive-seeds", type=int, default=ADAPTIVE_SEEDS,
                         help=f"independent adaptive attackers at the default strength (default {ADAPTIVE_SEEDS})")
+    parser.add_argument("--set-seeds", type=int, default=ADAPTIVE_SEEDS,
+                        help="how many of those seeds also get an adaptive set-based recogniser (each seed's "
+                        "distortion-trained start costs most of an hour)")
     parser.add_argument("--no-adaptive", action="store_true",
                         help="no adaptive attackers (a preview: the published figures need them)")
     parser.add_argument("--adaptive-default-only", action="store_true",
@@ -406,6 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         video=not args.no_video,
         seed=args.seed,
         adaptive_seeds=args.adaptive_seeds,
+        set_seeds=args.set_seeds,
         set_attacker=not args.no_set,
         adaptive=not args.no_adaptive,
         only=tuple(args.only),

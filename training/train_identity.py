@@ -166,6 +166,41 @@ def export_candidate(name: str, weights: list[float], folder: Path | None = None
     return folder
 
 
+def ship_candidate(name: str, weights: list[float], default: float, folder: Path | None = None) -> Path:
+    """Replace the shipped anonymizers and noise generator in models/ with an exported candidate's stops
+    (`weights`), marking `default` as the manifest's default strength. The attacker entry is kept; the
+    candidate's files are copied unchanged, so the sha256 the candidate was checked with is the shipped one."""
+    from .manifest import load_manifest, save_manifest
+
+    source = folder or cache_root() / "candidates" / name
+    if not (source / "manifest.json").exists():
+        raise SystemExit(f"no exported candidate at {source}: run `python -m training.train_identity export --name {name}` first")
+    if not any(abs(default - w) < 1e-9 for w in weights):
+        raise SystemExit(f"the default strength {default:g} must be one of the shipped stops {weights}")
+    candidate = load_manifest(source)
+    stops = [e for e in candidate["models"] if e["role"] == "anonymizer" and any(abs(e["alpha"] - w) < 1e-9 for w in weights)]
+    if len(stops) != len(weights):
+        raise SystemExit(f"{source} has stops {[e['alpha'] for e in candidate['models'] if e['role'] == 'anonymizer']}, not all of {weights}")
+    noise = next(e for e in candidate["models"] if e["role"] == "noise_generator")
+    target = models_dir()
+    shipped = load_manifest(target)
+    for entry in shipped["models"]:
+        if entry["role"] in ("anonymizer", "noise_generator") and (target / entry["file"]).exists():
+            (target / entry["file"]).unlink()
+    kept = [e for e in shipped["models"] if e["role"] not in ("anonymizer", "noise_generator")]
+    for entry in [noise, *stops]:
+        shutil.copyfile(source / entry["file"], target / entry["file"])
+        entry.pop("evaluation", None)  # figures are measured on the shipped folder by training.evaluate
+        entry.pop("default", None)
+    for entry in stops:
+        if abs(entry["alpha"] - default) < 1e-9:
+            entry["default"] = True
+    shipped.update({k: v for k, v in candidate.items() if k != "models"})
+    shipped["models"] = kept + [noise, *stops]
+    save_manifest(shipped, target)
+    return target
+
+
 def export_identity_anonymizer(anonymizer: IdentitySwap, noise_example: torch.Tensor, path: Path,
                                export_fn: Any, parity_fn: Any, shapes: tuple, opset: int) -> dict[str, Any]:
     """ONNX of one anonymizer (dynamic B and T; the noise's frame count is fixed by the generator)."""
@@ -269,7 +304,8 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Identity-replacement anonymizer: fit, measure, export.")
-    parser.add_argument("command", choices=("fit", "measure", "export"))
+    parser.add_argument("command", choices=("fit", "measure", "export", "ship"),
+                        help="ship: copy an exported candidate's --weights stops into models/ (--default marks one)")
     parser.add_argument("--name", default="identity_v1")
     parser.add_argument("--components", type=int, default=24, help="principal components (<= z-dim; ONNX size ~0.54 MB each)")
     parser.add_argument("--phases", type=int, default=24, help="frames per generated gait cycle, per view")
@@ -286,6 +322,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weights", type=float, nargs="+", default=list(DEFAULT_WEIGHTS))
     parser.add_argument("--views", nargs="+", help="validation views measured (default: all 11)")
     parser.add_argument("--no-resume", action="store_true")
+    parser.add_argument("--default", type=float, help="ship: the default strength (one of --weights)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     config = config_from_args(args)
@@ -293,6 +330,11 @@ def main(argv: list[str] | None = None) -> None:
         started = time.monotonic()
         fit(config, not args.no_resume)
         print(f"fitted {config['name']} in {time.monotonic() - started:.1f} s")
+        return
+    if args.command == "ship":
+        if args.default is None:
+            raise SystemExit("ship needs --default (one of --weights)")
+        print(ship_candidate(args.name, args.weights, args.default))
         return
     from .identity_validation import measure_identity
 

@@ -121,9 +121,10 @@ def model_conditions(models_dir: Path) -> list[Condition]:
             raw = clip.network.run(contours[None], clip.noise)[0] if in_naturalness_sample(record) else None
             return Anonymized(draw_as_attacker_sees(final), final, raw)
 
+        entry_name = bank.anonymizer_entry(alpha).name
         conditions.append(
-            Condition(f"ST-GAN alpha {alpha:g}", "model", run, alpha=alpha,
-                      entry_name=bank.anonymizer_entry(alpha).name, fingerprint=model_fingerprint(bank, alpha))
+            Condition(f"{entry_name} (alpha {alpha:g})", "model", run, alpha=alpha,
+                      entry_name=entry_name, fingerprint=model_fingerprint(bank, alpha))
         )
     return conditions
 

@@ -119,9 +119,10 @@ def attacker_view(condition: Condition) -> Callable[[np.ndarray, np.random.Gener
 
 
 def adaptive_attackers(condition: Condition, cache: Path, data_dir: Path | None, seeds: Sequence[int],
-                       with_set: bool, log: Callable[[str], None]) -> dict[str, Attacker]:
+                       set_seeds: Sequence[int], log: Callable[[str], None]) -> dict[str, Attacker]:
     """Attackers retrained on `condition`'s outputs for the attacker subjects (one bank of several
-    draws a walk, shared by every kind and seed), one per seed."""
+    draws a walk, shared by every kind and seed): GEI ones per seed in `seeds`, set-based ones per
+    seed in `set_seeds` (each needs its own distortion-trained start, most of an hour)."""
     from training.set_attacker import ADAPTIVE_HOLDOUT, ensure_adaptive_bank, ensure_adaptive_set
 
     key = condition_key(condition)
@@ -133,9 +134,9 @@ def adaptive_attackers(condition: Condition, cache: Path, data_dir: Path | None,
         lda_path, onnx_path = ensure_adaptive(cache, key, outputs, ADAPTIVE_HOLDOUT, data_dir, log=log, seed=seed)
         attackers[f"GEI+PCA/LDA, {label}"] = lda_attacker(f"GEI+PCA/LDA, {label}", lda_path)
         attackers[f"GEI CNN, {label}, seed {seed}"] = onnx_gei_attacker(f"GEI CNN, {label}, seed {seed}", onnx_path)
-        if with_set:
-            path = ensure_adaptive_set(cache, key, attacker_view(condition), data_dir, seed=seed, log=log)
-            attackers[f"set-based, {label}, seed {seed}"] = FrameSetAttacker(f"set-based, {label}, seed {seed}", path)
+    for seed in set_seeds:
+        path = ensure_adaptive_set(cache, key, attacker_view(condition), data_dir, seed=seed, log=log)
+        attackers[f"set-based, {label}, seed {seed}"] = FrameSetAttacker(f"set-based, {label}, seed {seed}", path)
     return attackers
 
 
