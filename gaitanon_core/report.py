@@ -25,7 +25,8 @@ COPIED = "copied"  # nobody to anonymize: the frame was copied unchanged
 WARNED = "anonymized"  # anonymized as usual, but something the user should check
 
 # Said wherever the user chooses a strength or reviews a clip (issue 12): what anonymization leaves as it was.
-WHAT_IS_KEPT = "Only the body's outline changes: height, speed, cadence and the path through the scene are kept."
+WHAT_IS_KEPT = ("The body's outline becomes a generated person's; its height, speed, cadence and path through "
+                "the scene are kept, and can still identify someone.")
 
 
 @dataclass(frozen=True)

@@ -19,120 +19,101 @@ from training.splits import SUBJECT_SPLIT
 from .anonymize_sils import model_folders
 from .manifest import load_manifest
 
-INTRO = """# Model card: gaitanon noise generator and ST-GAN anonymizers
+INTRO = """# Model card: gaitanon identity generator and identity-replacement anonymizers
 
 ## Purpose
-The networks change the outline (body shape and pose-by-pose silhouette) of a walking
-person so that gait recognition no longer identifies them, while the result still looks
-like a person walking. They implement and extend the ST-GAN of Tieu, Nguyen, Nguyen-Son,
-Yamagishi & Echizen, "Spatio-temporal generative adversarial network for gait
-anonymization", JISA 46 (2019). The product runs them through ONNX Runtime on canonical
-contours (`gaitanon_core.contours`, layout and N in the manifest); the GUI's strength
-steps are the anonymizers' alpha values.
+The models change the outline (body shape and pose-by-pose silhouette) of a walking person so
+that gait recognition no longer identifies them, even by someone who owns this tool, while the
+result still walks like a person. The product runs them through ONNX Runtime on canonical
+contours (`gaitanon_core.shape.codec`, layout and N in the manifest); the GUI's strength steps
+are the anonymizers' alpha values and the manifest marks the default (`"default": true`).
 
-## What ships and why
-- `noise_generator`: z ~ N(0, I) -> one *generated* gait cycle per clip (a walking
-  sequence of a person who does not exist; never a real person's walk).
-- `anonymizer` at each alpha: one network conditioned on alpha (trained on 0.2, 0.3, 0.4
-  and 0.7), exported once per value. 0.2 / 0.3 / 0.4 are the paper's steps; 0.7 is the
-  stronger setting, shipped because the attacker check below leaves most walks
-  identifiable at 0.3; it trades more folded outlines and less motion for it.
-  Inside the graph each clip frame takes the noise cycle's frames nearest in pose (soft
-  nearest neighbour, from the cycle or its mirror), so the noise walks in step with the
-  person; a static noise contour (the paper) drags every frame toward one pose and damps
-  the walk (motion ratio below).
-- Losses: L2 reconstruction and noise terms (their minimiser is the blend
-  y + alpha/(1+alpha) (noise - y); the generator's skip path starts there), the paper's
-  spatial and temporal discriminators, a privacy term (cosine similarity of identity
-  embeddings of output and input under a frozen surrogate recogniser trained on the
-  anonymiser subjects only) and a smoothness term on the displacement along the contour
-  (folds are what make outlines self-intersect).
-- At run time (`gaitanon_core.inference`), an output outline that still crosses itself is
-  pulled part of the way back toward the input, by the largest of 85 / 70 / 55 / 40% of the
-  network's change that no longer crosses (never further: a fold is not traded for the
-  original outline). The validation table below is of the raw network; the evaluation's
-  self-intersection share is of what the product outputs.
-- The paper's own configuration (L1 losses, static noise) is kept as the reference row:
-  with L1 and alpha < 1 the minimiser of L_rec + alpha L_per is the input itself, and its
-  distance from the input below shows how close to a copy it stays.
+## How they work (training/identity.py says it in full)
+The ST-GAN of Tieu et al. (2019), which this project shipped before, learnt a change that was
+nearly the same for everyone, so an attacker who retrained on its outputs or subtracted its mean
+change identified most walks (figures under "Tried before" below). These models replace the
+identity instead:
+- `noise_generator` (an identity generator): z ~ N(0, I) -> ONE person who does not exist,
+  as a gait cycle of 24 phases at each of the 11 CASIA-B views. It is a joint PCA over
+  subject-level walks of the noise group (051-060, never evaluated on): a component moves the
+  same body consistently at every view; new people are Gaussian draws of the whitened
+  coefficients, their pose deviation scaled back to real people's (`pose_gain`). Drawn fresh
+  per clip; the latent is never stored or logged.
+- `anonymizer` at each alpha: inside the graph, the window picks the generated person's view
+  block (or its mirror) that fits the input best, gives each frame the generated phases nearest
+  in pose (soft nearest neighbour, smoothed half way over 3 frames), and blends
+  `output = input + alpha * (generated - input smoothed over 3 frames)`: at alpha 1 the outline
+  is the generated person's, in step with the input, carrying the input's frame-to-frame jitter.
+  Small loops the blend makes (two outline edges at most 32 apart crossing) are cut onto their
+  chord in the graph. No learned weights: nothing to overfit.
+- Kept from the input on purpose, because the scene needs them: where the body is, its size
+  (height), its view, the phase of its step, its speed and cadence, and its path. Each of these
+  can also identify someone; the GUI, the report and docs/THREAT_MODEL.md say so.
+- `attacker_gei_cnn`: the distortion-trained GEI CNN the privacy check asks when no adapted
+  attacker ships; `attacker_adapted_<anonymizer>`: the same CNN retrained on that strength's own
+  outputs (`python -m training.adapted_attackers`), which the per-clip privacy check asks at
+  that strength, so the check is by an attacker who owns the tool.
 
 ## Data
 CASIA Gait Database, dataset B (Yu, Tan & Tan, "A framework for evaluating the effect of
 view angle, clothing and carrying condition on gait recognition", ICPR 2006): 64x64
 silhouettes of 124 subjects (99 here), 11 views, normal / bag / coat walks. Research use
-only: cite the paper above; the trained weights ship with this card naming the data.
-Subject groups (disjoint; `gaitanon_core.splits`):
+only: cite the paper above; the model files ship with this card naming the data.
+Subject groups (disjoint; `training.splits`):
 """
 
 LIMITS = """
-## Limits
-- Privacy against an attacker who owns the tool is low (the evaluation figures above; the
-  README's table is generated from them): the L2 blend moves the outline only about a quarter of
-  the way to the generated walker at 0.3, what the privacy term adds is largely a change that is
-  the same for everyone, and a recogniser retrained on the outputs, or one that undoes the mean
-  change, takes most of the protection back; two anonymizations of one walk stay linkable.
-- Figures below that quote success rates from before 2026-12-06 were measured under an older
-  protocol (outputs drawn on a 64-row frame that cut off raised heads, which flattered every
-  model: alpha 0.3 fell from 73.0% to 50.0% against the distortion-trained GEI CNN once drawn
-  whole) and against recognisers that had not seen the tool's output; they are kept as the record
-  of what was tried, not as privacy figures.
-- Validation selected an early checkpoint (steps in the table): later ones folded more
-  outlines as the privacy term and the discriminators pulled against each other. Selection
-  used 16 validation clips and one view, so it is noisy; the attacker figures use 48 probes
-  (about +-7 points of sampling error).
-- The privacy weight (16) was chosen among 2, 8, 16 and 32 by the attacker check on the
-  validation subjects (`python -m training.validation --checkpoint NAME` on runs trained with
-  `--preset shipped --w-priv X`): 16 gave the best success at alpha 0.3 without extra folds.
-- Tried, none shipped (attacker success at alpha 0.2 / 0.3 / 0.4 on validation, 48 probes,
-  measured before the frames were pre-treated as below; shipped then 46 / 56 / 62.5%): privacy weight 48 with smoothness 32 (52 / 56 / 58%); a surrogate
-  trained on attacker-like distortions (`python -m training.surrogate --distort`), weight 32, smoothness 16
-  (40 / 54 / 62.5%). Every run was again selected at step 50 (quick check: 16 clips, side view):
-  by step 150 the outlines crossed themselves in 7-40% of frames. The fold penalty `--w-fold 16`
-  (closing gaps between parts of the outline) kept them at 0.5% up to step 100, then 24% at 150.
-- Tried last, not shipped: the privacy term through a GEI CNN surrogate on differentiably
-  drawn silhouettes (`python -m training.gei_surrogate`, then `python -m training.train_stgan
-  --preset shipped --surrogate-kind gei --w-priv 600 --name stgan_gein600 --steps 200
-  --eval-every 25`, selected at step 50). Its first version (weight 200) fooled the attacker
-  by moving and scaling the body inside the frame (validation 65% at alpha 0.3, 42% once the
-  frames are pre-treated as the dataset's): since then the evaluation and the validation check
-  pre-treat every anonymized frame as the dataset's before an attacker sees it, and the
-  surrogate normalises the same way. The normalised version reached 73% on validation at every
-  alpha; exported and evaluated on the test subjects (`python -m training.export --which
-  shipped --alphas 0.2 0.3 0.4 0.7 --stgan stgan_gein600` then `python -m training.evaluate`)
-  it gave at alpha 0.3 / 0.7: 78.4 / 83.0% against the distortion-trained CNN, 29.3 / 52.3%
-  against the adaptive one, frame score 0.74 / 0.74, self-intersecting 1.0 / 1.6%. It moved
-  along the trade-off, not beyond it: the shipped alpha 0.7, in the same evaluation protocol,
-  reached as much against the distortion-trained CNN (78.1%), far more against the adaptive one
-  (51.7%) and a better frame score (0.81), so the shipped files stayed. (Those were measured
-  before the engine pulled folded outlines back; the figures above are with it.) This choice between two
-  candidates looked at test-subject figures; the figures above are of the files shipped.
-- Only the outline changes. Walking speed, cadence, stride timing, the face, hair, clothes
-  and colours stay as they are (the colouring copies original pixels), and each of them
-  can identify a person; so can the voice and footsteps if audio is kept.
-- Trained on CASIA-B's 64-px silhouettes of one indoor corridor; other cameras, crowds,
-  children or unusual clothing are outside what it has seen. Silhouette quality bounds the
-  result.
-- The privacy term uses a surrogate recogniser on contours; real attackers work on
-  silhouettes or video and may be stronger, especially ones trained on this anonymizer's
-  outputs (the adaptive attacker in the evaluation).
-- Validation figures come from the validation subjects (077-084); the evaluation's success
-  and naturalness figures from the test subjects (085-100), never trained on.
-- The attackers themselves vary from one training to the next (about +-5 points between two cold
-  trainings under the older protocol); the default strength's adaptive figure is to be quoted as
-  the mean over 3 attacker seeds once they are trained (one seed so far).
+## Limits, and what holds the figures back
+- The target of the anonymity issue (at least 90% of walks not identified by every attacker who
+  owns the tool, at the default) is not met: the evaluation figures above say by how much. What
+  is measured to hold them back: at alpha below 1 the output keeps 1 - alpha of the person's own
+  outline, and the tool owner who subtracts the mean change recovers part of it (tool-owner
+  success rises with alpha in the validation table); at alpha 1 nothing of the outline's shape
+  is blended in, yet some walks are still identified.
+- What is still carried over at alpha 1, and may explain those (not yet measured one by
+  one): the input's frame-to-frame jitter (kept so the walk does not look frozen: `jitter_keep`
+  1), which phases of the generated cycle each frame takes (chosen by the input's own pose, so
+  the sequence of poses follows the person's), the view block picked, and the step timing.
+  Generated people come from a PCA of only ten real people, so the space of new identities is
+  narrow; that does not help an attacker link a walk to its owner, but it bounds how different
+  two anonymized people can be.
+- Height, speed, cadence and the path are kept on purpose (the scene needs them) and can
+  identify someone; so can the face (hidden by default in the render), hair, clothes, colours,
+  the voice and footsteps if audio is kept.
+- Outlines still fold before the in-graph loop cut, more at higher alpha; the validation table
+  gives the share before and after it (training/identity.py, how far the cut moves points).
+- Generated people move less than real ones before `pose_gain`; the motion ratio with both
+  sequences smoothed (the validation table's "(smoothed)") is lower than the plain one, which
+  counts the input's pixel jitter as motion.
+- Built from CASIA-B's 64-px silhouettes of one indoor corridor: other cameras, crowds, children
+  or unusual clothing are outside what it has seen; silhouette quality bounds the result.
+- Validation figures come from the validation subjects (077-084), and chose the stops and the
+  default; the evaluation's figures come from the test subjects (085-100), which no model or
+  choice saw. Attackers vary from one training to the next; the default's adaptive GEI figure is
+  the mean over the attacker seeds the evaluation block names.
+
+## Tried before (not shipped)
+The ST-GAN anonymizers shipped until 2026-12-06 (commit e759c9e, whose models/manifest.json holds
+their evaluation blocks) moved the outline toward the generated walker by a blend the privacy term
+barely changed: about 94% of the per-point displacement was constant over time and 97% the same
+whatever the noise draw, so a recogniser retrained on their outputs, or one that undid their
+mean change, took most of the protection back, and two anonymizations of one walk stayed
+linkable. Longer training folded outlines, so selection stopped at step 50 of 300. Variants tried
+(privacy weights 2-48, a smoothness term, a distortion-trained surrogate, a GEI CNN surrogate on
+differentiably drawn silhouettes) moved along the same trade-off; none changed the template.
 """
 
 VALIDATION_COLUMNS = (
     ("distance_from_input", "dist. from input", 4),
-    ("distance_from_noise", "dist. from noise", 4),
-    ("self_intersecting_share", "self-intersecting", 3),
-    ("original_self_intersecting_share", "(originals)", 3),
+    ("iou_with_input", "IoU with input", 2),
+    ("self_intersecting_share_without_loop_cut", "folded before loop cut", 3),
+    ("self_intersecting_share", "folded (raw output)", 4),
     ("motion_ratio", "motion ratio", 2),
+    ("motion_ratio_smoothed", "(smoothed)", 2),
     ("jitter_ratio", "jitter ratio", 2),
-    ("surrogate_success", "surrogate success", 3),
-    ("surrogate_rank1_original", "(surrogate rank-1 on originals)", 3),
     ("attacker_success", "attacker success", 3),
-    ("attacker_rank1_original", "(attacker rank-1 on originals)", 3),
+    ("tool_owner_success", "tool-owner success", 3),
+    ("linkability_rank1", "two draws linked", 3),
 )
 
 
@@ -162,29 +143,31 @@ def models_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
         lines.append(f"| {e['name']} | {e['role']} | {e.get('alpha', '')} | {place}{e['file']} ({e['sha256'][:12]}) "
                      f"| {e.get('noise', {}).get('kind', '')} | {t.get('group', '')} | {t.get('seed', '')} "
                      f"| {steps} | {wall} |")
-    lines += ["", "Commands (each resumable; checkpoints and loss logs in `$GAITANON_CACHE/ckpt/<name>/`):", "```",
+    lines += ["", "Commands (seeded; the fit takes under a minute on one core, the evaluation hours, cached and resumable "
+              "under `$GAITANON_CACHE`):", "```",
               "python -m training.dataset --groups noise anonymiser validation   # contour cache",
-              "python -m training.train_noise --kind cycle --steps 3000 --no-resume   # shipped G_N",
-              "python -m training.surrogate --steps 2000 --no-resume               # privacy surrogate",
-              "python -m training.train_stgan --preset shipped --name stgan_shipped --steps 300 --eval-every 50 --no-resume",
-              "python -m training.export --which shipped --alphas 0.2 0.3 0.4 0.7  # models/ + manifest",
-              "python -m training.train_noise --kind static --components 32 --steps 3000 --no-resume",
-              "python -m training.train_stgan --preset paper --name stgan_paper --steps 800 --no-resume",
-              "python -m training.export --which reference                         # reference row",
-              "python -m training.baseline --steps 800                             # 2017 baseline",
-              "python -m training.validation                                       # attacker success on validation",
+              "python -m training.train_identity fit --name identity_v4 --components 24 --phases 24 --seed 5",
+              "python -m training.train_identity measure --name identity_v4 --weights 0.5 0.7 0.85 1   # validation",
+              "python -m training.train_identity export --name identity_v4 --weights 0.5 0.7 0.85 1    # candidate folder",
+              "python -m training.train_identity ship --name identity_v4 --weights 0.85 1 --default 1   # models/",
+              "python -m training.train_attackers                                   # the shipped attacker",
+              "python -m training.evaluate --quick --set-seeds 1                    # test figures into the manifest",
+              "python -m training.adapted_attackers                                 # the privacy check's attackers",
+              "python -m training.privacy_floor --write                             # the regression floor",
               "python -m training.model_card                                       # this card", "```"]
     return "\n".join(lines) + "\n"
 
 
 def validation_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
     lines = ["\n## Validation figures (subjects 077-084, canonical units: 1 = body height)\n",
-             "Written by the export commands (`training.validation`). Distances are mean point "
-             "distances; motion and jitter ratios compare the output's frame-to-frame (and second) "
-             "differences with the original's; surrogate success = share of anonymized nm-05/06 "
-             "walks that the surrogate recogniser does not match to the right person; attacker success = the same "
-             "with the project's distortion-trained GEI CNN attacker (subjects 007-050) on views 036/090/144 "
-             "(`python -m training.validation`, ONNX files).\n",
+             "Written by `python -m training.train_identity measure` (training/identity_validation.py), all 11 "
+             "views. Distances are mean point distances; motion and jitter ratios compare the output's "
+             "frame-to-frame (and second) differences with the original's; folded = share of frames whose "
+             "outline crosses itself; attacker success = share of anonymized nm-05/06 walks the shipped "
+             "distortion-trained GEI CNN does not match to the right person (rank-1, same view, original "
+             "gallery); tool-owner success = the same after subtracting the mean change measured on the "
+             "anonymiser subjects; two draws linked = rank-1 of one draw against another draw of every walk "
+             "(lower is better). These chose the stops; the published figures are the evaluation's below.\n",
              "| model | " + " | ".join(label for _, label, _ in VALIDATION_COLUMNS) + " |",
              "| --- |" + " --- |" * len(VALIDATION_COLUMNS)]
     for _, e in entries:
@@ -207,7 +190,7 @@ def noise_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
             lines.append(f"| {e['name']} | {e['noise']['kind']} | {_number(q['self_intersecting_share'], 3)} "
                          f"| {_number(q['nearest_real_distance'], 4)} | {_number(q['nearest_generated_distance'], 4)} "
                          f"| {_number(q['real_to_real_distance'], 4)} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" if len(lines) > 4 else ""  # the identity generator has no such block
 
 
 def evaluation_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
@@ -235,10 +218,34 @@ def evaluation_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def floor_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
+    lines = []
+    for _, e in entries:
+        if floor := e.get("privacy_floor"):
+            lines.append(f"\n## Privacy floor (a regression guard)\n\n`{floor['command']}` measured {e['name']} on "
+                         f"{floor['probes']} validation walks (views {', '.join(floor['views'])}): tool-owner success "
+                         f"{_number(floor['tool_owner_success'], 3)}; tests/test_privacy_floor.py fails below "
+                         f"{_number(floor['floor'], 3)}, so a weaker default cannot land silently.\n")
+    return "".join(lines)
+
+
+def attackers_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
+    rows = [f"| {e['name']} | {e.get('adapted_to') or 'none (distortion-trained)'} | {e['file']} ({e['sha256'][:12]}) "
+            f"| {_number((e.get('calibration') or {}).get('threshold'), 3)} "
+            f"| {_number((e.get('calibration') or {}).get('equal_error_rate'), 3)} |"
+            for _, e in entries if e["role"] == "attacker"]
+    if not rows:
+        return ""
+    return "\n".join(["\n## The privacy check's attackers (calibrated on validation subjects 077-084)\n",
+                      "| name | adapted to | file (sha256) | equal-error distance | equal error rate |",
+                      "| --- | --- | --- | --- | --- |", *rows]) + "\n"
+
+
 def render() -> str:
-    entries = [(f, e) for f, e in all_entries() if e["role"] in ("noise_generator", "anonymizer", "reference", "baseline")]
+    everything = all_entries()
+    entries = [(f, e) for f, e in everything if e["role"] in ("noise_generator", "anonymizer", "reference", "baseline")]
     return INTRO + subjects_section() + models_section(entries) + validation_section(entries) + noise_section(entries) \
-        + evaluation_section(entries) + LIMITS
+        + evaluation_section(entries) + floor_section(entries) + attackers_section(everything) + LIMITS
 
 
 README_BEGIN = "<!-- figures from models/manifest.json (python -m training.model_card): begin -->"

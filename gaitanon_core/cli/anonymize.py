@@ -15,7 +15,7 @@ from pathlib import Path
 from ..batch import BatchTally, batch_plan, run_batch as run_batch_plan
 from ..errors import EXIT_FLAGGED, EXIT_OK, GaitanonError
 from ..inference.anonymizer import DEVICES
-from ..options import DEFAULT_CRF, DEFAULT_PRESET, PAPER_STRENGTH, default_strength
+from ..options import DEFAULT_CRF, DEFAULT_PRESET, default_strength
 from ..pipeline import AnonymizeOptions, Progress, anonymize_clip, model_bank
 from ..render.faces import DEFAULT_FACES, FACE_MODES
 from ..report import ClipReport
@@ -51,7 +51,7 @@ def register(subparsers) -> None:
 def _add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strength", type=float,
                         help="anonymization strength: one of the shipped models' alphas (default: the one the "
-                        f"models mark as default, else {PAPER_STRENGTH}; higher is more private, lower more natural)")
+                        "models mark as default; higher is more private, lower more natural)")
     parser.add_argument("--audio", choices=("keep", "drop"), default="drop",
                         help="keep or drop the soundtrack (default drop: voices and footsteps identify people)")
     parser.add_argument("--keep-metadata", action="store_true",

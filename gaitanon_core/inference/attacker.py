@@ -1,9 +1,10 @@
 """Per-clip privacy check: would a gait recogniser link the anonymized walk to the original?
 
-It embeds both walks with the shipped attacker (role "attacker" in models/manifest.json:
-a gait recogniser trained with cheap distortions, `silhouettes [B, T, 64, 44]` ->
-`embedding [B, D]`), and places their distance against the distances between two walks
-of the same person and of two different people. Those distributions were measured on
+It embeds both walks with a shipped attacker (role "attacker" in models/manifest.json,
+`silhouettes [B, T, 64, 44]` -> `embedding [B, D]`): the one retrained on the chosen strength's own
+outputs where the manifest lists one (`"adapted_to": <anonymizer entry>`, an attacker who owns the
+tool), else the recogniser trained with cheap distortions; and places their distance against the
+distances between two walks of the same person and of two different people. Those distributions were measured on
 the validation subjects (never the test subjects) and live in the attacker's manifest
 entry under "calibration", written by `python -m training.evaluate`.
 """
@@ -34,6 +35,14 @@ LIMITS_TEXT = (
     "may still link the walks; and its calibration comes from indoor research walks, so it is "
     "less certain on other footage."
 )
+ADAPTED_LIMITS_TEXT = (
+    "This check asks one gait recogniser (a CNN on the silhouette's average shape, trained on the "
+    "CASIA-B research walks and then retrained on this strength's own outputs, as someone who owns "
+    "the tool would) about body shape only. It cannot see faces, clothing, hair, speed, cadence, "
+    "the place or the time, which can also identify someone; a better recogniser may still link "
+    "the walks; and its calibration comes from indoor research walks, so it is less certain on "
+    "other footage."
+)
 
 
 @dataclass(frozen=True)
@@ -42,16 +51,19 @@ class PrivacyVerdict:
     same_person_quantile: float  # share of same-person walk pairs at least this similar
     verdict_text: str
     limits_text: str
+    attacker: str = ""  # the manifest entry that judged
 
 
 class AttackerEmbedder:
-    """The shipped attacker's ONNX session (sha256 checked): walks -> L2-normalised embeddings.
+    """A shipped attacker's ONNX session (sha256 checked): walks -> L2-normalised embeddings;
+    the one adapted to the anonymizer entry `adapted_to` where the manifest lists one.
 
     `onnx_path` runs an unlisted attacker file instead (the evaluation's cached ones)."""
 
-    def __init__(self, models_dir: Path | None = None, onnx_path: Path | None = None, device: str = "cpu") -> None:
+    def __init__(self, models_dir: Path | None = None, onnx_path: Path | None = None, device: str = "cpu",
+                 adapted_to: str | None = None) -> None:
         if onnx_path is None:
-            model = attacker_model(models_dir or default_models_dir())
+            model = attacker_model(models_dir or default_models_dir(), adapted_to)
             verify_file(model)
             onnx_path, self.entry = model.path, model.entry
         else:
@@ -76,11 +88,15 @@ def _as_input(walk: np.ndarray) -> np.ndarray:
     return (crop_44(walk) if walk.shape[2] == 64 else walk).astype(np.float32)
 
 
-def attacker_model(folder: Path) -> ModelEntry:
+def attacker_model(folder: Path, adapted_to: str | None = None) -> ModelEntry:
+    """The attacker retrained on anonymizer `adapted_to`'s outputs if one is listed, else the
+    one that has not seen any anonymizer's outputs."""
     attackers = [m for m in manifest_entries(folder, read_manifest(folder)) if m.role == ATTACKER_ROLE]
-    if not attackers:
+    adapted = [m for m in attackers if adapted_to is not None and m.entry.get("adapted_to") == adapted_to]
+    plain = [m for m in attackers if not m.entry.get("adapted_to")]
+    if not adapted and not plain:
         raise GaitanonError("no gait recogniser (role 'attacker') is installed, so the privacy check cannot run")
-    return attackers[0]
+    return (adapted or plain)[0]
 
 
 @dataclass(frozen=True)
@@ -142,10 +158,12 @@ def word_verdict(distance: float, calibration: Calibration) -> str:
     )
 
 
-def check_privacy(original_sils: np.ndarray, anonymized_sils: np.ndarray, models_dir: Path | None = None) -> PrivacyVerdict:
-    """Distance between the original and the anonymized walk in the attacker's embedding, judged
-    against the validation subjects' same-person and different-person distances."""
-    embedder = AttackerEmbedder(models_dir)
+def check_privacy(original_sils: np.ndarray, anonymized_sils: np.ndarray, models_dir: Path | None = None,
+                  adapted_to: str | None = None) -> PrivacyVerdict:
+    """Distance between the original and the anonymized walk in the attacker's embedding (the one
+    adapted to anonymizer `adapted_to` where shipped), judged against the validation subjects'
+    same-person and different-person distances."""
+    embedder = AttackerEmbedder(models_dir, adapted_to=adapted_to)
     calibration = Calibration.from_entry(embedder.entry)
     original, anonymized = embedder.embed([original_sils, anonymized_sils])
     distance = float(np.linalg.norm(original - anonymized))
@@ -153,7 +171,8 @@ def check_privacy(original_sils: np.ndarray, anonymized_sils: np.ndarray, models
         distance=distance,
         same_person_quantile=calibration.same_person_quantile(distance),
         verdict_text=word_verdict(distance, calibration),
-        limits_text=LIMITS_TEXT,
+        limits_text=ADAPTED_LIMITS_TEXT if embedder.entry.get("adapted_to") else LIMITS_TEXT,
+        attacker=embedder.entry.get("name", ""),
     )
 
 
@@ -178,14 +197,16 @@ class WalkSampler:
         self.seen += 1
 
 
-def check_clip_privacy(walks: WalkSampler, models_dir: Path | None = None) -> dict[str, Any]:
-    """The check's result for a clip report; where it cannot run, the reason instead of a verdict."""
+def check_clip_privacy(walks: WalkSampler, models_dir: Path | None = None, adapted_to: str | None = None) -> dict[str, Any]:
+    """The check's result for a clip report (by the attacker adapted to anonymizer `adapted_to` where
+    shipped); where it cannot run, the reason instead of a verdict."""
     if len(walks.original) < MIN_CHECK_FRAMES:
         return {"available": False, "reason": f"fewer than {MIN_CHECK_FRAMES} whole-body frames to compare"}
     try:
-        verdict = check_privacy(np.stack(walks.original), np.stack(walks.anonymized), models_dir)
+        verdict = check_privacy(np.stack(walks.original), np.stack(walks.anonymized), models_dir, adapted_to)
     except GaitanonError as error:
         return {"available": False, "reason": str(error)}
     return {"available": True, "distance": round(verdict.distance, 4),
             "same_person_quantile": round(verdict.same_person_quantile, 4),
-            "verdict": verdict.verdict_text, "limits": verdict.limits_text, "frames_compared": len(walks.original)}
+            "verdict": verdict.verdict_text, "limits": verdict.limits_text, "frames_compared": len(walks.original),
+            "attacker": verdict.attacker}

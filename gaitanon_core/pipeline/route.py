@@ -26,7 +26,7 @@ import numpy as np
 
 from ..inference.anonymizer import ModelBank
 from ..inference.attacker import WalkSampler, check_clip_privacy
-from ..options import PAPER_STRENGTH
+from ..options import default_strength
 from ..people.silhouettes import ClipSegmenter, sample_frames
 from ..render.colouring import colour_frame
 from ..render.faces import DEFAULT_FACES, check_mode
@@ -52,7 +52,7 @@ __all__ = ["AnonymizeOptions", "anonymize_clip", "model_bank"]
 
 @dataclass
 class AnonymizeOptions:
-    strength: float = PAPER_STRENGTH  # the CLI and the GUI start from options.default_strength()
+    strength: float | None = None  # None: the models' default (options.default_strength)
     device: str = "auto"
     seed: int | None = None  # tests and reproducibility only: anyone with the seed can redo the draw
     start: float | None = None
@@ -75,7 +75,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     started = time.perf_counter()
     clock = StageClock()
     bank = model_bank(options.models_dir, options.device)
-    alpha = bank.check_strength(options.strength)
+    alpha = bank.check_strength(default_strength(options.models_dir) if options.strength is None else options.strength)
     check_mode(options.faces)
     check_layout(bank)
     info = probe(source)
@@ -117,7 +117,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
             if on_frame is not None:
                 on_frame(PreviewFrame.of(frame.index, frame.time, frame.image, image, person, new_silhouette))
             ticker.check_cancel()
-    report.privacy = clock.call("privacy check", check_clip_privacy, walks, options.models_dir)
+    report.privacy = clock.call("privacy check", check_clip_privacy, walks, options.models_dir, report.model)
     finish_report(report, clock, started)
     return report
 

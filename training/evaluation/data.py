@@ -44,7 +44,8 @@ class WalkRecord:
 
 
 def load_records(
-    subject_ids: Iterable[str], data_dir: Path | None, max_frames: int | None, walks: Sequence[str] = ALL_WALKS
+    subject_ids: Iterable[str], data_dir: Path | None, max_frames: int | None, walks: Sequence[str] = ALL_WALKS,
+    views: Sequence[str] = VIEWS,
 ) -> list[WalkRecord]:
     records = []
     for sid in subject_ids:
@@ -53,7 +54,7 @@ def load_records(
             raise GaitanonError(f"subject {sid} is not in the data folder {path.parent}")
         with np.load(path) as packed:
             for walk in walks:
-                for view in VIEWS:
+                for view in views:
                     key = walk_key(walk, view)
                     if key in packed.files and len(packed[key]):
                         records.append(WalkRecord(sid, walk, view, middle_frames(packed[key], max_frames)))

@@ -245,6 +245,11 @@ def calibrate_privacy_check(models_dir: Path, data_dir: Path | None) -> dict[str
         embedder = AttackerEmbedder(models_dir)
     except GaitanonError as error:
         return {"note": f"not calibrated: {error}"}
+    return calibrate_embedder(embedder, data_dir)
+
+
+def calibrate_embedder(embedder: AttackerEmbedder, data_dir: Path | None) -> dict[str, Any]:
+    """The calibration block of one attacker (see calibrate_privacy_check)."""
     records = load_records(subjects("validation"), data_dir, None, walks=NM_WALKS)
     vectors = embedder.embed([r.silhouettes for r in records])
     subject = np.array([r.subject for r in records])

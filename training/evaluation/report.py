@@ -74,7 +74,7 @@ def manifest_blocks(report: dict[str, Any], subjects_label: str, models_dir: Pat
             "raw_self_intersection_share": natural.get("raw_self_intersection_share"),
             "iou_with_original": natural["iou_with_original"],
         }
-    attacker = next((e for e in manifest.values() if e.get("role") == "attacker"), None)
+    attacker = next((e for e in manifest.values() if e.get("role") == "attacker" and not e.get("adapted_to")), None)
     if attacker is not None and "levels" in report["calibration"]:
         strength = report["attackers"].get(HEADLINE_ATTACKER, {}).get("strength", {})
         blocks[attacker["name"]] = {

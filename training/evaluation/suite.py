@@ -26,6 +26,7 @@ from gaitanon_core.inference.anonymizer import OUTPUT_VERSION
 from gaitanon_core.inference.attacker import AttackerEmbedder
 from training.attackers import GeiLdaAttacker, gei
 from training.set_attacker import WalkSet
+from training.splits import VIEWS
 from training.train_attackers import ADAPTIVE_FRAMES, GeiBank, ensure_adaptive
 
 from .conditions import Condition
@@ -159,18 +160,19 @@ TOOL_OWNER_WALKS = ("nm-01", "nm-02")  # the attacker subjects' walks the tool o
 
 
 def mean_change(condition: Condition, cache: Path, data_dir: Path | None, seed: int, people: Sequence[str],
-                log: Callable[[str], None]) -> dict[str, np.ndarray]:
+                log: Callable[[str], None], views: Sequence[str] = VIEWS) -> dict[str, np.ndarray]:
     """Per view, the mean change `condition` makes to an outline as an attacker re-traces it from what
     they see: (N, 2) canonical offsets, measured on `people` (the attacker subjects, never the evaluated ones)."""
-    group = hashlib.sha256(",".join(people).encode()).hexdigest()[:8]
+    named = ",".join(people) if tuple(views) == tuple(VIEWS) else ",".join([*people, "views", *views])
+    group = hashlib.sha256(named.encode()).hexdigest()[:8]
     path = cache / "tool_owner" / f"{condition_key(condition)}_{group}_s{seed}.npz"
     if path.exists():
         with np.load(path) as stored:
             return {view: stored[view] for view in stored.files}
-    log(f"  tool owner: measuring the mean change of {condition.name} on the attacker subjects")
+    log(f"  tool owner: measuring the mean change of {condition.name} on {len(people)} subjects they know")
     rng = np.random.default_rng(seed)
     changes: dict[str, list[np.ndarray]] = {}
-    for record in load_records(people, data_dir, ADAPTIVE_FRAMES, walks=TOOL_OWNER_WALKS):
+    for record in load_records(people, data_dir, ADAPTIVE_FRAMES, walks=TOOL_OWNER_WALKS, views=views):
         original = record.silhouettes
         try:
             before = encode_casiab(original)
