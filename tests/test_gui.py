@@ -218,7 +218,7 @@ def test_strength_label_quotes_the_adaptive_attacker_and_says_not_measured_hones
     text = describe(ModelEntry("m", "anonymizer", Path("a.onnx"), "0", 0.3, validation_only))
     assert "35% of validation walks" in text and "test figures not measured yet" in text
     assert "0.83\u00d7 the original's (validation)" in text
-    assert "height, speed, cadence and the path" in text
+    assert "height, speed, cadence and path" in text
     owned = {"evaluation": {"success_rank1_same_view_nm": {"GEI CNN, adaptive to alpha 0.3, seed 0": 0.3},
                             "protection": {"weakest_success_rank1": 0.26,
                                            "linkability_rank1": {"two_draws_same_walk": 0.91, "anonymized_gallery": 0.59}}}}

@@ -184,10 +184,11 @@ def ship_candidate(name: str, weights: list[float], default: float, folder: Path
     noise = next(e for e in candidate["models"] if e["role"] == "noise_generator")
     target = models_dir()
     shipped = load_manifest(target)
-    for entry in shipped["models"]:
-        if entry["role"] in ("anonymizer", "noise_generator") and (target / entry["file"]).exists():
+    replaced = [e for e in shipped["models"] if e["role"] in ("anonymizer", "noise_generator") or e.get("adapted_to")]
+    for entry in replaced:  # the models and the attackers adapted to them
+        if (target / entry["file"]).exists():
             (target / entry["file"]).unlink()
-    kept = [e for e in shipped["models"] if e["role"] not in ("anonymizer", "noise_generator")]
+    kept = [e for e in shipped["models"] if e not in replaced]
     for entry in [noise, *stops]:
         shutil.copyfile(source / entry["file"], target / entry["file"])
         entry.pop("evaluation", None)  # figures are measured on the shipped folder by training.evaluate

@@ -49,8 +49,9 @@ class ModelEntry:
             success = evaluation.get("success_rank1_same_view_nm") or {}
             protection = evaluation.get("protection") or {}
             links = [_number(v) for v in (protection.get("linkability_rank1") or {}).values()]
+            colour = _number((evaluation.get("video") or {}).get("frame_score_relative"))  # on the engine's colour output
             return MeasuredFigures("test", {name: _number(rate) for name, rate in success.items()}, None,
-                                   _number(evaluation.get("frame_score_relative")),
+                                   colour if colour is not None else _number(evaluation.get("frame_score_relative")),
                                    _number(evaluation.get("motion_ratio")),
                                    _number(protection.get("weakest_success_rank1")),
                                    max((v for v in links if v is not None), default=None))

@@ -43,6 +43,16 @@ def protection(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def video_block(video: dict[str, Any]) -> dict[str, Any]:
+    """The colour clips through the whole engine: the independent person detector's confidence kept on
+    the colour output, and each attacker's success on the re-segmented walks (rank-1 of 1 - hit)."""
+    return {
+        "clips": len(video.get("frames", {})),
+        "frame_score_relative": (video.get("frame_score") or {}).get("relative"),
+        "success_rank1": {name: 1.0 - r["rank1"] for name, r in video.get("recognition", {}).items()},
+    }
+
+
 def manifest_blocks(report: dict[str, Any], subjects_label: str, models_dir: Path,
                     entries: dict[str, tuple[str, str]]) -> dict[str, Any]:
     """The "evaluation" block of each shipped anonymizer's manifest entry (and the attacker's).
@@ -74,6 +84,8 @@ def manifest_blocks(report: dict[str, Any], subjects_label: str, models_dir: Pat
             "raw_self_intersection_share": natural.get("raw_self_intersection_share"),
             "iou_with_original": natural["iou_with_original"],
         }
+        if video := report.get("video", {}).get("conditions", {}).get(condition):
+            blocks[entry_name]["video"] = video_block(video)
     attacker = next((e for e in manifest.values() if e.get("role") == "attacker" and not e.get("adapted_to")), None)
     if attacker is not None and "levels" in report["calibration"]:
         strength = report["attackers"].get(HEADLINE_ATTACKER, {}).get("strength", {})
