@@ -34,12 +34,11 @@ import onnxruntime as ort
 import torch
 
 from gaitanon_core.shape.casiab import load_subject
-from gaitanon_core.shape.codec import CanonicalTransform, contour_to_mask
 from gaitanon_core.paths import models_dir
 from gaitanon_core.inference.attacker import AttackerEmbedder
 from training.splits import NM_WALKS, VIEWS, subjects
 
-from .attackers import as_attacker_sees
+from .evaluation.data import draw_as_attacker_sees, draw_tall
 from .dataset import subject_contours
 from .identity import _smooth_time, build_anonymizer, load_identity
 from .validation import SEED, geometry, validation_clips
@@ -47,22 +46,8 @@ from .validation import SEED, geometry, validation_clips
 # (contours (T, N, 2), rng) -> anonymized (T, N, 2)
 Model = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
-TALL = CanonicalTransform(scale=64.0, x0=64.0, y0=32.0)
-TALL_SHAPE = (128, 128)
 GALLERY, PROBES = NM_WALKS[:4], NM_WALKS[4:]
 TOOL_OWNER_WALKS = ("nm-01", "nm-02")
-
-
-def draw_tall(contours: np.ndarray) -> np.ndarray:
-    """(T, N, 2) canonical -> (T, 128, 128) bool, nothing cut off."""
-    return np.stack([contour_to_mask(c, TALL, TALL_SHAPE) for c in contours])
-
-
-def attacker_view(contours: np.ndarray) -> np.ndarray:
-    """Drawn tall, then pre-treated like the dataset; a frame drawn wholly off the canvas (only the tool
-    owner's scaled inverse makes such outlines) stays empty."""
-    drawn = draw_tall(contours)
-    return np.stack([as_attacker_sees(f[None])[0] if f.any() else np.zeros((64, 64), bool) for f in drawn])
 
 
 # --- the models compared ---------------------------------------------------------------------------------
@@ -171,15 +156,15 @@ def privacy_figures(protocol: Protocol, model: Model, weight: float | None, seed
     means = mean_change(model, protocol.views, rng)
     corrected = [out - (means[view][1] - means[view][0]) for out, (_, view, _) in zip(outputs, protocol.probes)]
     figures = {
-        "attacker_success": 1.0 - protocol.rank1([attacker_view(o) for o in outputs]),
-        "tool_owner_success": 1.0 - protocol.rank1([attacker_view(o) for o in corrected]),
-        "linkability_rank1": protocol.linkability([attacker_view(o) for o in outputs], [attacker_view(o) for o in draws_b]),
+        "attacker_success": 1.0 - protocol.rank1([draw_as_attacker_sees(o) for o in outputs]),
+        "tool_owner_success": 1.0 - protocol.rank1([draw_as_attacker_sees(o) for o in corrected]),
+        "linkability_rank1": protocol.linkability([draw_as_attacker_sees(o) for o in outputs], [draw_as_attacker_sees(o) for o in draws_b]),
         "iou_with_input": float(np.mean([_iou(draw_tall(o), draw_tall(c)) for o, (_, _, c) in zip(outputs, protocol.probes)])),
         "probes": len(protocol.probes),
     }
     if weight is not None and weight < 1.0:
         scaled = [means[view][0] + (out - means[view][1]) / (1.0 - weight) for out, (_, view, _) in zip(outputs, protocol.probes)]
-        figures["tool_owner_scaled_success"] = 1.0 - protocol.rank1([attacker_view(o) for o in scaled])
+        figures["tool_owner_scaled_success"] = 1.0 - protocol.rank1([draw_as_attacker_sees(o) for o in scaled])
     return figures
 
 

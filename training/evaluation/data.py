@@ -77,11 +77,16 @@ def parse_subjects(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
+def draw_tall(contours: np.ndarray) -> np.ndarray:
+    """Canonical contours (T, N, 2) -> (T, 128, 128) bool frames, two body heights tall: nothing cut off."""
+    return np.stack([contour_to_mask(c, DRAW_TRANSFORM, (DRAW_SIZE, DRAW_SIZE)) for c in contours])
+
+
 def draw_as_attacker_sees(contours: np.ndarray) -> np.ndarray:
     """Canonical contours (T, N, 2) -> (T, 64, 64) bool frames drawn without clipping and pre-treated
-    like the dataset."""
-    shape = (DRAW_SIZE, DRAW_SIZE)
-    return as_attacker_sees(np.stack([contour_to_mask(c, DRAW_TRANSFORM, shape) for c in contours]))
+    like the dataset; a frame drawn wholly off the canvas (only a tool owner's inverse makes such
+    outlines) stays empty."""
+    return np.stack([as_attacker_sees(f[None])[0] if f.any() else np.zeros((64, 64), bool) for f in draw_tall(contours)])
 
 
 def evenly_spaced(walk: np.ndarray, count: int = SET_FRAMES) -> np.ndarray:
