@@ -67,10 +67,10 @@ def _import_ray(address: str) -> ModuleType:
 
 
 @contextmanager
-def connected(address: str, num_cpus: int | None = None) -> Iterator[ModuleType]:
+def connected(address: str) -> Iterator[ModuleType]:
     """Ray, started as a private local cluster or joined at ray://HOST:PORT; shut down (and cleaned) on leaving.
 
-    A local cluster gets `num_cpus` (default: the cores this process may use, so `taskset` limits it too).
+    A local cluster gets the cores this process may use (so `taskset -c 0,1` gives `ray.init(num_cpus=2)`).
     """
     ray = _import_ray(check_address(address))
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}  # ray.init replaces them
@@ -79,7 +79,7 @@ def connected(address: str, num_cpus: int | None = None) -> Iterator[ModuleType]
     try:
         try:
             if session is not None:
-                ray.init(num_cpus=num_cpus or _usable_cores(), include_dashboard=False,
+                ray.init(num_cpus=_usable_cores(), include_dashboard=False,
                          _node_ip_address="127.0.0.1", _temp_dir=str(session), **quiet)
             else:
                 ray.init(address, runtime_env={"env_vars": dict(_PRIVATE_ENV)}, **quiet)
