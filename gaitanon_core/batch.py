@@ -19,6 +19,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -181,13 +182,13 @@ def run_clip(source: Path, target: Path, options: AnonymizeOptions, progress: Pr
 
 # A runner takes the clips to do and yields (row, None) when one starts (where it can tell) and
 # (row, outcome) when one finishes, in whatever order they finish.
-ClipRunner = Callable[[list[Todo]], Iterator[tuple[int, ClipOutcome | None]]]
+ClipRunner = Callable[[list[Todo]], Generator[tuple[int, ClipOutcome | None], None, None]]
 
 
 def local_runner(options: AnonymizeOptions, progress_for: Callable[[Path], ProgressCallback | None],
                  cancel: CancelCheck | None = None) -> ClipRunner:
     """Clips one after another in this process."""
-    def run(todo: list[Todo]) -> Iterator[tuple[int, ClipOutcome | None]]:
+    def run(todo: list[Todo]) -> Generator[tuple[int, ClipOutcome | None], None, None]:
         for row, source, target in todo:
             yield row, None
             yield row, run_clip(source, target, options, progress_for(source), cancel)
@@ -325,15 +326,17 @@ def run_batch(plan: list[Job], runner: ClipRunner, manifest: BatchManifest, skip
         yield BatchEvent(row, source, target, "skipped", reason=reason, to_do=len(todo))
     places = {row: (source, target) for row, source, target in todo}
     finished = 0
-    for row, outcome in runner(todo):
-        source, target = places[row]
-        if outcome is None:
-            yield BatchEvent(row, source, target, "running", finished=finished, to_do=len(todo))
-            continue
-        manifest.record(source, target, outcome)
-        finished += 1
-        tally.failed += outcome.status == "failed"
-        tally.done += outcome.status != "failed"
-        tally.flagged += outcome.status == "flagged"
-        yield BatchEvent(row, source, target, outcome.status, outcome=outcome, finished=finished, to_do=len(todo))
+    with closing(runner(todo)) as outcomes:  # closed early (Ctrl-C, an error), a runner stops what it started
+        for row, outcome in outcomes:
+            source, target = places[row]
+            if outcome is None:
+                yield BatchEvent(row, source, target, "running", finished=finished, to_do=len(todo))
+                continue
+            manifest.record(source, target, outcome)
+            finished += 1
+            tally.failed += outcome.status == "failed"
+            tally.done += outcome.status != "failed"
+            tally.flagged += outcome.status == "flagged"
+            yield BatchEvent(row, source, target, outcome.status, outcome=outcome, finished=finished,
+                             to_do=len(todo))
     return tally
