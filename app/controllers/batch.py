@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QTableWidgetItem, QWidget
 
-from gaitanon_core.batch import BatchTally
+from gaitanon_core.batch import BatchManifest, BatchTally
 from gaitanon_core.pipeline import AnonymizeOptions, Progress
 from gaitanon_core.render.faces import DEFAULT_FACES
 from gaitanon_core.video import ExportOptions
@@ -33,6 +33,7 @@ class BatchController(BatchDialogView):
         self.options = AnonymizeOptions(strength=alpha, models_dir=models_dir, faces=faces,
                                         export=ExportOptions(crf=settings.crf, preset=settings.preset))
         self.worker: Worker | None = None
+        self.manifest: BatchManifest | None = None  # set when a batch starts
         self.running_row: int | None = None
         self.input.setText(settings.last_folder("batch_in"))
         self.output.setText(settings.last_folder("batch_out"))
@@ -62,6 +63,7 @@ class BatchController(BatchDialogView):
         input_dir, output_dir = Path(self.input.text().strip()), Path(self.output.text().strip())
         try:
             queue = jobs.batch_queue(input_dir, output_dir)
+            self.manifest = jobs.batch_manifest(output_dir, self.options)
         except Exception as error:
             show_error(self, error)
             return
@@ -71,7 +73,7 @@ class BatchController(BatchDialogView):
         self.summary.setText("")
         self.progress.setRange(0, max(len(queue), 1))
         self.progress.setValue(0)
-        self.worker = Worker(jobs.run_batch, queue, self.options)
+        self.worker = Worker(jobs.run_batch, queue, self.options, self.manifest)
         self.worker.signals.progress.connect(self._on_progress)
         self.worker.signals.returned.connect(self._on_finished)
         self.worker.signals.aborted.connect(self._on_cancelled)
@@ -112,8 +114,11 @@ class BatchController(BatchDialogView):
 
     def _on_finished(self, tally: BatchTally) -> None:
         self._stopped()
+        review = self.manifest.review_first()
         self.summary.setText(f"Finished: {tally.done} anonymized ({tally.flagged} with flagged frames: check "
-                             f"their reports), {tally.skipped} skipped, {tally.failed} failed.")
+                             f"their reports), {tally.skipped} skipped, {tally.failed} failed."
+                             + (f" Review first: {', '.join(review)}." if review else "")
+                             + f" Batch manifest (it names the sources: keep it private): {self.manifest.path}")
 
     def _on_cancelled(self) -> None:
         if self.running_row is not None:

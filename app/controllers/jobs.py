@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitanon_core.batch import BatchTally, batch_plan
+from gaitanon_core.batch import BatchManifest, BatchTally, batch_plan, local_runner, model_sha256s
 from gaitanon_core.batch import run_batch as run_batch_plan
 from gaitanon_core.pipeline import (
     AnonymizeOptions,
@@ -159,16 +159,22 @@ def batch_queue(input_dir: Path, output_dir: Path) -> list[tuple[Path, Path | No
     return batch_plan(input_dir, output_dir)
 
 
-def run_batch(control: JobControl, queue: list[tuple[Path, Path | None]],
-              options: AnonymizeOptions) -> Generator[BatchRow | Progress, None, BatchTally]:
+def batch_manifest(output_dir: Path, options: AnonymizeOptions) -> BatchManifest:
+    """The same batch manifest as the CLI's, beside the output folder (the models' checksums verified)."""
+    return BatchManifest(output_dir, options.strength, model_sha256s(options.models_dir))
+
+
+def run_batch(control: JobControl, queue: list[tuple[Path, Path | None]], options: AnonymizeOptions,
+              manifest: BatchManifest) -> Generator[BatchRow | Progress, None, BatchTally]:
     """A generator job over the engine's batch loop; one bad file is reported and the batch goes on."""
-    events = run_batch_plan(queue, options, lambda _source: control.progress, control.cancelled)
+    runner = local_runner(options, lambda _source: control.progress, control.cancelled)
+    events = run_batch_plan(queue, runner, manifest)
     while True:
         try:
             event = next(events)
         except StopIteration as finished:
             return finished.value
-        if event.status == "failed":
+        if event.error is not None:
             message = plain_sentence(event.error)
         elif event.report is not None:
             message = " ".join(event.report.summary_lines()[:1]) + f" -> {event.target.name}"

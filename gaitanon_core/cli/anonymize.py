@@ -1,4 +1,4 @@
-"""`gaitanon-cli anonymize` and `gaitanon-cli batch`: the pipeline from the command line.
+"""`gaitanon-cli anonymize`: the pipeline from the command line (`batch.py` reuses its options).
 
 Progress (with an ETA) goes to stderr, the per-clip report to stdout. Exit
 codes: 0 done, 1 failed, 2 usage, 3 done with flagged frames (see the report).
@@ -12,11 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-from ..batch import BatchTally, batch_plan, run_batch as run_batch_plan
 from ..errors import EXIT_FLAGGED, EXIT_OK, GaitanonError
 from ..inference.anonymizer import DEVICES
 from ..options import DEFAULT_CRF, DEFAULT_PRESET, default_strength
-from ..pipeline import AnonymizeOptions, Progress, anonymize_clip, model_bank
+from ..pipeline import AnonymizeOptions, Progress, anonymize_clip
 from ..render.faces import DEFAULT_FACES, FACE_MODES
 from ..report import ClipReport
 from ..video import X264_PRESETS, ExportOptions
@@ -33,19 +32,6 @@ def register(subparsers) -> None:
     single.add_argument("-o", "--output", type=Path, required=True, help="the anonymized video (.mp4)")
     _add_common_options(single)
     single.set_defaults(func=run_anonymize)
-
-    batch = subparsers.add_parser(
-        "batch",
-        help="anonymize every video in a folder tree",
-        description="Anonymize every video under INPUT_DIR into OUTPUT_DIR, mirroring the folders. Output names "
-        "keep the input's extension (a.avi -> a_avi.mp4, a.mov -> a_mov.mp4) so they cannot collide. "
-        "Non-videos are skipped; a failed file does not stop the batch.",
-    )
-    batch.add_argument("input_dir", type=Path, help="folder with the videos (searched recursively)")
-    batch.add_argument("-o", "--output", type=Path, required=True, help="folder for the anonymized videos")
-    batch.add_argument("--skip-existing", action="store_true", help="leave videos whose output already exists")
-    _add_common_options(batch)
-    batch.set_defaults(func=run_batch)
 
 
 def _add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -133,35 +119,3 @@ class ProgressLine:
             self.last_plain = time.monotonic()
             print(text, file=sys.stderr, flush=True)
 
-
-# --- batch -----------------------------------------------------------------------------------------
-
-
-def run_batch(args: argparse.Namespace) -> int:
-    input_dir = args.input_dir.resolve()
-    plan = batch_plan(args.input_dir, args.output, shown_input=args.input_dir)
-    options = options_from(args)
-    model_bank(options.models_dir, options.device).check_strength(options.strength)  # usage errors once, up front
-    reports = []
-    events = run_batch_plan(plan, options, lambda source: ProgressLine(str(source.relative_to(input_dir))),
-                            skip_existing=args.skip_existing)
-    while True:
-        try:
-            event = next(events)
-        except StopIteration as finished:
-            tally: BatchTally = finished.value
-            break
-        shown = event.source.relative_to(input_dir)
-        if event.status == "skipped":
-            print(f"{shown}: skipped ({event.reason})", file=sys.stderr)
-        elif event.status == "failed":
-            error = event.error
-            reason = str(error) if isinstance(error, GaitanonError) else f"internal error: {type(error).__name__}: {error}"
-            print(f"{shown}: failed: {reason}", file=sys.stderr)
-        elif event.report is not None:
-            _print_report(event.report)
-            reports.append(event.report.to_dict())
-    print(tally.summary())
-    if args.report:
-        _write_json(args.report, {"summary": tally.__dict__, "clips": reports})
-    return tally.exit_code()
