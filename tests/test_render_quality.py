@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from conftest import SHARED_DATA, needs_shared_data
-from gaitanon_core.pipeline import AnonymizeOptions, anonymize_clip
+from gaitanon_core.pipeline import anonymize_clip
 from training.demo_walker import LIMBS, WalkerIdentity, render_walk
 from training.render_eval import (
-    CASIA_CLIPS, limbs_drawn_twice, measure_clip, seam_ratio, true_silhouette_frames,
+    CASIA_CLIPS, engine_options, limbs_drawn_twice, measure_clip, seam_ratio, true_silhouette_frames,
 )
 
 SEAM_P90_MAX = 1.3
@@ -89,7 +89,7 @@ def test_the_engine_hides_the_walker_s_head_by_default(tmp_path) -> None:
     detail = {}
     for faces in ("blur", "keep"):
         frames = []
-        options = AnonymizeOptions(device="cpu", seed=0, faces=faces)
+        options = engine_options(0, faces=faces)
         anonymize_clip(SHARED_DATA / "clips" / CASIA_CLIPS[0], tmp_path / f"{faces}.mp4", options,
                        on_frame=lambda f: frames.append(_head_detail(f)) if f.anonymized_silhouette.any() else None)
         detail[faces] = np.nanmedian(frames)

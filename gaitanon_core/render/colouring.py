@@ -36,7 +36,10 @@ import cv2
 import numpy as np
 
 from .faces import head_rows, hide_head
+from .shadow import measure_light, shade
 from .warp import OutlinePair, warp
+
+CAST_SHADOW = True  # the new silhouette casts a shadow (README: the person detector scores it higher)
 
 SOFT_EDGE_SIGMA = 0.8  # px; the 5-95 % ramp of the edge is then about 2 px wide
 _EDGE_PAD = 3  # px around the silhouettes covered by the Gaussian's reach
@@ -127,13 +130,14 @@ def body_colours(original: np.ndarray, person: np.ndarray, anonymized: np.ndarra
 
 def colour_frame(original: np.ndarray, background: np.ndarray, person: np.ndarray, anonymized: np.ndarray,
                  shadow: np.ndarray | None = None, margin: float | None = 0.0, outline: OutlinePair | None = None,
-                 faces: str = "keep") -> np.ndarray:
+                 faces: str = "keep", cast: bool = CAST_SHADOW) -> np.ndarray:
     """The output frame (H, W, 3 uint8) from I_Or, I_Bg, S_Or and S_An.
 
     `margin=None` applies I_Bg to the whole frame (the paper's rule); a number
     is the band width in px around S_Or and the shadow, 0 picks `scene_margin`.
     `outline` (image coordinates) moves the texture from S_Or's outline onto
-    S_An's; None is eq. 9 (evaluation only). `faces` is a `faces.FACE_MODES` mode.
+    S_An's; None is eq. 9 (evaluation only). `faces` is a `faces.FACE_MODES` mode. `cast` casts a shadow
+    of S_An the way `shadow` fell (`shadow.py`).
     """
     remove = person if shadow is None else person | shadow
     if margin is None:
@@ -144,12 +148,18 @@ def colour_frame(original: np.ndarray, background: np.ndarray, person: np.ndarra
     box = bounding_box(remove | anonymized, pad)
     if box is None:
         return out
+    light = None
+    if cast and shadow is not None and anonymized[box].any():
+        light = measure_light(original[box], background[box], person[box], shadow[box])
+        box = box if light is None else bounding_box(remove | anonymized, pad + light.reach(anonymized[box]))
     if anonymized[box].any() and not person[box].any():
         raise ValueError("the anonymized silhouette needs an original silhouette to take its colours from")
     scene = background[box].astype(np.float32)
     if margin is not None:
         weight = removal_weight(remove[box], margin)
         scene = weight * scene + (1.0 - weight) * original[box].astype(np.float32)
+    if light is not None:
+        scene = scene * shade(anonymized[box], light)
     if anonymized[box].any():
         in_box = None if outline is None else outline.shifted(box[0].start, box[1].start)
         alpha = soft_alpha(anonymized[box])
