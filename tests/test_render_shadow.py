@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gaitanon_core.render.colouring import colour_frame
-from gaitanon_core.render.shadow import measure_light, shade
+from gaitanon_core.render.shadow import cast_shade, measure_light
 from gaitanon_core.render.warp import OutlinePair
 from test_render_warp import BODY, H, W, WALL, ellipse, fill
 
@@ -66,6 +66,9 @@ def test_the_new_body_casts_its_shadow_the_way_the_original_s_fell() -> None:
 def test_the_shade_keeps_the_measured_light_at_the_shadow_s_core() -> None:
     original, background, person, shadow = scene_with_shadow()
     light = measure_light(original, background, person, shadow)
-    kept = shade(person, light)
+    box = (slice(20, 130), slice(60, 100))
+    region, kept = cast_shade(person[box], box, light, person.shape)
+    assert kept.shape[:2] == (region[0].stop - region[0].start, region[1].stop - region[1].start)
+    assert region[0].start > 100 and region[1].stop > 110, "below the body and to its right"
     assert kept.min() == pytest.approx(KEPT, abs=0.05)
     assert kept.max() == 1.0

@@ -1,8 +1,9 @@
 """How the anonymized person is drawn (issue 14): the seam the original outline leaves inside the new body,
-limbs drawn twice, faces an independent detector still finds, and an independent person detector's score;
-for the texture warp the engine ships and for the paper's eq. 9 (the evaluation condition).
+limbs drawn twice, faces an independent detector still finds (on the face walker, `training.face_walker`, and
+a real clip), and an independent person detector's score; for the texture warp the engine ships (with its
+cast shadow, and without), and for the paper's eq. 9 (the evaluation condition), per clip.
 
-    python -m training.render_eval [--clips FILE ...] [--faces-clip FILE] [--json FILE]
+    python -m training.render_eval [--clips FILE ...] [--faces-clip FILE] [--faces-only] [--json FILE]
     python -m training.render_eval --crops docs/render_eq9_vs_warp.png [--crop-clip FILE] [--crop-frame I]
 
 Seam ratio of a frame: the output's gradient magnitude along the ORIGINAL outline, where that outline lies
@@ -45,7 +46,6 @@ COPY_SHARE = 0.2  # a separate piece of a limb counts as a copy when it holds th
 DETECT_EVERY = 2  # the person detector sees every 2nd frame (every 6th gave 12-14 frames a clip: too noisy)
 WALKER_HEAD_SHARE = 0.3  # a face counts when its centre lies in this top share of the walker's box
 CASIA_CLIPS = ("002-nm-01-090.avi", "003-nm-01-090.avi", "004-nm-01-090.avi", "006-nm-01-090.avi")
-COLOURINGS = ("warp", "eq9")
 CONDITIONS = {  # the render options of each measured condition: the default, and two without a cast shadow
     "warp": {"colouring": "warp"},
     "warp, no shadow": {"colouring": "warp", "cast_shadow": False},
@@ -167,23 +167,26 @@ def _whole_shape(index: int, mask: np.ndarray, n: int) -> FrameShape:
                       transform=transform, contour=contour, fine=codec.detailed_contour(mask, transform, n))
 
 
-def demo_walker_measures(detector, seed: int = 0) -> dict[str, dict[str, float]]:
+def demo_walker_measures(detector=None, clip: WalkerClip | None = None, seed: int = 0) -> dict[str, dict]:
     """Per condition on the demo walker (true silhouettes, part labels): the seam ratio's 90th percentile,
-    the frames that draw a limb twice, and the person detector's mean confidence every `DETECT_EVERY` frames."""
-    clip = render_walk(WalkerIdentity(), limbs=True)
+    the frames that draw a limb twice, and with a `detector` its mean person confidence every `DETECT_EVERY`
+    frames (output and input)."""
+    clip = clip or render_walk(WalkerIdentity(), limbs=True)
     rows = {}
     for condition in CONDITIONS:
-        seams, twice, person, original = [], 0, [], []
+        seams, twice, frames, person, original = [], 0, 0, [], []
         for frame in true_silhouette_frames(clip, condition, seed):
+            frames += 1
             ratio = seam_ratio(frame.image, frame.original, frame.anonymized)
             seams += [] if ratio is None else [ratio]
             twice += bool(limbs_drawn_twice(clip.limbs[frame.index], frame.labels))
-            if frame.index % DETECT_EVERY == 0:
+            if detector is not None and frame.index % DETECT_EVERY == 0:
                 person.append(detector.person_confidence(frame.image))
                 original.append(detector.person_confidence(clip.frames[frame.index]))
         rows[condition] = {"seam_p90": float(np.percentile(seams, 90)), "seam_frames": len(seams),
-                           "limbs_twice": twice, "person": float(np.mean(person)),
-                           "original_person": float(np.mean(original))}
+                           "limbs_twice": twice, "frames": frames}
+        if detector is not None:
+            rows[condition] |= {"person": float(np.mean(person)), "original_person": float(np.mean(original))}
     return rows
 
 
@@ -306,8 +309,8 @@ def side_by_side(path: Path, index: int, folder: Path, seed: int = 0) -> np.ndar
     def keep(colouring: str):
         return lambda frame: shots.setdefault(colouring, frame) if frame.index == index else None
 
-    for colouring in COLOURINGS:
-        options = engine_options(seed, colouring=colouring)
+    for colouring in ("warp", "eq9"):  # as measured: the shipped default, and eq. 9 (no shadow)
+        options = engine_options(seed, **CONDITIONS[colouring])
         anonymize_clip(path, folder / f"{path.stem}_crop_{colouring}.mp4", options, on_frame=keep(colouring))
     warp, eq9 = shots["warp"], shots["eq9"]
     rows = np.flatnonzero((warp.original_silhouette | warp.anonymized_silhouette).any(axis=1))

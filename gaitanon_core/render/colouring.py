@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from .faces import head_rows, hide_head
-from .shadow import measure_light, shade
+from .shadow import cast_shade, measure_light
 from .warp import OutlinePair, warp
 
 CAST_SHADOW = True  # the new silhouette casts a shadow (README: the person detector scores it higher)
@@ -128,6 +128,24 @@ def body_colours(original: np.ndarray, person: np.ndarray, anonymized: np.ndarra
     return warp(texture, outline, anonymized)
 
 
+def cast_shadow(out: np.ndarray, scene: np.ndarray, original: np.ndarray, background: np.ndarray,
+                person: np.ndarray, shadow: np.ndarray, anonymized: np.ndarray, box: tuple[slice, slice]) -> np.ndarray:
+    """The scene of `box` darkened by S_An's shadow, which also darkens `out` where it falls beyond the box
+    (in place); the scene as it was when the removed shadow gives no light to cast with."""
+    light = measure_light(original, background, person, shadow)
+    if light is None:
+        return scene
+    region, kept = cast_shade(anonymized[box], box, light, anonymized.shape)
+    out[region] = np.clip(out[region] * kept + 0.5, 0, 255).astype(np.uint8)  # the box is redrawn after this
+    rows = slice(max(box[0].start, region[0].start), min(box[0].stop, region[0].stop))
+    cols = slice(max(box[1].start, region[1].start), min(box[1].stop, region[1].stop))
+    if rows.start < rows.stop and cols.start < cols.stop:
+        scene[rows.start - box[0].start : rows.stop - box[0].start, cols.start - box[1].start : cols.stop - box[1].start] \
+            *= kept[rows.start - region[0].start : rows.stop - region[0].start,
+                    cols.start - region[1].start : cols.stop - region[1].start]
+    return scene
+
+
 def colour_frame(original: np.ndarray, background: np.ndarray, person: np.ndarray, anonymized: np.ndarray,
                  shadow: np.ndarray | None = None, margin: float | None = 0.0, outline: OutlinePair | None = None,
                  faces: str = "keep", cast: bool = CAST_SHADOW) -> np.ndarray:
@@ -148,18 +166,14 @@ def colour_frame(original: np.ndarray, background: np.ndarray, person: np.ndarra
     box = bounding_box(remove | anonymized, pad)
     if box is None:
         return out
-    light = None
-    if cast and shadow is not None and anonymized[box].any():
-        light = measure_light(original[box], background[box], person[box], shadow[box])
-        box = box if light is None else bounding_box(remove | anonymized, pad + light.reach(anonymized[box]))
     if anonymized[box].any() and not person[box].any():
         raise ValueError("the anonymized silhouette needs an original silhouette to take its colours from")
     scene = background[box].astype(np.float32)
     if margin is not None:
         weight = removal_weight(remove[box], margin)
         scene = weight * scene + (1.0 - weight) * original[box].astype(np.float32)
-    if light is not None:
-        scene = scene * shade(anonymized[box], light)
+    if cast and shadow is not None and anonymized[box].any():
+        scene = cast_shadow(out, scene, original[box], background[box], person[box], shadow[box], anonymized, box)
     if anonymized[box].any():
         in_box = None if outline is None else outline.shifted(box[0].start, box[1].start)
         alpha = soft_alpha(anonymized[box])

@@ -19,6 +19,7 @@ import numpy as np
 MIN_SHADOW_SHARE = 0.005  # a shadow smaller than this share of the body's area is noise: none is cast
 SOFTNESS = 0.5  # the blur's sigma as a share of the shadow's thickness (the sqrt of its smaller variance)
 MIN_DARKENING = 0.35  # the darkest a cast shadow may make the scene (share of the light kept)
+SHADOW_STEP = 4  # the soft shadow is drawn at a quarter of the resolution (a sharp copy would cost 4x the body)
 
 
 @dataclass(frozen=True)
@@ -30,18 +31,13 @@ class ShadowLight:
     sigma: float  # px: the softness
     kept: np.ndarray  # (3,) the share of the light the shadow keeps, per channel
 
-    def reach(self, body: np.ndarray) -> int:
-        """How far (px) beyond `body`'s box the shadow of `body` may fall: its offset, its blur, its growth."""
-        rows, cols = np.flatnonzero(body.any(axis=1)), np.flatnonzero(body.any(axis=0))
-        extent = 0.5 * float(np.hypot(rows[-1] - rows[0], cols[-1] - cols[0]))
-        growth = max(0.0, float(np.linalg.norm(self.matrix, 2)) - 1.0) * extent
-        return int(np.ceil(np.linalg.norm(self.offset) + 3.0 * self.sigma + growth))
 
 
 def _moments(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    rows, cols = np.nonzero(mask)
-    points = np.column_stack([cols, rows]).astype(np.float64)
-    return points.mean(axis=0), np.cov(points, rowvar=False) + 0.25 * np.eye(2)  # a pixel's own spread
+    """The mask's centre (x, y) and the covariance of its pixels' x, y."""
+    m = cv2.moments(mask.astype(np.uint8), binaryImage=True)
+    cov = np.array([[m["mu20"], m["mu11"]], [m["mu11"], m["mu02"]]]) / m["m00"]
+    return np.array([m["m10"], m["m01"]]) / m["m00"], cov + np.eye(2) / 12.0  # a pixel's own spread
 
 
 def _sqrtm(cov: np.ndarray) -> np.ndarray:
@@ -66,14 +62,32 @@ def measure_light(original: np.ndarray, background: np.ndarray, person: np.ndarr
                        np.clip(kept, MIN_DARKENING, 1.0))
 
 
-def shade(anonymized: np.ndarray, light: ShadowLight) -> np.ndarray:
-    """The light kept at each pixel under the new silhouette's shadow (H, W, 3 float32; 1 = no shadow)."""
-    centre, _ = _moments(anonymized)
-    # x -> matrix (x - centre) + centre + offset: the new body's spread mapped as the original's was
-    shift = centre + light.offset - light.matrix @ centre
-    affine = np.hstack([light.matrix, shift[:, None]]).astype(np.float32)
-    height, width = anonymized.shape
-    cover = cv2.warpAffine(anonymized.astype(np.float32), affine, (width, height), flags=cv2.INTER_LINEAR)
-    if light.sigma > 0.3:
-        cover = cv2.GaussianBlur(cover, (0, 0), sigmaX=light.sigma, sigmaY=light.sigma)
-    return 1.0 - cover[..., None] * (1.0 - light.kept.astype(np.float32))
+def cast_shade(body: np.ndarray, box: tuple[slice, slice], light: ShadowLight,
+               frame: tuple[int, int]) -> tuple[tuple[slice, slice], np.ndarray]:
+    """The new body's shadow: the frame region it falls in and the light kept there (h, w, 3 float32;
+    1 = no shadow). `body` is the new silhouette cropped to `box` of a `frame` (H, W).
+
+    The shadow is soft, so it is drawn at 1/`SHADOW_STEP` of the resolution and enlarged."""
+    top, left = box[0].start, box[1].start
+    centre = _moments(body)[0] + (left, top)
+    shift = centre + light.offset - light.matrix @ centre  # x -> matrix x + shift, in frame coordinates
+    corners = np.array([[left, top], [box[1].stop, top], [left, box[0].stop], [box[1].stop, box[0].stop]], float)
+    moved = corners @ light.matrix.T + shift
+    reach = 3.0 * light.sigma
+    low = np.maximum(np.floor(moved.min(axis=0) - reach).astype(int), 0)
+    high = np.maximum(np.minimum(np.ceil(moved.max(axis=0) + reach).astype(int), [frame[1], frame[0]]), low + 1)
+    region = (slice(low[1], high[1]), slice(low[0], high[0]))
+    size = high - low  # width, height
+    small = cv2.resize(body.astype(np.float32), None, fx=1 / SHADOW_STEP, fy=1 / SHADOW_STEP,
+                       interpolation=cv2.INTER_AREA)
+    # body pixel p (box coords) sits at frame p + corner; in the region, matrix (p + corner) + shift - low
+    local = light.matrix @ np.array([left, top], float) + shift - low
+    affine = np.hstack([light.matrix, local[:, None] / SHADOW_STEP]).astype(np.float32)
+    small_size = (int(np.ceil(size[0] / SHADOW_STEP)), int(np.ceil(size[1] / SHADOW_STEP)))
+    cover = cv2.warpAffine(small, affine, small_size, flags=cv2.INTER_LINEAR)
+    sigma = light.sigma / SHADOW_STEP
+    if sigma > 0.3:
+        cover = cv2.GaussianBlur(cover, (0, 0), sigmaX=sigma, sigmaY=sigma)
+    cover = cv2.resize(cover, (small_size[0] * SHADOW_STEP, small_size[1] * SHADOW_STEP),
+                       interpolation=cv2.INTER_LINEAR)[: size[1], : size[0]]
+    return region, 1.0 - cover[..., None] * (1.0 - light.kept.astype(np.float32))
