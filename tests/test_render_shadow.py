@@ -49,7 +49,8 @@ def test_the_new_body_casts_its_shadow_the_way_the_original_s_fell() -> None:
     original, background, person, shadow = scene_with_shadow()
     source, target = ellipse(80, 75, 15, 50), ellipse(120, 75, 20, 50)  # the new body stands 40 px further right
     new = fill(target)
-    out = colour_frame(original, background, person, new, shadow=shadow, outline=OutlinePair(source, target))
+    out = colour_frame(original, background, person, new, shadow=shadow, outline=OutlinePair(source, target),
+                       cast=True)
     darker = (out.astype(float) < 0.9 * background.astype(float)).all(axis=2) & ~new
     rows, cols = np.nonzero(darker)
     assert len(rows) > 50

@@ -1,7 +1,7 @@
 """How the anonymized person is drawn (issue 14): the seam the original outline leaves inside the new body,
 limbs drawn twice, faces an independent detector still finds (on the face walker, `training.face_walker`, and
-a real clip), and an independent person detector's score; for the texture warp the engine ships (with its
-cast shadow, and without), and for the paper's eq. 9 (the evaluation condition), per clip.
+a real clip), and an independent person detector's score; for the texture warp the engine ships (without
+and with a cast shadow), and for the paper's eq. 9 (the evaluation condition), per clip.
 
     python -m training.render_eval [--clips FILE ...] [--faces-clip FILE] [--faces-only] [--json FILE]
     python -m training.render_eval --crops docs/render_eq9_vs_warp.png [--crop-clip FILE] [--crop-frame I]
@@ -46,9 +46,9 @@ COPY_SHARE = 0.2  # a separate piece of a limb counts as a copy when it holds th
 DETECT_EVERY = 2  # the person detector sees every 2nd frame (every 6th gave 12-14 frames a clip: too noisy)
 WALKER_HEAD_SHARE = 0.3  # a face counts when its centre lies in this top share of the walker's box
 CASIA_CLIPS = ("002-nm-01-090.avi", "003-nm-01-090.avi", "004-nm-01-090.avi", "006-nm-01-090.avi")
-CONDITIONS = {  # the render options of each measured condition: the default, and two without a cast shadow
-    "warp": {"colouring": "warp"},
-    "warp, no shadow": {"colouring": "warp", "cast_shadow": False},
+CONDITIONS = {  # the render options of each measured condition: the default, with a cast shadow, eq. 9
+    "warp": {"colouring": "warp", "cast_shadow": False},
+    "warp + shadow": {"colouring": "warp", "cast_shadow": True},
     "eq9": {"colouring": "eq9", "cast_shadow": False},
 }
 
@@ -143,7 +143,7 @@ def true_silhouette_frames(clip: WalkerClip, condition: str = "warp", seed: int 
     """The demo walker's whole-body frames anonymized from their TRUE silhouettes (no segmenter), each
     frame's own transform, the shipped default model, under one of `CONDITIONS`; with the drawn part labels
     when the clip has them."""
-    colouring, cast = CONDITIONS[condition]["colouring"], CONDITIONS[condition].get("cast_shadow", True)
+    colouring, cast = CONDITIONS[condition]["colouring"], CONDITIONS[condition]["cast_shadow"]
     bank = model_bank(None, "cpu")
     alpha = bank.strengths[len(bank.strengths) // 2] if alpha is None else alpha
     n = bank.n_points or codec.N_POINTS

@@ -61,7 +61,7 @@ class AnonymizeOptions:
     models_dir: Path | None = None
     faces: str = DEFAULT_FACES  # render.faces.FACE_MODES: how the walker's head is hidden
     colouring: str = "warp"  # "eq9": the paper's rule, an evaluation condition only (it leaks the outline)
-    cast_shadow: bool = CAST_SHADOW  # the new silhouette casts a shadow (off: an evaluation condition)
+    cast_shadow: bool = CAST_SHADOW  # the new silhouette casts a soft shadow the way the original's fell
 
 
 @lru_cache(maxsize=4)

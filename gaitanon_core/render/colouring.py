@@ -17,7 +17,8 @@ S_Or elsewhere in S_An; it traces the original outline inside the new body and
 doubles limbs, so it stays only as an evaluation condition (`outline=None`).
 
 The original's shadow takes I_Bg too: a clean shadow is a second silhouette of
-the same gait. The anonymized outline gets a soft edge of about 1-2 px (a
+the same gait. S_An can cast its own soft shadow instead, the way the removed one
+fell (`shadow.py`, `cast`), so the person does not float; off by default. The anonymized outline gets a soft edge of about 1-2 px (a
 Gaussian of `SOFT_EDGE_SIGMA` on S_An) so it does not look cut out.
 
 "Outside both" is I_Bg only near the person (`scene_margin`): beyond a band
@@ -39,7 +40,7 @@ from .faces import head_rows, hide_head
 from .shadow import cast_shade, measure_light
 from .warp import OutlinePair, warp
 
-CAST_SHADOW = True  # the new silhouette casts a shadow (README: the person detector scores it higher)
+CAST_SHADOW = False  # off: the person detector did not score the output higher with it (README)
 
 SOFT_EDGE_SIGMA = 0.8  # px; the 5-95 % ramp of the edge is then about 2 px wide
 _EDGE_PAD = 3  # px around the silhouettes covered by the Gaussian's reach
