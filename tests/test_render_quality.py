@@ -1,6 +1,6 @@
 """The anonymized person drawn on real frames (issue 14): no seam along the original outline, no limb drawn
-twice, faces hidden, an independent person detector's score at least eq. 9's. The demo walker uses its true silhouettes and part labels; the CASIA-B and phone clips
-go through the whole engine. Figures and commands: README, "How the person is drawn"."""
+twice, faces hidden, an independent person detector's score at least eq. 9's. The demo walker uses its true
+silhouettes and part labels; the CASIA-B and phone clips go through the whole engine. Figures and commands: README, "How the person is drawn"."""
 
 from __future__ import annotations
 

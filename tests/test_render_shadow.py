@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from gaitanon_core.render.colouring import colour_frame
+from gaitanon_core.render.colouring import colour_frame, overlap
 from gaitanon_core.render.shadow import cast_shade, measure_light
 from gaitanon_core.render.warp import OutlinePair
 from test_render_warp import BODY, H, W, WALL, ellipse, fill
@@ -73,3 +73,10 @@ def test_the_shade_keeps_the_measured_light_at_the_shadow_s_core() -> None:
     assert region[0].start > 100 and region[1].stop > 110, "below the body and to its right"
     assert kept.min() == pytest.approx(KEPT, abs=0.05)
     assert kept.max() == 1.0
+
+
+def test_overlap_gives_the_shared_part_of_two_boxes_in_each_crop() -> None:
+    a, b = (slice(10, 50), slice(0, 30)), (slice(40, 80), slice(20, 60))
+    in_a, in_b = overlap(a, b)
+    assert in_a == (slice(30, 40), slice(20, 30)) and in_b == (slice(0, 10), slice(0, 10))
+    assert overlap(a, (slice(60, 70), slice(0, 30))) is None

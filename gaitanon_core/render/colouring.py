@@ -18,8 +18,9 @@ doubles limbs, so it stays only as an evaluation condition (`outline=None`).
 
 The original's shadow takes I_Bg too: a clean shadow is a second silhouette of
 the same gait. S_An can cast its own soft shadow instead, the way the removed one
-fell (`shadow.py`, `cast`), so the person does not float; off by default. The anonymized outline gets a soft edge of about 1-2 px (a
-Gaussian of `SOFT_EDGE_SIGMA` on S_An) so it does not look cut out.
+fell (`shadow.py`, `cast`), so the person does not float; off by default. The
+anonymized outline gets a soft edge of about 1-2 px (a Gaussian of
+`SOFT_EDGE_SIGMA` on S_An) so it does not look cut out.
 
 "Outside both" is I_Bg only near the person (`scene_margin`): beyond a band
 around S_Or and its shadow the frame stays the original. I_Bg is a median
@@ -138,13 +139,19 @@ def cast_shadow(out: np.ndarray, scene: np.ndarray, original: np.ndarray, backgr
         return scene
     region, kept = cast_shade(anonymized[box], box, light, anonymized.shape)
     out[region] = np.clip(out[region] * kept + 0.5, 0, 255).astype(np.uint8)  # the box is redrawn after this
-    rows = slice(max(box[0].start, region[0].start), min(box[0].stop, region[0].stop))
-    cols = slice(max(box[1].start, region[1].start), min(box[1].stop, region[1].stop))
-    if rows.start < rows.stop and cols.start < cols.stop:
-        scene[rows.start - box[0].start : rows.stop - box[0].start, cols.start - box[1].start : cols.stop - box[1].start] \
-            *= kept[rows.start - region[0].start : rows.stop - region[0].start,
-                    cols.start - region[1].start : cols.stop - region[1].start]
+    shared = overlap(box, region)
+    if shared is not None:
+        scene[shared[0]] *= kept[shared[1]]
     return scene
+
+
+def overlap(a: tuple[slice, slice], b: tuple[slice, slice]) -> tuple[tuple[slice, slice], ...] | None:
+    """Where two frame boxes overlap, as slices into `a`'s crop and into `b`'s; None if they do not."""
+    spans = [(max(x.start, y.start), min(x.stop, y.stop)) for x, y in zip(a, b)]
+    if any(start >= stop for start, stop in spans):
+        return None
+    return tuple(tuple(slice(start - box[i].start, stop - box[i].start) for i, (start, stop) in enumerate(spans))
+                 for box in (a, b))
 
 
 def colour_frame(original: np.ndarray, background: np.ndarray, person: np.ndarray, anonymized: np.ndarray,
