@@ -36,6 +36,7 @@ from pathlib import Path
 
 import cv2
 
+from gaitanon_core.options import default_strength
 from gaitanon_core.paths import demo_clip_path, shared_data_dir
 from gaitanon_core.pipeline import AnonymizeOptions, anonymize_clip, route
 from gaitanon_core.video import ExportOptions, probe
@@ -98,7 +99,7 @@ def colour_cpu_times() -> Iterator[list[float]]:
 def measure(clip: Path, size: str, models: Path | None, folder: Path) -> dict:
     source = scaled_copy(clip, size, folder)
     frames = probe(source).frame_count
-    options = AnonymizeOptions(device="cpu", models_dir=models)
+    options = AnonymizeOptions(strength=default_strength(models), device="cpu", models_dir=models)
     plain, plain_cpu = plain_transcode_s(source, folder, options.export)
     cpu = cpu_s()
     with colour_cpu_times() as colour:

@@ -41,7 +41,7 @@ def test_live_scene_keeps_the_frame_away_from_the_person() -> None:
     shadow = np.zeros((H, W), bool)
     shadow[100:106, 30:140] = True
     original[shadow] = (5, 5, 5)  # a dark shadow beside the feet, outside both silhouettes
-    out = colour_frame(original, BACKGROUND, person, anonymized, shadow=shadow, margin=6.0)
+    out = colour_frame(original, BACKGROUND, person, anonymized, shadow=shadow, margin=6.0, cast=False)
     assert np.array_equal(out[5:15, 5:15], original[5:15, 5:15]), "far from the person: the live frame"
     assert np.array_equal(out[103:106, 30:140], BACKGROUND[103:106, 30:140]), "the shadow takes the background"
     assert np.array_equal(out[25:95, 55:66], BACKGROUND[25:95, 55:66]), "only original (+ its band) -> background"

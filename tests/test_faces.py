@@ -1,5 +1,5 @@
-"""Hiding the head: the region from the top of the outline, the modes, and a sharp face never carried
-onto the new head by the warp."""
+"""Hiding the head: the region from the top of the outline, the modes, a sharp face never carried onto the
+new head by the warp, and an independent face detector on a walker with a face it finds."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import pytest
 
 from gaitanon_core.errors import UsageError
 from gaitanon_core.render.colouring import colour_frame
-from gaitanon_core.render.faces import HEAD_SHARE, check_mode, head_rows, hide_head
+from gaitanon_core.render.faces import DEFAULT_FACES, HEAD_SHARE, check_mode, head_rows, hide_head
 from gaitanon_core.render.warp import OutlinePair
 from test_render_warp import H, W, ellipse, fill
+from training.face_walker import face_picture, face_walk
+from training.render_eval import face_boxes, face_detectors, face_walk_check
 
 
 def checkerboard(height: int, width: int, cell: int = 2) -> np.ndarray:
@@ -61,3 +63,19 @@ def test_the_warp_never_carries_a_sharp_face_onto_the_new_head(mode: str) -> Non
     columns = new[head].any(axis=0)
     kept = colour_frame(original, background, person, new, outline=OutlinePair(source, target), faces="keep")
     assert detail(out[head][:, columns]) < 0.25 * detail(kept[head][:, columns])
+
+
+def test_the_drawn_face_is_one_the_independent_detectors_find() -> None:
+    colour, cover = face_picture(32)
+    canvas = np.full((200, 200, 3), 225.0, np.float32)  # a light wall, as in the face walker's room
+    canvas[50:82, 80:112] = cover[..., None] * colour + (1.0 - cover[..., None]) * canvas[50:82, 80:112]
+    assert face_boxes(canvas.astype(np.uint8), face_detectors())
+
+
+@pytest.mark.slow
+def test_an_independent_face_detector_finds_no_face_on_the_default_output() -> None:
+    """Issue 14: on a clip where OpenCV's packaged cascades find a face on the walker in >= 50 input frames,
+    they find one in <= 5 % of the output frames (default: blur)."""
+    counts = face_walk_check(face_walk(), DEFAULT_FACES)
+    assert counts["input_frames_with_faces"] >= 50
+    assert counts["still_found"] <= 0.05 * counts["input_frames_with_faces"]

@@ -1,8 +1,9 @@
 """How the anonymized person is drawn (issue 14): the seam the original outline leaves inside the new body,
-limbs drawn twice, faces an independent detector still finds, and an independent person detector's score;
-for the texture warp the engine ships and for the paper's eq. 9 (the evaluation condition).
+limbs drawn twice, faces an independent detector still finds (on the face walker, `training.face_walker`, and
+a real clip), and an independent person detector's score; for the texture warp the engine ships (without
+and with a cast shadow), and for the paper's eq. 9 (the evaluation condition), per clip.
 
-    python -m training.render_eval [--clips FILE ...] [--faces-clip FILE] [--json FILE]
+    python -m training.render_eval [--clips FILE ...] [--faces-clip FILE] [--faces-only] [--json FILE]
     python -m training.render_eval --crops docs/render_eq9_vs_warp.png [--crop-clip FILE] [--crop-frame I]
 
 Seam ratio of a frame: the output's gradient magnitude along the ORIGINAL outline, where that outline lies
@@ -23,6 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from gaitanon_core.options import default_strength
 from gaitanon_core.paths import shared_data_dir
 from gaitanon_core.pipeline import AnonymizeOptions, PreviewFrame, anonymize_clip, model_bank
 from gaitanon_core.pipeline.route import clip_segmenter
@@ -31,7 +33,9 @@ from gaitanon_core.render.colouring import colour_frame
 from gaitanon_core.render.warp import OutlinePair
 from gaitanon_core.shape import codec
 from gaitanon_core.shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, outline_pair
-from training.demo_walker import LIMBS, WalkerClip
+from gaitanon_core.render.faces import FACE_MODES
+from training.demo_walker import LIMBS, WalkerClip, WalkerIdentity, render_walk
+from training.face_walker import face_walk
 
 SEAM_INSET = 3.0  # px: how far inside the new body the original outline must lie, and how far it is moved
 SEAM_CLEAR = 2.0  # px: the moved copies stay at least this far inside the new body
@@ -39,10 +43,14 @@ MIN_SEAM_POINTS = 20  # a frame with fewer usable outline points has no seam rat
 LABEL_STEP = 40  # a label l is drawn as grey level l * LABEL_STEP, so it survives the colouring's blending
 LABEL_TOLERANCE = 4  # grey levels: farther from l * LABEL_STEP is a blend of two parts, not the part
 COPY_SHARE = 0.2  # a separate piece of a limb counts as a copy when it holds this share of the limb's pixels
-DETECT_EVERY = 6  # the person detector sees every 6th frame (as the evaluation's frame score)
+DETECT_EVERY = 2  # the person detector sees every 2nd frame (every 6th gave 12-14 frames a clip: too noisy)
 WALKER_HEAD_SHARE = 0.3  # a face counts when its centre lies in this top share of the walker's box
 CASIA_CLIPS = ("002-nm-01-090.avi", "003-nm-01-090.avi", "004-nm-01-090.avi", "006-nm-01-090.avi")
-COLOURINGS = ("warp", "eq9")
+CONDITIONS = {  # the render options of each measured condition: the default, with a cast shadow, eq. 9
+    "warp": {"colouring": "warp", "cast_shadow": False},
+    "warp + shadow": {"colouring": "warp", "cast_shadow": True},
+    "eq9": {"colouring": "eq9", "cast_shadow": False},
+}
 
 
 def seam_ratio(image: np.ndarray, original: np.ndarray, anonymized: np.ndarray) -> float | None:
@@ -130,10 +138,12 @@ class RenderedFrame:
     labels: np.ndarray | None = None  # the part labels as drawn
 
 
-def true_silhouette_frames(clip: WalkerClip, colouring: str = "warp", seed: int = 0,
-                           alpha: float | None = None) -> Iterator[RenderedFrame]:
+def true_silhouette_frames(clip: WalkerClip, condition: str = "warp", seed: int = 0,
+                           alpha: float | None = None, faces: str = "keep") -> Iterator[RenderedFrame]:
     """The demo walker's whole-body frames anonymized from their TRUE silhouettes (no segmenter), each
-    frame's own transform, the shipped default model; with the drawn part labels when the clip has them."""
+    frame's own transform, the shipped default model, under one of `CONDITIONS`; with the drawn part labels
+    when the clip has them."""
+    colouring, cast = CONDITIONS[condition]["colouring"], CONDITIONS[condition]["cast_shadow"]
     bank = model_bank(None, "cpu")
     alpha = bank.strengths[len(bank.strengths) // 2] if alpha is None else alpha
     n = bank.n_points or codec.N_POINTS
@@ -145,7 +155,7 @@ def true_silhouette_frames(clip: WalkerClip, colouring: str = "warp", seed: int 
         anonymized = anonymized_silhouette(shape, new_points)
         outline = None if colouring == "eq9" else OutlinePair(*outline_pair(shape, new_points))
         image = colour_frame(clip.frames[t], clip.background, person, anonymized, shadow=clip.shadows[t],
-                             outline=outline)
+                             outline=outline, faces=faces, cast=cast)
         labels = None if clip.limbs is None else drawn_labels(clip.limbs[t], person, anonymized, outline)
         yield RenderedFrame(t, image, person, anonymized, labels)
 
@@ -157,7 +167,35 @@ def _whole_shape(index: int, mask: np.ndarray, n: int) -> FrameShape:
                       transform=transform, contour=contour, fine=codec.detailed_contour(mask, transform, n))
 
 
+def demo_walker_measures(detector=None, clip: WalkerClip | None = None, seed: int = 0) -> dict[str, dict]:
+    """Per condition on the demo walker (true silhouettes, part labels): the seam ratio's 90th percentile,
+    the frames that draw a limb twice, and with a `detector` its mean person confidence every `DETECT_EVERY`
+    frames (output and input)."""
+    clip = clip or render_walk(WalkerIdentity(), limbs=True)
+    rows = {}
+    for condition in CONDITIONS:
+        seams, twice, frames, person, original = [], 0, 0, [], []
+        for frame in true_silhouette_frames(clip, condition, seed):
+            frames += 1
+            ratio = seam_ratio(frame.image, frame.original, frame.anonymized)
+            seams += [] if ratio is None else [ratio]
+            twice += bool(limbs_drawn_twice(clip.limbs[frame.index], frame.labels))
+            if detector is not None and frame.index % DETECT_EVERY == 0:
+                person.append(detector.person_confidence(frame.image))
+                original.append(detector.person_confidence(clip.frames[frame.index]))
+        rows[condition] = {"seam_p90": float(np.percentile(seams, 90)), "seam_frames": len(seams),
+                           "limbs_twice": twice, "frames": frames}
+        if detector is not None:
+            rows[condition] |= {"person": float(np.mean(person)), "original_person": float(np.mean(original))}
+    return rows
+
+
 # --- real clips through the whole engine ----------------------------------------------------------
+
+
+def engine_options(seed: int, **render: str | bool) -> AnonymizeOptions:
+    """The engine as a user runs it (CPU, the strength the manifest marks as default), with a fixed draw."""
+    return AnonymizeOptions(strength=default_strength(), device="cpu", seed=seed, **render)
 
 
 @dataclass
@@ -170,9 +208,10 @@ class ClipMeasures:
         return float(np.percentile(self.seams, 90)) if self.seams else float("nan")
 
 
-def measure_clip(path: Path, colouring: str, folder: Path, seed: int = 0, detector=None,
+def measure_clip(path: Path, condition: str, folder: Path, seed: int = 0, detector=None,
                  faces: str = "blur") -> ClipMeasures:
-    """Anonymize `path` with the engine (its own segmentation) and measure every finished frame."""
+    """Anonymize `path` with the engine (its own segmentation) under one of `CONDITIONS` and measure every
+    finished frame."""
     measures = ClipMeasures()
 
     def each(frame: PreviewFrame) -> None:
@@ -183,8 +222,9 @@ def measure_clip(path: Path, colouring: str, folder: Path, seed: int = 0, detect
             measures.person.append(detector.person_confidence(frame.anonymized))
             measures.original_person.append(detector.person_confidence(frame.original))
 
-    options = AnonymizeOptions(device="cpu", seed=seed, colouring=colouring, faces=faces)
-    anonymize_clip(path, folder / f"{path.stem}_{colouring}.mp4", options, on_frame=each)
+    options = engine_options(seed, faces=faces, **CONDITIONS[condition])
+    anonymize_clip(path, folder / f"{path.stem}_{condition.replace(', ', '_')}.mp4".replace(" ", "_"), options,
+                   on_frame=each)
     return measures
 
 
@@ -209,14 +249,18 @@ def walker_faces(image: np.ndarray, walker: np.ndarray, detectors: list[cv2.Casc
     """Faces found on the walker: boxes centred in the top `WALKER_HEAD_SHARE` of the walker's box.
 
     Only the walker counts (the engine anonymizes the walker), and a box the detectors also find in the
-    clip's empty scene (`static`: a poster, a screen) is not a face on the walker."""
+    clip's empty scene (`static`: a poster, a screen) is not a face on the walker. The detectors see the
+    walker's box with a margin of half its height (the rest of the frame cannot hold a face on the walker)."""
     rows, cols = np.flatnonzero(walker.any(axis=1)), np.flatnonzero(walker.any(axis=0))
     if rows.size == 0:
         return 0
     bottom = rows[0] + WALKER_HEAD_SHARE * (rows[-1] - rows[0])
+    pad = (rows[-1] - rows[0]) // 2
+    top, left = max(rows[0] - pad, 0), max(cols[0] - pad, 0)
+    crop = image[top : rows[-1] + pad + 1, left : cols[-1] + pad + 1]
     found = 0
-    for x, y, w, h in face_boxes(image, detectors):
-        cx, cy = x + w / 2, y + h / 2
+    for x, y, w, h in face_boxes(crop, detectors):
+        cx, cy = left + x + w / 2, top + y + h / 2
         on_walker = cols[0] <= cx <= cols[-1] and rows[0] <= cy <= bottom
         found += on_walker and not any(abs(cx - (sx + sw / 2)) < sw / 2 and abs(cy - (sy + sh / 2)) < sh / 2
                                        for sx, sy, sw, sh in static)
@@ -237,7 +281,21 @@ def face_check(path: Path, folder: Path, faces: str = "blur", seed: int = 0) -> 
             counts["still_found"] += bool(walker_faces(frame.anonymized, walker, detectors, static))
 
     anonymize_clip(path, folder / f"{path.stem}_faces_{faces}.mp4",
-                   AnonymizeOptions(device="cpu", seed=seed, faces=faces), on_frame=each)
+                   engine_options(seed, faces=faces), on_frame=each)
+    return counts
+
+
+def face_walk_check(clip: WalkerClip, faces: str = "blur", seed: int = 0) -> dict[str, int]:
+    """`face_check` on a walker clip with true silhouettes (`training.face_walker`): the whole-body frames
+    where the detectors find a face on the walker in the input, and how many still show one in the output."""
+    detectors = face_detectors()
+    static = face_boxes(clip.background, detectors)
+    counts = {"input_frames_with_faces": 0, "still_found": 0}
+    for frame in true_silhouette_frames(clip, seed=seed, faces=faces):
+        if walker_faces(clip.frames[frame.index], frame.original, detectors, static):
+            counts["input_frames_with_faces"] += 1
+            walker = frame.original | frame.anonymized
+            counts["still_found"] += bool(walker_faces(frame.image, walker, detectors, static))
     return counts
 
 
@@ -251,8 +309,8 @@ def side_by_side(path: Path, index: int, folder: Path, seed: int = 0) -> np.ndar
     def keep(colouring: str):
         return lambda frame: shots.setdefault(colouring, frame) if frame.index == index else None
 
-    for colouring in COLOURINGS:
-        options = AnonymizeOptions(device="cpu", seed=seed, colouring=colouring)
+    for colouring in ("warp", "eq9"):  # as measured: the shipped default, and eq. 9 (no shadow)
+        options = engine_options(seed, **CONDITIONS[colouring])
         anonymize_clip(path, folder / f"{path.stem}_crop_{colouring}.mp4", options, on_frame=keep(colouring))
     warp, eq9 = shots["warp"], shots["eq9"]
     rows = np.flatnonzero((warp.original_silhouette | warp.anonymized_silhouette).any(axis=1))
@@ -283,16 +341,21 @@ def main(argv: list[str] | None = None) -> int:
         cv2.imwrite(str(args.crops), cv2.cvtColor(strip, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
         return 0
     detector = PersonDetector()
-    result: dict = {"clips": {}}
+    result: dict = {"clips": {}, "demo_walker": {} if args.faces_only else demo_walker_measures(detector)}
+    if result["demo_walker"]:
+        print("demo walker", json.dumps(result["demo_walker"]), flush=True)
     with tempfile.TemporaryDirectory(prefix="gaitanon-render-eval-") as folder:
         for clip in [] if args.faces_only else args.clips:
             row = {}
-            for colouring in COLOURINGS:
-                m = measure_clip(clip, colouring, Path(folder), detector=detector)
-                row[colouring] = {"seam_p90": m.seam_p90(), "seam_frames": len(m.seams),
+            for condition in CONDITIONS:
+                m = measure_clip(clip, condition, Path(folder), detector=detector)
+                row[condition] = {"seam_p90": m.seam_p90(), "seam_frames": len(m.seams),
                                   "person": float(np.mean(m.person)), "original_person": float(np.mean(m.original_person))}
             result["clips"][clip.name] = row
             print(clip.name, json.dumps(row), flush=True)
+        walker = face_walk()
+        result["faces_walker"] = {mode: face_walk_check(walker, mode) for mode in FACE_MODES}
+        print("face walker", json.dumps(result["faces_walker"]), flush=True)
         if args.faces_clip.is_file():
             result["faces"] = {mode: face_check(args.faces_clip, Path(folder), mode) for mode in ("keep", "blur")}
             print(args.faces_clip.name, json.dumps(result["faces"]), flush=True)

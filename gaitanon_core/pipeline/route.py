@@ -28,7 +28,7 @@ from ..inference.anonymizer import ModelBank
 from ..inference.attacker import WalkSampler, check_clip_privacy
 from ..options import default_strength
 from ..people.silhouettes import ClipSegmenter, sample_frames
-from ..render.colouring import colour_frame
+from ..render.colouring import CAST_SHADOW, colour_frame
 from ..render.faces import DEFAULT_FACES, check_mode
 from ..render.warp import OutlinePair
 from ..shape import codec
@@ -61,6 +61,7 @@ class AnonymizeOptions:
     models_dir: Path | None = None
     faces: str = DEFAULT_FACES  # render.faces.FACE_MODES: how the walker's head is hidden
     colouring: str = "warp"  # "eq9": the paper's rule, an evaluation condition only (it leaks the outline)
+    cast_shadow: bool = CAST_SHADOW  # the new silhouette casts a soft shadow the way the original's fell
 
 
 @lru_cache(maxsize=4)
@@ -107,7 +108,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
             new_silhouette = clock.call("contour", anonymized_silhouette, shape, points)
             outline = None if options.colouring == "eq9" else outline_pair(shape, points)
             image = clock.call("colour", colour_person, frame, shape, new_silhouette, background, outline,
-                               options.faces)
+                               options.faces, options.cast_shadow)
             clock.call("encode", writer.write, image, frame.time)
             record_frame(report, frame, shape, points is not None)
             refuse_unsafe_clip(report)
@@ -128,7 +129,7 @@ def clip_segmenter(info: VideoInfo, start: float | None, end: float | None) -> C
 
 
 def colour_person(frame: Frame, shape: FrameShape, silhouette: np.ndarray, background: np.ndarray,
-                  outline: tuple[np.ndarray, np.ndarray] | None, faces: str) -> np.ndarray:
+                  outline: tuple[np.ndarray, np.ndarray] | None, faces: str, cast: bool) -> np.ndarray:
     """The person's texture warped along `outline` (original, anonymized) onto the new silhouette, head hidden
     by `faces`; eq. 9 when `outline` is None; background over the region of a covered person."""
     if shape.cover is not None:
@@ -136,4 +137,4 @@ def colour_person(frame: Frame, shape: FrameShape, silhouette: np.ndarray, backg
         return colour_frame(frame.image, background, region, np.zeros_like(region), margin=0.0)
     pair = None if outline is None else OutlinePair(*outline)
     return colour_frame(frame.image, background, shape.person.full(), silhouette, shadow=shape.shadow.full(),
-                        outline=pair, faces=faces)
+                        outline=pair, faces=faces, cast=cast)

@@ -17,8 +17,10 @@ S_Or elsewhere in S_An; it traces the original outline inside the new body and
 doubles limbs, so it stays only as an evaluation condition (`outline=None`).
 
 The original's shadow takes I_Bg too: a clean shadow is a second silhouette of
-the same gait. The anonymized outline gets a soft edge of about 1-2 px (a
-Gaussian of `SOFT_EDGE_SIGMA` on S_An) so it does not look cut out.
+the same gait. S_An can cast its own soft shadow instead, the way the removed one
+fell (`shadow.py`, `cast`), so the person does not float; off by default. The
+anonymized outline gets a soft edge of about 1-2 px (a Gaussian of
+`SOFT_EDGE_SIGMA` on S_An) so it does not look cut out.
 
 "Outside both" is I_Bg only near the person (`scene_margin`): beyond a band
 around S_Or and its shadow the frame stays the original. I_Bg is a median
@@ -36,7 +38,10 @@ import cv2
 import numpy as np
 
 from .faces import head_rows, hide_head
+from .shadow import cast_shade, measure_light
 from .warp import OutlinePair, warp
+
+CAST_SHADOW = False  # off: the person detector did not score the output higher with it (README)
 
 SOFT_EDGE_SIGMA = 0.8  # px; the 5-95 % ramp of the edge is then about 2 px wide
 _EDGE_PAD = 3  # px around the silhouettes covered by the Gaussian's reach
@@ -125,15 +130,40 @@ def body_colours(original: np.ndarray, person: np.ndarray, anonymized: np.ndarra
     return warp(texture, outline, anonymized)
 
 
+def cast_shadow(out: np.ndarray, scene: np.ndarray, original: np.ndarray, background: np.ndarray,
+                person: np.ndarray, shadow: np.ndarray, anonymized: np.ndarray, box: tuple[slice, slice]) -> np.ndarray:
+    """The scene of `box` darkened by S_An's shadow, which also darkens `out` where it falls beyond the box
+    (in place); the scene as it was when the removed shadow gives no light to cast with."""
+    light = measure_light(original, background, person, shadow)
+    if light is None:
+        return scene
+    region, kept = cast_shade(anonymized[box], box, light, anonymized.shape)
+    out[region] = np.clip(out[region] * kept + 0.5, 0, 255).astype(np.uint8)  # the box is redrawn after this
+    shared = overlap(box, region)
+    if shared is not None:
+        scene[shared[0]] *= kept[shared[1]]
+    return scene
+
+
+def overlap(a: tuple[slice, slice], b: tuple[slice, slice]) -> tuple[tuple[slice, slice], ...] | None:
+    """Where two frame boxes overlap, as slices into `a`'s crop and into `b`'s; None if they do not."""
+    spans = [(max(x.start, y.start), min(x.stop, y.stop)) for x, y in zip(a, b)]
+    if any(start >= stop for start, stop in spans):
+        return None
+    return tuple(tuple(slice(start - box[i].start, stop - box[i].start) for i, (start, stop) in enumerate(spans))
+                 for box in (a, b))
+
+
 def colour_frame(original: np.ndarray, background: np.ndarray, person: np.ndarray, anonymized: np.ndarray,
                  shadow: np.ndarray | None = None, margin: float | None = 0.0, outline: OutlinePair | None = None,
-                 faces: str = "keep") -> np.ndarray:
+                 faces: str = "keep", cast: bool = CAST_SHADOW) -> np.ndarray:
     """The output frame (H, W, 3 uint8) from I_Or, I_Bg, S_Or and S_An.
 
     `margin=None` applies I_Bg to the whole frame (the paper's rule); a number
     is the band width in px around S_Or and the shadow, 0 picks `scene_margin`.
     `outline` (image coordinates) moves the texture from S_Or's outline onto
-    S_An's; None is eq. 9 (evaluation only). `faces` is a `faces.FACE_MODES` mode.
+    S_An's; None is eq. 9 (evaluation only). `faces` is a `faces.FACE_MODES` mode. `cast` casts a shadow
+    of S_An the way `shadow` fell (`shadow.py`).
     """
     remove = person if shadow is None else person | shadow
     if margin is None:
@@ -150,6 +180,8 @@ def colour_frame(original: np.ndarray, background: np.ndarray, person: np.ndarra
     if margin is not None:
         weight = removal_weight(remove[box], margin)
         scene = weight * scene + (1.0 - weight) * original[box].astype(np.float32)
+    if cast and shadow is not None and anonymized[box].any():
+        scene = cast_shadow(out, scene, original[box], background[box], person[box], shadow[box], anonymized, box)
     if anonymized[box].any():
         in_box = None if outline is None else outline.shifted(box[0].start, box[1].start)
         alpha = soft_alpha(anonymized[box])
