@@ -160,7 +160,9 @@ def test_shipped_models_match_the_manifest_and_run():
     assert SHIPPED["layout"] == LAYOUT and SHIPPED["n_points"] == N_POINTS
     entries = {e["role"]: e for e in SHIPPED["models"]}
     anonymizers = [e for e in SHIPPED["models"] if e["role"] == "anonymizer"]
-    assert {0.2, 0.3, 0.4} <= {e["alpha"] for e in anonymizers}
+    from gaitanon_core.options import default_strength
+
+    assert default_strength(folder) in {e["alpha"] for e in anonymizers}
     for entry in [entries["noise_generator"], *anonymizers]:
         assert file_sha256(folder / entry["file"]) == entry["sha256"], entry["name"]
     noise_entry = entries["noise_generator"]
@@ -180,7 +182,9 @@ def test_anonymize_silhouettes_changes_a_real_walk_but_keeps_a_body():
     from training.anonymize_sils import anonymize_silhouettes
 
     sils = load_walk("085", "nm-05", "090")
-    out = anonymize_silhouettes(sils, 0.3, np.random.default_rng(0))
+    from gaitanon_core.options import default_strength
+
+    out = anonymize_silhouettes(sils, default_strength(), np.random.default_rng(0))
     assert out.shape == sils.shape and out.dtype == bool
     iou = (out & sils).sum() / (out | sils).sum()
     assert 0.5 < iou < 0.99
