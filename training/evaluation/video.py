@@ -24,6 +24,9 @@ from .suite import Attacker, Walks, undo_mean_change
 VIDEO_CLIPS = {"002": "002-nm-01-090.avi", "003": "003-nm-01-090.avi", "004": "004-nm-01-090.avi", "006": "006-nm-01-090.avi"}
 VIDEO_GALLERY_OWN = NM_WALKS[1:]  # the clip is nm-01; its subject's other normal walks are the gallery
 VIDEO_VIEW = "090"
+# Bump when the engine's route or render changes what an anonymized clip looks like while the contours
+# stay the same (OUTPUT_VERSION covers the contours; 2: the render with the cast-shadow code, issue 14).
+VIDEO_VERSION = 2
 
 
 def video_domain(
@@ -97,7 +100,7 @@ def engine_output(cache: Path, seed: int, clip: Path, condition: Condition, log:
     from gaitanon_core.pipeline.route import AnonymizeOptions, anonymize_clip
 
     files = hashlib.sha256(condition.fingerprint.encode()).hexdigest()[:12]
-    target = cache / "video" / f"{clip.stem}_{files}_v{OUTPUT_VERSION}_s{seed}.mp4"
+    target = cache / "video" / f"{clip.stem}_{files}_v{OUTPUT_VERSION}.{VIDEO_VERSION}_s{seed}.mp4"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         log(f"  video: {clip.name} at alpha {condition.alpha:g}")
