@@ -169,7 +169,7 @@ def models_section(entries: list[tuple[Path, dict[str, Any]]]) -> str:
               "python -m training.train_identity export --name identity_v4 --weights 0.5 0.7 0.85 1    # candidate folder",
               "python -m training.train_identity ship --name identity_v4 --weights 0.85 1 --default 1   # models/",
               "python -m training.train_attackers                                   # the shipped attacker",
-              "python -m training.evaluate --quick --set-seeds 1                    # test figures into the manifest",
+              "python -m training.evaluate --set-seeds 1                            # test figures into the manifest",
               "python -m training.adapted_attackers                                 # the privacy check's attackers",
               "python -m training.privacy_floor --write                             # the regression floor",
               "python -m training.model_card                                       # this card", "```"]
