@@ -82,7 +82,7 @@ class TruthSegmenter:
 def truth_people(segmenter, frames, fps, detector=None) -> Iterator[PeopleFrame]:
     """Stands in for `people.tracks.follow_people`: the segmenter's masks as person 1."""
     for mask in segmenter.track(frames):
-        yield PeopleFrame(mask.index, {1: mask}, mask.camera_moved)
+        yield PeopleFrame(mask.index, {1: mask}, camera_moved=mask.camera_moved)
 
 
 def use_truth(monkeypatch, case: WalkerCase, tamper: Tamper | None = None) -> None:

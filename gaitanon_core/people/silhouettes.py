@@ -46,8 +46,8 @@ LEVEL_OUT = 40.0  # ... and where it says background (tuned on CASIA-B clips 002
 CANDIDATE_GROUP = 0.04  # foreground pieces closer than 4 % of the frame height form one candidate
 MIN_CANDIDATE_HEIGHT = 0.06  # candidates shorter than 6 % of the frame height are noise
 PART_OF_PERSON = 0.5  # a piece under half a person's height inside their crop is a part of them
-MAX_CANDIDATES = 3  # the learned model runs on at most this many boxes per frame (speed) ...
-MAX_MOVING_PEOPLE = 8  # ... and on this many when looking for people no track follows yet (keyframes only)
+MAX_CANDIDATES = 3  # the learned model runs on at most this many boxes per frame (speed)
+UNOWNED_SIZE = 0.02  # moving pixels no track owns are covered in pieces from this share of the height squared
 PRESENCE_MIN = 0.5  # the learned model's person-presence score for "this box is a person"
 NEAR_PERSON = 0.06  # foreground farther than 6 % of the person's height from the learned mask is dropped
 CLOSING = 0.035  # closing kernel: 3.5 % of the person's height (about 5 px on a 130-px person)
@@ -206,13 +206,19 @@ class ClipSegmenter:
             return None
         return self._fuse(frame, difference, candidate)
 
-    def moving_people(self, frame: np.ndarray, difference: np.ndarray, known: list[Box]) -> list[Box]:
-        """Boxes of the moving groups of pixels clear of the `known` boxes that the learned model calls a
-        person (working resolution)."""
-        return [c.box for c in self._candidates(frame, difference, MAX_MOVING_PEOPLE, known) if c.is_person]
+    def unowned_motion(self, difference: np.ndarray, owned: np.ndarray) -> np.ndarray:
+        """What moves (working resolution) clear of the `owned` pixels by a band: something no track follows
+        (a person the detector missed or the learned mask left out, a body cut by the edge, the shadow of one
+        entering), to be covered. Specks smaller than a hand are left."""
+        height = difference.shape[0]
+        foreground = (difference > np.maximum(self.work.threshold, LEVEL_IN)).astype(np.uint8)
+        foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        near = cv2.dilate(owned.astype(np.uint8), _disc(CANDIDATE_GROUP * height)).astype(bool)
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(((foreground > 0) & ~near).astype(np.uint8))
+        large = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= (UNOWNED_SIZE * height) ** 2) + 1
+        return np.isin(labels, large)
 
-    def _candidates(self, frame: np.ndarray, difference: np.ndarray, limit: int = MAX_CANDIDATES,
-                    known: tuple[Box, ...] | list[Box] = ()) -> list[_Candidate]:
+    def _candidates(self, frame: np.ndarray, difference: np.ndarray) -> list[_Candidate]:
         """Boxes around groups of foreground pieces, largest first, each judged by the learned model.
 
         A group inside a person already seen (a head or a hand that the
@@ -227,12 +233,12 @@ class ClipSegmenter:
         candidates: list[_Candidate] = []
         for label in np.argsort(-stats[1:, cv2.CC_STAT_AREA]) + 1:
             box = _undilated_box(stats[label], disc.shape[0] // 2, frame.shape[:2])
-            if box.height < MIN_CANDIDATE_HEIGHT * height or any(_overlap(box, k) for k in known):
+            if box.height < MIN_CANDIDATE_HEIGHT * height:
                 continue
             owner = next((k for k, c in enumerate(candidates) if c.owns(box)), None)
             if owner is not None:
                 candidates[owner] = self._judge(frame, candidates[owner].box.union(box))
-            elif len(candidates) < limit:
+            elif len(candidates) < MAX_CANDIDATES:
                 candidates.append(self._judge(frame, box))
         return candidates
 

@@ -41,6 +41,7 @@ NEAR_BOX = 0.1  # a person's mask stays within their box grown by this share of 
 class PeopleFrame:
     index: int
     people: dict[int, FrameMask]  # track id -> that person's masks (full resolution)
+    unowned: np.ndarray | None = None  # what moves that no track follows (full resolution): to be covered
     camera_moved: bool = False
 
 
@@ -50,6 +51,7 @@ class _Track:
     box: np.ndarray  # x0, y0, x1, y1 at the last detection
     seen: int  # position of that detection in the clip
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(4))  # px per frame, each side
+    held: int = -1  # last position where the segmenter still found the person on the track's box
 
     def at(self, position: int) -> np.ndarray:
         return self.box + self.velocity * (position - self.seen)
@@ -64,7 +66,8 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class BoxTracker:
-    """Track ids for boxes: detections on keyframes, constant velocity between them."""
+    """Track ids for boxes: detections on keyframes, constant velocity between them; a track the segmenter
+    still finds is held, one nobody finds for `lost_frames` is dropped."""
 
     def __init__(self, lost_frames: int) -> None:
         self.lost_frames = lost_frames
@@ -93,12 +96,20 @@ class BoxTracker:
                 if overlap[row, col] >= MATCH_IOU:
                     self._confirm(self.tracks[row], found[col], position)
                     unmatched.discard(col)
-        for col in sorted(unmatched):
-            if all(_iou(found[col], p) < MATCH_IOU for p in predicted):
-                self.tracks.append(_Track(self._next_id, found[col], position))
-                self._next_id += 1
-        self.tracks = [t for t in self.tracks if position - t.seen <= self.lost_frames]
+        self.start(position, [detections[col] for col in sorted(unmatched)
+                              if all(_iou(found[col], p) < MATCH_IOU for p in predicted)])
+        self.tracks = [t for t in self.tracks if position - max(t.seen, t.held) <= self.lost_frames]
         self._drop_duplicates(position)
+
+    def start(self, position: int, boxes: list[Box]) -> None:
+        """A new track for each box (detections that continue no track)."""
+        for box in boxes:
+            self.tracks.append(_Track(self._next_id, np.array([box.x0, box.y0, box.x1, box.y1], float), position))
+            self._next_id += 1
+
+    def hold(self, track_id: int, position: int) -> None:
+        """The track is still there on this frame (its segmenter found it): not lost, whatever the detector says."""
+        next(t for t in self.tracks if t.id == track_id).held = position
 
     @staticmethod
     def _confirm(track: _Track, box: np.ndarray, position: int) -> None:
@@ -125,52 +136,53 @@ class _Follower:
 
     def frame(self, position: int, index: int, image: np.ndarray) -> PeopleFrame:
         small = self.segmenter.at_work_size(image)
+        shape = small.shape[:2]
         difference = self.segmenter.work.difference(small)
         if position % self.keyframe == 0:
-            self.tracker.update(position, self._proposals(position, small, difference))
-        boxes = self.tracker.boxes(position, small.shape[:2])
+            self.tracker.update(position, [d.box for d in self.detector.people(small)])
+        boxes = self.tracker.boxes(position, shape)
         masks = {}
         for track, box in boxes.items():
             fused = self.segmenter.person_on(small, difference, box)
-            if fused is not None:
-                near = _box_mask(box.grown(NEAR_BOX, small.shape[:2]), small.shape[:2])
-                masks[track] = (fused[0] & near, fused[1] & near)
+            if fused is None:
+                fused = (np.zeros(shape, bool), np.zeros(shape, bool))
+            else:
+                self.tracker.hold(track, position)  # still there: the detector may miss them for a while
+            near = _box_mask(box.grown(NEAR_BOX, shape), shape)
+            masks[track] = (fused[0] & near, fused[1] & near)
         occluded = _settle_overlaps(masks, boxes)
-        everyone = np.zeros(small.shape[:2], bool)
-        for box in boxes.values():
-            everyone[box.grown(NEAR_BOX, small.shape[:2]).slices()] = True
-        moved = camera_moved(small, self.segmenter.work, everyone, difference)
-        people = {}
-        for track in boxes:
-            mask = self._frame_mask(track, index, masks.get(track), occluded.get(track, False), small.shape[:2])
-            people[track] = mask if self.segmenter.work is self.segmenter.background else \
-                self.segmenter.to_full_resolution(mask, image)
-        return PeopleFrame(index, people, moved)
+        owned = np.zeros(shape, bool)
+        for person, shadow in masks.values():
+            owned |= person | shadow
+        unowned = self.segmenter.unowned_motion(difference, owned)
+        moved = camera_moved(small, self.segmenter.work, owned | unowned, difference)
+        people = {track: self._full(self._frame_mask(track, index, masks[track], occluded[track], shape), image)
+                  for track in boxes}
+        return PeopleFrame(index, people, self._full_mask(unowned, image.shape[:2]), moved)
 
-    def _proposals(self, position: int, small: np.ndarray, difference: np.ndarray) -> list[Box]:
-        """The detector's boxes, and moving people it missed that no track follows yet."""
-        detected = [d.box for d in self.detector.people(small)]
-        taken = detected + list(self.tracker.boxes(position, small.shape[:2]).values())
-        return detected + self.segmenter.moving_people(small, difference, taken)
+    def _full(self, mask: FrameMask, image: np.ndarray) -> FrameMask:
+        return mask if self.segmenter.work is self.segmenter.background else \
+            self.segmenter.to_full_resolution(mask, image)
 
-    def _frame_mask(self, track: int, index: int, fused: tuple[np.ndarray, np.ndarray] | None, occluded: bool,
+    def _full_mask(self, mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        if mask.shape == shape:
+            return mask
+        return cv2.resize(mask.astype(np.uint8), shape[::-1], interpolation=cv2.INTER_NEAREST).astype(bool)
+
+    def _frame_mask(self, track: int, index: int, masks: tuple[np.ndarray, np.ndarray], occluded: bool,
                     shape: tuple[int, int]) -> FrameMask:
         body = self.bodies.setdefault(track, BodyWatch())
-        box = None if fused is None else Box.of_mask(fused[0])
+        box = Box.of_mask(masks[0])
         if box is None:
             empty = np.zeros(shape, bool)
             return FrameMask(index, empty, empty.copy(), "none", "absent", 0, False)
-        return FrameMask(index, fused[0], fused[1], "fused", body.state(box, occluded, shape, index), 1, False)
+        return FrameMask(index, masks[0], masks[1], "fused", body.state(box, occluded, shape, index), 1, False)
 
 
 def _box_mask(box: Box, shape: tuple[int, int]) -> np.ndarray:
     mask = np.zeros(shape, bool)
     mask[box.slices()] = True
     return mask
-
-
-def _overlaps(a: Box, b: Box) -> bool:
-    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
 
 
 def _settle_overlaps(masks: dict[int, tuple[np.ndarray, np.ndarray]], boxes: dict[int, Box]) -> dict[int, bool]:

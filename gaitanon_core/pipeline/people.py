@@ -16,12 +16,14 @@ from itertools import tee
 import numpy as np
 
 from ..people.detection import PersonDetector
-from ..people.silhouettes import ClipSegmenter
+from ..people.silhouettes import ClipSegmenter, sample_frames
 from ..people.tracks import follow_people
-from ..shape.tracking import FrameShape, measure_shape
-from ..video import Frame
+from ..shape import codec
+from ..shape.tracking import FrameShape, MaskCrop, measure_shape
+from ..video import Frame, VideoInfo, frame_times, probe, read_frames, select_frames
+from .events import CancelCheck, ProgressCallback, Ticker
 
-__all__ = ["PersonTrack", "find_people"]
+__all__ = ["ClipPeople", "PersonTrack", "clip_segmenter", "find_people", "people_in_clip"]
 
 THUMBNAIL_PAD = 0.1  # the thumbnail shows the person's box grown by this share of its height
 
@@ -60,13 +62,22 @@ class PersonTrack:
         return self
 
 
+@dataclass
+class ClipPeople:
+    tracks: dict[int, PersonTrack]  # by track number
+    unfollowed: dict[int, MaskCrop]  # frame index -> what moved there that no track follows (to be covered)
+
+
 def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n: int,
-                thumbnails: bool = False, detector: PersonDetector | None = None) -> dict[int, PersonTrack]:
+                thumbnails: bool = False, detector: PersonDetector | None = None) -> ClipPeople:
     """Every person in `frames`, by track id: measured shapes (and thumbnails if asked for)."""
     tracks: dict[int, PersonTrack] = {}
+    unfollowed: dict[int, MaskCrop] = {}
     pictures, source = tee(frames)  # the follower takes one frame at a time: tee holds just that one
     followed = follow_people(segmenter, ((frame.index, frame.image) for frame in source), fps, detector)
     for frame, people in zip(pictures, followed):
+        if people.unowned is not None and people.unowned.any():
+            unfollowed[frame.index] = MaskCrop.of(people.unowned)
         for track_id, mask in people.people.items():
             track = tracks.setdefault(track_id, PersonTrack(track_id))
             shape = measure_shape(mask, n)
@@ -75,4 +86,21 @@ def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n
             track.shapes.append(shape)
             if thumbnails:
                 track.consider_thumbnail(frame.image, shape)
-    return {k: t for k, t in ((k, t.trimmed()) for k, t in sorted(tracks.items())) if t.shapes}
+    kept = {k: t for k, t in ((k, t.trimmed()) for k, t in sorted(tracks.items())) if t.shapes}
+    return ClipPeople(kept, unfollowed)
+
+
+def clip_segmenter(info: VideoInfo, start: float | None, end: float | None) -> ClipSegmenter:
+    """The segmenter of this clip, with its background model (also the I_Bg of the colouring)."""
+    return ClipSegmenter.from_frames(sample_frames(info.path, info, start, end))
+
+
+def people_in_clip(source, start: float | None = None, end: float | None = None,
+                   progress: ProgressCallback | None = None, cancel: CancelCheck | None = None) -> dict[int, PersonTrack]:
+    """The people of a clip (between `start` and `end`, s) with a thumbnail each, numbered as
+    `anonymize_clip` numbers them for the same times."""
+    info = probe(source)
+    total = len(select_frames(frame_times(info.path), start, end))
+    ticker = Ticker(total, progress, cancel)
+    frames = ticker.watch(read_frames(info.path, info, start, end))
+    return find_people(clip_segmenter(info, start, end), frames, info.fps, codec.N_POINTS, thumbnails=True).tracks

@@ -21,16 +21,17 @@ from ..inference.anonymizer import ModelBank
 from ..shape import codec
 from ..shape.tracking import FrameShape, MaskCrop, grown_box
 from ..video import Frame, VideoInfo
-from ..report import COPIED, WARNED, ClipReport, StageClock
+from ..report import COPIED, COVERED, WARNED, ClipReport, StageClock
 
 __all__ = [
-    "CAMERA_MOVED", "CameraWatch", "check_aligned", "check_keep_tracks", "check_layout", "check_times",
+    "CAMERA_MOVED", "UNFOLLOWED", "CameraWatch", "check_aligned", "check_keep_tracks", "check_layout", "check_times",
     "finish_report", "record_frame", "record_person", "refuse_unsafe_clip",
 ]  # fmt: skip
 
 CAMERA_MOTION_LIMIT = 0.10  # refuse the clip when more than this share of frames shows camera motion ...
 CAMERA_MOTION_MIN_FRAMES = 25  # ... once at least this many frames have been seen
 CAMERA_MOVED = "the camera moved: the background may not match"
+UNFOLLOWED = "something moved that no track follows (a person not recognised, a body at the edge): covered"
 
 
 # --- checks before any work -----------------------------------------------------------------------
@@ -105,9 +106,12 @@ class CameraWatch:
         return bool(np.hypot(dx, dy) / factor > self.MAX_SHIFT_PX)
 
 
-def record_frame(report: ClipReport, frame: Frame, here: list, camera_moved: bool) -> None:
-    """The frame's counts; `here` are the route's people on it."""
+def record_frame(report: ClipReport, frame: Frame, here: list, unfollowed: bool, camera_moved: bool) -> None:
+    """The frame's counts; `here` are the route's people on it, `unfollowed` whether something moved that no
+    track follows (covered)."""
     report.frames += 1
+    if unfollowed:
+        report.flag(frame.index, frame.time, UNFOLLOWED, COVERED)
     if any(p.points is not None and not p.kept for p in here):
         report.frames_anonymized += 1
     elif not any(p.kept or not p.shape.person.empty or p.shape.cover is not None for p in here):

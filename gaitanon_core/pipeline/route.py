@@ -29,16 +29,15 @@ import numpy as np
 from ..inference.anonymizer import ModelBank
 from ..inference.attacker import WalkSampler, check_clip_privacy
 from ..options import PAPER_STRENGTH
-from ..people.silhouettes import ClipSegmenter, sample_frames
 from ..render.colouring import colour_frame
 from ..render.faces import DEFAULT_FACES, check_mode
 from ..render.warp import OutlinePair
 from ..shape import codec
 from ..shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, complete_shapes, outline_pair
-from ..video import ExportOptions, Frame, VideoInfo, VideoWriter, frame_times, probe, read_frames, select_frames
+from ..video import ExportOptions, Frame, VideoWriter, frame_times, probe, read_frames, select_frames
 from ..video.writer import check_target_free
 from .events import CancelCheck, FrameSink, PreviewFrame, ProgressCallback, Ticker
-from .people import PersonTrack, find_people
+from .people import clip_segmenter, find_people
 from .policy import (
     CameraWatch,
     check_aligned,
@@ -117,24 +116,27 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     background = segmenter.background.image
     seen = ticker.watch(read_frames(info.path, info, options.start, options.end))
     people = clock.call("silhouette", find_people, segmenter, clock.iterate("decode", seen), info.fps, n)
-    check_keep_tracks(options.keep_tracks, people)
-    contours = {k: list(clock.iterate("contour", complete_shapes(t.shapes, n, info.fps))) for k, t in people.items()}
+    check_keep_tracks(options.keep_tracks, people.tracks)
+    contours = {k: list(clock.iterate("contour", complete_shapes(t.shapes, n, info.fps)))
+                for k, t in people.tracks.items()}
     anonymized = {k: dict(anonymize_person(bank.start_clip(alpha, draws.spawn(1)[0]), shapes, clock))
                   for k, shapes in contours.items()}  # each person their own latent, drawn here, never kept
     camera = CameraWatch()
-    walks = {k: WalkSampler(total) for k in people}
+    walks = {k: WalkSampler(total) for k in people.tracks}
 
     frames = clock.iterate("decode", read_frames(info.path, info, options.start, options.end))
     with VideoWriter(target, info, options.export, options.start, options.end) as writer:
         for frame in frames:
             here = people_on(frame.index, anonymized, options.keep_tracks)
-            moved = clock.call("camera check", camera.moved, frame.image, _everyone(here, frame.image.shape[:2]))
+            unfollowed = people.unfollowed.get(frame.index)
+            moved = clock.call("camera check", camera.moved, frame.image, _everyone(here, unfollowed,
+                                                                                   frame.image.shape[:2]))
             for person in here:
                 check_aligned(frame, person.shape)
                 person.silhouette = clock.call("contour", anonymized_silhouette, person.shape, person.points)
-            image = clock.call("colour", colour_people, frame, here, background, options)
+            image = clock.call("colour", colour_people, frame, here, unfollowed, background, options)
             clock.call("encode", writer.write, image, frame.time)
-            record_frame(report, frame, here, moved)
+            record_frame(report, frame, here, unfollowed is not None, moved)
             for person in here:
                 record_person(report, frame, person.track, person.shape, person.points is not None, person.kept)
                 if person.points is not None and person.shape.body == "whole":
@@ -147,11 +149,6 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     report.privacy = clock.call("privacy check", check_clip_privacy, main_walk, options.models_dir)
     finish_report(report, clock, started)
     return report
-
-
-def clip_segmenter(info: VideoInfo, start: float | None, end: float | None) -> ClipSegmenter:
-    """The segmenter of this clip, with its background model (also the I_Bg of the colouring)."""
-    return ClipSegmenter.from_frames(sample_frames(info.path, info, start, end))
 
 
 def anonymize_person(clip, shapes: list[FrameShape], clock: StageClock) -> Iterator[tuple[int, tuple]]:
@@ -179,22 +176,23 @@ def _crossing(a: FrameShape, b: FrameShape) -> bool:
     return box_a.x0 < box_b.x1 and box_b.x0 < box_a.x1 and box_a.y0 < box_b.y1 and box_b.y0 < box_a.y1
 
 
-def _everyone(here: list[Person], shape: tuple[int, int]) -> MaskCrop:
-    """Where anyone is (their masks or covers), for the camera check to leave out."""
+def _everyone(here: list[Person], unfollowed: MaskCrop | None, shape: tuple[int, int]) -> MaskCrop:
+    """Where anyone is (their masks or covers, what moves unfollowed), for the camera check to leave out."""
     mask = np.zeros(shape, bool)
-    for person in here:
-        for region in (person.shape.person, person.shape.cover):
-            if region is not None and not region.empty:
-                mask[region.box.slices()] |= region.mask
+    for region in [unfollowed] + [r for person in here for r in (person.shape.person, person.shape.cover)]:
+        if region is not None and not region.empty:
+            mask[region.box.slices()] |= region.mask
     return MaskCrop.of(mask)
 
 
-def colour_people(frame: Frame, here: list[Person], background: np.ndarray, options: AnonymizeOptions) -> np.ndarray:
-    """Everyone not kept taken out (their region, shadow and a band painted with the background), then each
-    person drawn back to front: their texture warped onto their new silhouette, head hidden; a kept person's
-    own pixels; nothing for a covered one. The person in front is drawn last and keeps their pixels."""
+def colour_people(frame: Frame, here: list[Person], unfollowed: MaskCrop | None, background: np.ndarray,
+                  options: AnonymizeOptions) -> np.ndarray:
+    """Everyone not kept taken out (their region, shadow and a band painted with the background), and what
+    moves unfollowed; then each person drawn back to front: their texture warped onto their new silhouette,
+    head hidden; a kept person's own pixels; nothing for a covered one. The person in front is drawn last and
+    keeps their pixels."""
     removed = [p for p in here if not p.kept]
-    gone = np.zeros(frame.image.shape[:2], bool)
+    gone = np.zeros(frame.image.shape[:2], bool) if unfollowed is None else unfollowed.full()
     shadows = gone.copy()
     for person in removed:
         region = person.shape.cover if person.shape.cover is not None else person.shape.person
