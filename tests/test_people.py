@@ -122,7 +122,7 @@ def test_a_walker_who_stops_stands_still():
     clip = render_crowd(THREE_WITH_A_STOP, (160, 120), seed=ROOM_SEED)
     still = [t for t in range(1, len(clip.frames)) if clip.masks[2, t].any()
              and np.array_equal(clip.masks[2, t], clip.masks[2, t - 1])]
-    assert len(still) >= 20
+    assert len(still) >= 15  # 25 frames standing, some of them partly behind the others
 
 
 @pytest.mark.slow
