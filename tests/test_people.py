@@ -137,9 +137,9 @@ def test_every_walker_is_anonymized(paths, models, tmp_path):
 @pytest.mark.skipif(not VTEST.is_file(), reason="vtest.avi not fetched (scripts/ci_fetch_test_media.sh)")
 def test_pets_pedestrians_are_anonymized_not_refused(models, tmp_path):
     target, report_file = tmp_path / "anonymized.mp4", tmp_path / "report.json"
-    result = subprocess.run([sys.executable, "-m", "gaitanon_core.cli", "anonymize", str(VTEST), "-o", str(target), "--models", str(models),
-                             "--end", "4", "--report", str(report_file)], capture_output=True, text=True,
-                            timeout=900)
+    result = subprocess.run([sys.executable, "-m", "gaitanon_core.cli", "anonymize", str(VTEST), "-o", str(target),
+                             "--models", str(models), "--end", "4", "--report", str(report_file)],
+                            capture_output=True, text=True, timeout=900)
     assert result.returncode in (0, 3) and "Traceback" not in result.stderr, result.stderr[-2000:]
     report = json.loads(report_file.read_text())
     people = report["people"]

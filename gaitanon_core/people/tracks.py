@@ -79,7 +79,8 @@ class BoxTracker:
         placed = {}
         for track in self.tracks:
             x0, y0, x1, y1 = track.at(position)
-            box = Box(max(0, int(x0)), max(0, int(y0)), min(shape[1], int(np.ceil(x1))), min(shape[0], int(np.ceil(y1))))
+            box = Box(max(0, int(x0)), max(0, int(y0)), min(shape[1], int(np.ceil(x1))),
+                      min(shape[0], int(np.ceil(y1))))
             if box.width >= 2 and box.height >= 2:
                 placed[track.id] = box
         self.tracks = [t for t in self.tracks if t.id in placed]

@@ -1,5 +1,6 @@
-"""One clip through the route (`route.py`), the people in it (`people.py`), what it flags and refuses (`policy.py`), what it reports
-while it runs (`events.py`), and the GUI's review, export and preview around it (`review.py`)."""
+"""One clip through the route (`route.py`), the people in it (`people.py`), what it flags and refuses
+(`policy.py`), what it reports while it runs (`events.py`), and the GUI's review, export and preview
+around it (`review.py`)."""
 
 from .events import CancelCheck, FrameSink, PreviewFrame, Progress, ProgressCallback
 from .people import PersonTrack, people_in_clip

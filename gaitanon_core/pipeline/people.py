@@ -96,7 +96,8 @@ def clip_segmenter(info: VideoInfo, start: float | None, end: float | None) -> C
 
 
 def people_in_clip(source, start: float | None = None, end: float | None = None,
-                   progress: ProgressCallback | None = None, cancel: CancelCheck | None = None) -> dict[int, PersonTrack]:
+                   progress: ProgressCallback | None = None,
+                   cancel: CancelCheck | None = None) -> dict[int, PersonTrack]:
     """The people of a clip (between `start` and `end`, s) with a thumbnail each, numbered as
     `anonymize_clip` numbers them for the same times."""
     info = probe(source)

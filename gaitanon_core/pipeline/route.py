@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..inference.anonymizer import ModelBank
+from ..inference.anonymizer import ClipAnonymizer, ModelBank
 from ..inference.attacker import WalkSampler, check_clip_privacy
 from ..options import PAPER_STRENGTH
 from ..render.colouring import colour_frame
@@ -151,13 +151,16 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     return report
 
 
-def anonymize_person(clip, shapes: list[FrameShape], clock: StageClock) -> Iterator[tuple[int, tuple]]:
+Drawn = tuple[FrameShape, np.ndarray | None]  # one person's frame and its anonymized contour (None: not drawn)
+
+
+def anonymize_person(clip: ClipAnonymizer, shapes: list[FrameShape], clock: StageClock) -> Iterator[tuple[int, Drawn]]:
     """(frame index, (shape, anonymized contour or None)) for one person's frames, with their own latent."""
     for shape, points in clock.iterate("anonymize", clip.stream((shape, shape.contour) for shape in shapes)):
         yield shape.index, (shape, points)
 
 
-def people_on(index: int, anonymized: dict[int, dict[int, tuple]], keep: frozenset[int]) -> list[Person]:
+def people_on(index: int, anonymized: dict[int, dict[int, Drawn]], keep: frozenset[int]) -> list[Person]:
     """The people on frame `index`, back to front; a kept person crossing another is anonymized there."""
     here = [Person(k, *frames[index], kept=k in keep) for k, frames in anonymized.items() if index in frames]
     for person in here:
