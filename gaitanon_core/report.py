@@ -53,9 +53,14 @@ class ClipReport:
     timings_s: dict[str, float] = field(default_factory=dict)
     wall_s: float = 0.0
     privacy: dict[str, Any] = field(default_factory=dict)  # privacy_check.check_clip_privacy's result
+    people: dict[int, dict[str, int]] = field(default_factory=dict)  # track number -> its frames, by outcome
 
     def flag(self, index: int, time_s: float, reason: str, action: str) -> None:
         self.flagged.append(FlaggedFrame(index, round(time_s, 4), reason, action))
+
+    def person(self, track: int) -> dict[str, int]:
+        """The report's line for one person (track), started at zero."""
+        return self.people.setdefault(track, {"frames": 0, "anonymized": 0, "covered": 0, "kept": 0, "absent": 0})
 
     @property
     def flagged_frames(self) -> list[tuple[int, str, str]]:
@@ -80,6 +85,8 @@ class ClipReport:
              f"person; strength {self.alpha:g} ({self.model}) on {self.provider}; {self.wall_s:.1f} s "
              f"({self.fps:.1f} fps)")
         ]
+        lines += [f"person {track}: frames {p['first_frame']}-{p['last_frame']}, {p['anonymized']} anonymized, "
+                  f"{p['covered']} covered, {p['kept']} kept unchanged" for track, p in sorted(self.people.items())]
         lines += [f"note: {note}" for note in self.notes]
         lines.append(f"note: {WHAT_IS_KEPT}")
         if self.privacy:

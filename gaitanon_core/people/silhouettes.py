@@ -47,6 +47,7 @@ CANDIDATE_GROUP = 0.04  # foreground pieces closer than 4 % of the frame height 
 MIN_CANDIDATE_HEIGHT = 0.06  # candidates shorter than 6 % of the frame height are noise
 PART_OF_PERSON = 0.5  # a piece under half a person's height inside their crop is a part of them
 MAX_CANDIDATES = 3  # the learned model runs on at most this many boxes per frame (speed)
+UNOWNED_SIZE = 0.02  # moving pixels no track owns are covered in pieces from this share of the height squared
 PRESENCE_MIN = 0.5  # the learned model's person-presence score for "this box is a person"
 NEAR_PERSON = 0.06  # foreground farther than 6 % of the person's height from the learned mask is dropped
 CLOSING = 0.035  # closing kernel: 3.5 % of the person's height (about 5 px on a 130-px person)
@@ -121,8 +122,7 @@ class ClipSegmenter:
         self.work = work or background  # the (reduced) resolution the segmentation runs at
         self.model = model or PersonMaskModel()
         self._last_box: Box | None = None  # at working resolution, like every box below
-        self._whole_heights: deque[int] = deque(maxlen=25)
-        self._last_whole: tuple[int, int] | None = None  # (frame index, height) of the last whole body
+        self._body = BodyWatch()
 
     @classmethod
     def from_frames(cls, samples: Iterable[np.ndarray], model: PersonMaskModel | None = None) -> ClipSegmenter:
@@ -143,10 +143,15 @@ class ClipSegmenter:
             raise ValueError(f"frame {index} is {frame.shape[:2]}, the background {self.background.shape}")
         if self.work is self.background:
             return self._segment_at_work_size(frame, index)
-        small = cv2.resize(frame, self.work.shape[::-1], interpolation=cv2.INTER_AREA)
-        return self._to_full_resolution(self._segment_at_work_size(small, index), frame)
+        return self.to_full_resolution(self._segment_at_work_size(self.at_work_size(frame), index), frame)
 
-    def _to_full_resolution(self, mask: FrameMask, frame: np.ndarray) -> FrameMask:
+    def at_work_size(self, frame: np.ndarray) -> np.ndarray:
+        """The frame at the resolution the segmentation runs at (itself when that is full resolution)."""
+        if self.work is self.background:
+            return frame
+        return cv2.resize(frame, self.work.shape[::-1], interpolation=cv2.INTER_AREA)
+
+    def to_full_resolution(self, mask: FrameMask, frame: np.ndarray) -> FrameMask:
         """Scale the masks up; the person's edge is redecided, within a thin band, by the full-resolution
         background difference (the reduced masks only know the outline to a reduced pixel)."""
         shape = frame.shape[:2]
@@ -190,8 +195,28 @@ class ClipSegmenter:
             # person it cannot recognise. Never call that a whole body.
             body = "cut" if at_edge(box, frame.shape[:2]) else "occluded"
             return FrameMask(index, person, shadow, "background", body, len(people) + 1, False)
-        body = self._body_state(box, others, frame.shape[:2], index)
+        body = self._body.state(box, any(_overlap(box, o) for o in others), frame.shape[:2], index)
         return FrameMask(index, person, shadow, "fused", body, len(people), False)
+
+    def person_on(self, frame: np.ndarray, difference: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray] | None:
+        """(person, shadow) masks of the one person on `box` (working resolution, like `frame` and
+        `difference`), fused as for the main walker; None where the learned model sees no person there."""
+        candidate = _Candidate(box, self.model.predict(frame, box))
+        if not candidate.is_person:
+            return None
+        return self._fuse(frame, difference, candidate)
+
+    def unowned_motion(self, difference: np.ndarray, owned: np.ndarray) -> np.ndarray:
+        """What moves (working resolution) clear of the `owned` pixels by a band: something no track follows
+        (a person the detector missed or the learned mask left out, a body cut by the edge, the shadow of one
+        entering), to be covered. Specks smaller than a hand are left."""
+        height = difference.shape[0]
+        foreground = (difference > np.maximum(self.work.threshold, LEVEL_IN)).astype(np.uint8)
+        foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        near = cv2.dilate(owned.astype(np.uint8), _disc(CANDIDATE_GROUP * height)).astype(bool)
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(((foreground > 0) & ~near).astype(np.uint8))
+        large = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= (UNOWNED_SIZE * height) ** 2) + 1
+        return np.isin(labels, large)
 
     def _candidates(self, frame: np.ndarray, difference: np.ndarray) -> list[_Candidate]:
         """Boxes around groups of foreground pieces, largest first, each judged by the learned model.
@@ -277,15 +302,29 @@ class ClipSegmenter:
         if prediction.presence < PRESENCE_MIN or box is None:
             return FrameMask(index, empty, empty.copy(), "none", "absent", people, True)
         self._last_box = box
-        return FrameMask(index, person, empty.copy(), "learned", self._body_state(box, [], frame.shape[:2], index),
+        return FrameMask(index, person, empty.copy(), "learned", self._body.state(box, False, frame.shape[:2], index),
                          max(people, 1), True)
 
-    def _body_state(self, box: Box, others: list[Box], shape: tuple[int, int], index: int) -> str:
-        """'cut' at (or within EDGE_MARGIN of) a frame edge, 'occluded' behind another person or shorter
-        than usual, else 'whole'."""
+    # ---- a sequence ---------------------------------------------------------------
+
+    def track(self, frames: Iterable[tuple[int, np.ndarray]]) -> Iterator[FrameMask]:
+        """Segment (index, frame) pairs in order, bridging short gaps."""
+        return bridge_gaps(self.segment(frame, index) for index, frame in frames)
+
+
+class BodyWatch:
+    """One person's body state from frame to frame: how tall their whole body has been lately."""
+
+    def __init__(self) -> None:
+        self._whole_heights: deque[int] = deque(maxlen=25)
+        self._last_whole: tuple[int, int] | None = None  # (frame index, height) of the last whole body
+
+    def state(self, box: Box, overlapped: bool, shape: tuple[int, int], index: int) -> str:
+        """'cut' at (or within EDGE_MARGIN of) a frame edge, 'occluded' behind another person (`overlapped`)
+        or shorter than usual, else 'whole'."""
         if at_edge(box, shape):
             return "cut"
-        if any(_overlap(box, o) for o in others) or self._shorter_than_whole(box, index):
+        if overlapped or self._shorter_than_whole(box, index):
             return "occluded"
         self._whole_heights.append(box.height)
         self._last_whole = (index, box.height)
@@ -298,12 +337,6 @@ class ClipSegmenter:
         if self._last_whole is None or index - self._last_whole[0] > SHARP_DROP_FRAMES:
             return False
         return box.height < (1.0 - SHARP_DROP) * self._last_whole[1]
-
-    # ---- a sequence ---------------------------------------------------------------
-
-    def track(self, frames: Iterable[tuple[int, np.ndarray]]) -> Iterator[FrameMask]:
-        """Segment (index, frame) pairs in order, bridging short gaps."""
-        return bridge_gaps(self.segment(frame, index) for index, frame in frames)
 
 
 def work_factor(shape: tuple[int, int]) -> float:

@@ -1,6 +1,6 @@
-"""What the route checks, flags and refuses: the clip's times and the models' layout before any
-work, each frame's flags for the report (several people, a moving camera), and the refusals
-(a moving camera, a crowd) that stop a run rather than write a half-anonymized clip.
+"""What the route checks, flags and refuses: the clip's times, the models' layout and the people
+to keep before any work, each frame's flags for the report (per person, a moving camera), and
+the refusal (a moving camera) that stops a run rather than write a half-anonymized clip.
 
 Two camera-motion checks run, on purpose: the segmenter compares each frame with the
 clip's background model (`people.background.camera_moved`), which a slow pan smears into
@@ -19,20 +19,19 @@ import numpy as np
 from ..errors import GaitanonError, InputError, UsageError
 from ..inference.anonymizer import ModelBank
 from ..shape import codec
-from ..shape.tracking import FrameShape, grown_box
+from ..shape.tracking import FrameShape, MaskCrop, grown_box
 from ..video import Frame, VideoInfo
-from ..report import COPIED, WARNED, ClipReport, StageClock
+from ..report import COPIED, COVERED, WARNED, ClipReport, StageClock
 
 __all__ = [
-    "CAMERA_MOVED", "SEVERAL_PEOPLE", "CameraWatch", "check_aligned", "check_layout", "check_times",
-    "finish_report", "record_frame", "refuse_unsafe_clip",
+    "CAMERA_MOVED", "UNFOLLOWED", "CameraWatch", "check_aligned", "check_keep_tracks", "check_layout", "check_times",
+    "finish_report", "record_frame", "record_person", "refuse_unsafe_clip",
 ]  # fmt: skip
 
 CAMERA_MOTION_LIMIT = 0.10  # refuse the clip when more than this share of frames shows camera motion ...
 CAMERA_MOTION_MIN_FRAMES = 25  # ... once at least this many frames have been seen
-CROWD_FRAME_LIMIT = 5  # a second person in more frames than this (a fifth of a second) refuses the clip
-SEVERAL_PEOPLE = "more than one person in view: only the main walker is anonymized"
 CAMERA_MOVED = "the camera moved: the background may not match"
+UNFOLLOWED = "something moved that no track follows (a person not recognised, a body at the edge): covered"
 
 
 # --- checks before any work -----------------------------------------------------------------------
@@ -50,6 +49,15 @@ def check_times(info: VideoInfo, start: float | None, end: float | None) -> None
             raise UsageError(f"--{name} {value:g} s is outside the clip (0 to {info.duration:.2f} s)")
     if start is not None and end is not None and end <= start:
         raise UsageError(f"--end ({end:g} s) must come after --start ({start:g} s)")
+
+
+def check_keep_tracks(keep: frozenset[int], people: dict) -> None:
+    """Every person the user chose to keep must be one of the clip's tracks (`gaitanon-cli people`)."""
+    unknown = sorted(set(keep) - set(people))
+    if unknown:
+        listed = ", ".join(str(k) for k in people) or "none"
+        raise UsageError(f"no person {', '.join(map(str, unknown))} in this clip (its people: {listed}; "
+                         "list them with gaitanon-cli people, with the same --start/--end)")
 
 
 def check_aligned(frame: Frame, shape: FrameShape) -> None:
@@ -77,11 +85,11 @@ class CameraWatch:
     def __init__(self) -> None:
         self.history: deque[tuple[np.ndarray, tuple[int, int, int, int] | None]] = deque(maxlen=self.LAG)
 
-    def moved(self, image: np.ndarray, shape: FrameShape) -> bool:
+    def moved(self, image: np.ndarray, people: MaskCrop) -> bool:
+        """Has the camera moved over the last LAG frames? `people`: where everyone is (left out)."""
         factor = self.WIDTH / image.shape[1]
         grey = cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), None, fx=factor, fy=factor,
                           interpolation=cv2.INTER_AREA).astype(np.float32)
-        people = shape.person if shape.cover is None else shape.cover
         box = None if people.empty else tuple(int(v * factor) for v in grown_box(people, 0.1 * people.mask.shape[0]))
         full = len(self.history) == self.LAG
         earlier, earlier_box = self.history[0] if full else (None, None)
@@ -98,46 +106,41 @@ class CameraWatch:
         return bool(np.hypot(dx, dy) / factor > self.MAX_SHIFT_PX)
 
 
-def record_frame(report: ClipReport, frame: Frame, shape: FrameShape, anonymized: bool) -> None:
+def record_frame(report: ClipReport, frame: Frame, here: list, unfollowed: bool, camera_moved: bool) -> None:
+    """The frame's counts; `here` are the route's people on it, `unfollowed` whether something moved that no
+    track follows (covered)."""
     report.frames += 1
-    report.segmenters[shape.segmenter] += 1
-    if anonymized:
+    if unfollowed:
+        report.flag(frame.index, frame.time, UNFOLLOWED, COVERED)
+    if any(p.points is not None and not p.kept for p in here):
         report.frames_anonymized += 1
-    elif shape.person.empty and shape.cover is None:
+    elif not unfollowed and not any(p.kept or not p.shape.person.empty or p.shape.cover is not None for p in here):
         report.frames_without_person += 1
-    issues = list(shape.issues)
-    if shape.people > 1:
-        issues.append((SEVERAL_PEOPLE, WARNED))
-    if shape.camera_moved:
-        issues.append((CAMERA_MOVED, WARNED))
-    for reason, action in issues:
-        report.flag(frame.index, frame.time, reason, action)
+    if camera_moved or any(p.shape.camera_moved for p in here):
+        report.flag(frame.index, frame.time, CAMERA_MOVED, WARNED)
+
+
+def record_person(report: ClipReport, frame: Frame, track: int, shape: FrameShape, anonymized: bool,
+                  kept: bool) -> None:
+    """One person's frame: their line in the report's people, and their flags with their number."""
+    report.segmenters[shape.segmenter] += 1
+    entry = report.person(track)
+    entry["first_frame"] = min(entry.get("first_frame", frame.index), frame.index)
+    entry["last_frame"] = frame.index
+    entry["frames"] += 1
+    outcome = "kept" if kept else "covered" if shape.cover is not None else "anonymized" if anonymized else "absent"
+    entry[outcome] += 1
+    for reason, action in shape.issues:
+        report.flag(frame.index, frame.time, f"person {track}: {reason}", action)
 
 
 def refuse_unsafe_clip(report: ClipReport) -> None:
-    """Stop the run (nothing is written) once the frames so far show a moving camera or a crowd."""
-    _refuse_moving_camera(report)
-    _refuse_crowd(report)
-
-
-def _refuse_moving_camera(report: ClipReport) -> None:
+    """Stop the run (nothing is written) once the frames so far show a moving camera."""
     moved = _frames_flagged(report, CAMERA_MOVED)
     if report.frames >= CAMERA_MOTION_MIN_FRAMES and moved > CAMERA_MOTION_LIMIT * report.frames:
         raise InputError(
             f"the camera moves in {moved} of the first {report.frames} frames; gaitanon needs a static camera "
             "(a tripod or a steady shot), so nothing was written"
-        )
-
-
-def _refuse_crowd(report: ClipReport) -> None:
-    """Only the main walker is anonymized: a second person seen for more than a moment would be
-    left with their own gait, so the clip is refused rather than half anonymized."""
-    crowded = _frames_flagged(report, SEVERAL_PEOPLE)
-    if crowded > CROWD_FRAME_LIMIT:
-        raise InputError(
-            f"more than one person is in view in {crowded} of the first {report.frames} frames; gaitanon "
-            "anonymizes one walker per clip and will not leave another person's gait unchanged, so nothing was "
-            "written (cut the clip to a stretch with one walker with --start/--end)"
         )
 
 

@@ -1,48 +1,52 @@
-"""One clip through the whole route: decode -> silhouette -> contour -> anonymize -> colour -> encode.
+"""One clip through the whole route: decode -> silhouettes -> contours -> anonymize -> colour -> encode.
 
 `anonymize_clip` reads top to bottom as that route; each stage is a call into
-the package named for it. Frames stream: the silhouettes run ahead of the
-pictures by a bounded look-ahead (`shape.tracking.LOOKAHEAD_S`, masks only,
-cropped to the person), which the per-frame transform needs to be smoothed and
-a body entering the picture needs to be completed from the first frames that
-show it whole; the anonymizer holds one window of contours. What is flagged
-and when the clip is refused is `policy.py`'s.
+the package named for it. Every person in view is a track of their own
+(`people.py`: one pass that follows everyone and keeps their masks cropped to
+them), with their own contours, their own generated identity (a fresh latent
+per track, never written anywhere), their own face hiding; then one pass over
+the pictures colours everyone back, the person in front last. A track the user
+keeps by number is left as it was, except where it crosses another person (the
+tracker may switch people there). What is flagged and refused is `policy.py`'s.
 
-Fail closed (DESIGN.md): the person's original silhouette and shadow never
-leave. A frame whose person cannot be anonymized is covered (the person's
-region and a band around it painted with the background); a frame where the
-segmenter lost the person mid-clip is covered where the person was in the
-neighbouring frames; each such frame is listed in the report with the reason.
+Fail closed (DESIGN.md): no person's original silhouette or shadow leaves. A
+frame whose person cannot be anonymized is covered (the person's region and a
+band around it painted with the background); a frame where the segmenter lost a
+person mid-clip is covered where they were in the neighbouring frames; each
+such frame is listed in the report with the person's number and the reason.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ..inference.anonymizer import ModelBank
+from ..inference.anonymizer import ClipAnonymizer, ModelBank
 from ..inference.attacker import WalkSampler, check_clip_privacy
 from ..options import default_strength
-from ..people.silhouettes import ClipSegmenter, sample_frames
 from ..render.colouring import CAST_SHADOW, colour_frame
 from ..render.faces import DEFAULT_FACES, check_mode
 from ..render.warp import OutlinePair
 from ..shape import codec
-from ..shape.tracking import FrameShape, anonymized_silhouette, outline_pair, track_shapes
-from ..video import ExportOptions, Frame, VideoInfo, VideoWriter, frame_times, probe, read_frames, select_frames
+from ..shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, complete_shapes, outline_pair
+from ..video import ExportOptions, Frame, VideoWriter, frame_times, probe, read_frames, select_frames
 from ..video.writer import check_target_free
 from .events import CancelCheck, FrameSink, PreviewFrame, ProgressCallback, Ticker
+from .people import clip_segmenter, find_people
 from .policy import (
     CameraWatch,
     check_aligned,
+    check_keep_tracks,
     check_layout,
     check_times,
     finish_report,
     record_frame,
+    record_person,
     refuse_unsafe_clip,
 )
 from ..report import ClipReport, StageClock
@@ -59,9 +63,27 @@ class AnonymizeOptions:
     end: float | None = None
     export: ExportOptions = field(default_factory=ExportOptions)
     models_dir: Path | None = None
-    faces: str = DEFAULT_FACES  # render.faces.FACE_MODES: how the walker's head is hidden
+    faces: str = DEFAULT_FACES  # render.faces.FACE_MODES: how each walker's head is hidden
     colouring: str = "warp"  # "eq9": the paper's rule, an evaluation condition only (it leaks the outline)
     cast_shadow: bool = CAST_SHADOW  # the new silhouette casts a soft shadow the way the original's fell
+    keep_tracks: frozenset[int] = frozenset()  # people (track numbers) the user chose to leave unchanged
+
+
+@dataclass
+class Person:
+    """One person on one frame, as the colouring needs them."""
+
+    track: int
+    shape: FrameShape
+    points: np.ndarray | None  # the anonymized contour; None: covered or nothing to draw
+    kept: bool  # left unchanged by the user's choice
+    silhouette: np.ndarray | None = None  # the anonymized silhouette (full frame)
+
+    @property
+    def depth(self) -> int:
+        """Nearer the camera is lower in the frame: the feet's row orders who is in front."""
+        region = self.shape.cover if self.shape.cover is not None else self.shape.person
+        return -1 if region.empty else region.top + region.mask.shape[0]
 
 
 @lru_cache(maxsize=4)
@@ -72,7 +94,7 @@ def model_bank(models_dir: Path | None, device: str) -> ModelBank:
 
 def anonymize_clip(source, target, options: AnonymizeOptions, progress: ProgressCallback | None = None,
                    cancel: CancelCheck | None = None, on_frame: FrameSink | None = None) -> ClipReport:
-    """Anonymize the walking person in `source` into `target` (MP4); see the module docstring."""
+    """Anonymize every person in `source` into `target` (MP4); see the module docstring."""
     started = time.perf_counter()
     clock = StageClock()
     bank = model_bank(options.models_dir, options.device)
@@ -87,54 +109,119 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     if bank.device_note:
         report.notes.append(bank.device_note)
     total = len(select_frames(frame_times(info.path), options.start, options.end))
-    rng = np.random.default_rng(options.seed)  # seed None: fresh entropy from the operating system
-    clip = bank.start_clip(alpha, rng)
+    n = bank.n_points or codec.N_POINTS
+    draws = np.random.default_rng(options.seed)  # seed None: fresh entropy from the operating system
 
     ticker = Ticker(total, progress, cancel)
     segmenter = clock.call("background", clip_segmenter, info, options.start, options.end)
     background = segmenter.background.image
-    frames = clock.iterate("decode", read_frames(info.path, info, options.start, options.end))
-    seen = ((f.index, f.image) for f in ticker.watch(read_frames(info.path, info, options.start, options.end)))
-    masks = clock.iterate("silhouette", segmenter.track(seen))  # its own decode: no frames held for look-ahead
-    shapes = clock.iterate("contour", track_shapes(masks, bank.n_points or codec.N_POINTS, info.fps))
-    anonymized = clock.iterate("anonymize", clip.stream((shape, shape.contour) for shape in shapes))
+    seen = ticker.watch(read_frames(info.path, info, options.start, options.end))
+    people = clock.call("silhouette", find_people, segmenter, clock.iterate("decode", seen), info.fps, n)
+    check_keep_tracks(options.keep_tracks, people.tracks)
+    contours = {k: list(clock.iterate("contour", complete_shapes(t.shapes, n, info.fps)))
+                for k, t in people.tracks.items()}
+    anonymized = {k: dict(anonymize_person(bank.start_clip(alpha, draws.spawn(1)[0]), shapes, clock))
+                  for k, shapes in contours.items()}  # each person their own latent, drawn here, never kept
     camera = CameraWatch()
-    walks = WalkSampler(total)
+    walks = {k: WalkSampler(total) for k in people.tracks}
 
+    frames = clock.iterate("decode", read_frames(info.path, info, options.start, options.end))
     with VideoWriter(target, info, options.export, options.start, options.end) as writer:
-        for frame, (shape, points) in zip(frames, anonymized):
-            check_aligned(frame, shape)
-            shape.camera_moved |= clock.call("camera check", camera.moved, frame.image, shape)
-            new_silhouette = clock.call("contour", anonymized_silhouette, shape, points)
-            outline = None if options.colouring == "eq9" else outline_pair(shape, points)
-            image = clock.call("colour", colour_person, frame, shape, new_silhouette, background, outline,
-                               options.faces, options.cast_shadow)
+        for frame in frames:
+            here = people_on(frame.index, anonymized, options.keep_tracks)
+            unfollowed = people.unfollowed.get(frame.index)
+            moved = clock.call("camera check", camera.moved, frame.image, _everyone(here, unfollowed,
+                                                                                   frame.image.shape[:2]))
+            for person in here:
+                check_aligned(frame, person.shape)
+                person.silhouette = clock.call("contour", anonymized_silhouette, person.shape, person.points)
+            image = clock.call("colour", colour_people, frame, here, unfollowed, background, options)
             clock.call("encode", writer.write, image, frame.time)
-            record_frame(report, frame, shape, points is not None)
+            record_frame(report, frame, here, unfollowed is not None, moved)
+            for person in here:
+                record_person(report, frame, person.track, person.shape, person.points is not None, person.kept)
+                if person.points is not None and person.shape.body == "whole":
+                    walks[person.track].add(person.shape.person.full(), person.silhouette)
             refuse_unsafe_clip(report)
-            person = shape.person.full()
-            if points is not None and shape.body == "whole":
-                walks.add(person, new_silhouette)
             if on_frame is not None:
-                on_frame(PreviewFrame.of(frame.index, frame.time, frame.image, image, person, new_silhouette))
+                on_frame(preview_of(frame, image, here))
             ticker.check_cancel()
-    report.privacy = clock.call("privacy check", check_clip_privacy, walks, options.models_dir, report.model)
+    main_walk = max(walks.values(), key=lambda w: len(w.original), default=WalkSampler(total))
+    report.privacy = clock.call("privacy check", check_clip_privacy, main_walk, options.models_dir,
+                                report.model)
     finish_report(report, clock, started)
     return report
 
 
-def clip_segmenter(info: VideoInfo, start: float | None, end: float | None) -> ClipSegmenter:
-    """The segmenter of this clip, with its background model (also the I_Bg of the colouring)."""
-    return ClipSegmenter.from_frames(sample_frames(info.path, info, start, end))
+Drawn = tuple[FrameShape, np.ndarray | None]  # one person's frame and its anonymized contour (None: not drawn)
 
 
-def colour_person(frame: Frame, shape: FrameShape, silhouette: np.ndarray, background: np.ndarray,
-                  outline: tuple[np.ndarray, np.ndarray] | None, faces: str, cast: bool) -> np.ndarray:
-    """The person's texture warped along `outline` (original, anonymized) onto the new silhouette, head hidden
-    by `faces`; eq. 9 when `outline` is None; background over the region of a covered person."""
-    if shape.cover is not None:
-        region = shape.cover.full() | shape.shadow.full()
-        return colour_frame(frame.image, background, region, np.zeros_like(region), margin=0.0)
-    pair = None if outline is None else OutlinePair(*outline)
-    return colour_frame(frame.image, background, shape.person.full(), silhouette, shadow=shape.shadow.full(),
-                        outline=pair, faces=faces, cast=cast)
+def anonymize_person(clip: ClipAnonymizer, shapes: list[FrameShape], clock: StageClock) -> Iterator[tuple[int, Drawn]]:
+    """(frame index, (shape, anonymized contour or None)) for one person's frames, with their own latent."""
+    for shape, points in clock.iterate("anonymize", clip.stream((shape, shape.contour) for shape in shapes)):
+        yield shape.index, (shape, points)
+
+
+def people_on(index: int, anonymized: dict[int, dict[int, Drawn]], keep: frozenset[int]) -> list[Person]:
+    """The people on frame `index`, back to front; a kept person crossing another is anonymized there."""
+    here = [Person(k, *frames[index], kept=k in keep) for k, frames in anonymized.items() if index in frames]
+    for person in here:
+        if person.kept and any(_crossing(person.shape, other.shape) for other in here if other is not person):
+            person.kept = False
+            person.shape.issues.append(("kept, but crossing another person: anonymized here (the tracker "
+                                        "may switch people at a crossing)", "anonymized"))
+    return sorted(here, key=lambda p: p.depth)
+
+
+def _crossing(a: FrameShape, b: FrameShape) -> bool:
+    regions = [s.cover if s.cover is not None else s.person for s in (a, b)]
+    if any(r.empty for r in regions):
+        return False
+    box_a, box_b = (r.box for r in regions)
+    return box_a.x0 < box_b.x1 and box_b.x0 < box_a.x1 and box_a.y0 < box_b.y1 and box_b.y0 < box_a.y1
+
+
+def _everyone(here: list[Person], unfollowed: MaskCrop | None, shape: tuple[int, int]) -> MaskCrop:
+    """Where anyone is (their masks or covers, what moves unfollowed), for the camera check to leave out."""
+    mask = np.zeros(shape, bool)
+    for region in [unfollowed] + [r for person in here for r in (person.shape.person, person.shape.cover)]:
+        if region is not None and not region.empty:
+            mask[region.box.slices()] |= region.mask
+    return MaskCrop.of(mask)
+
+
+def colour_people(frame: Frame, here: list[Person], unfollowed: MaskCrop | None, background: np.ndarray,
+                  options: AnonymizeOptions) -> np.ndarray:
+    """Everyone not kept taken out (their region, shadow and a band painted with the background), and what
+    moves unfollowed; then each person drawn back to front: their texture warped onto their new silhouette,
+    head hidden; a kept person's own pixels; nothing for a covered one. The person in front is drawn last and
+    keeps their pixels."""
+    removed = [p for p in here if not p.kept]
+    gone = np.zeros(frame.image.shape[:2], bool) if unfollowed is None else unfollowed.full()
+    shadows = gone.copy()
+    for person in removed:
+        region = person.shape.cover if person.shape.cover is not None else person.shape.person
+        gone |= region.full()
+        shadows |= person.shape.shadow.full()
+    image = colour_frame(frame.image, background, gone, np.zeros_like(gone), shadow=shadows, margin=0.0)
+    for person in here:
+        if person.kept:
+            image[person.shape.person.full()] = frame.image[person.shape.person.full()]
+        elif person.shape.cover is None and person.silhouette is not None and person.silhouette.any():
+            outline = None if options.colouring == "eq9" else outline_pair(person.shape, person.points)
+            pair = None if outline is None else OutlinePair(*outline)
+            image = colour_frame(frame.image, image, person.shape.person.full(), person.silhouette,
+                                 shadow=person.shape.shadow.full(), margin=None, outline=pair, faces=options.faces,
+                                 cast=options.cast_shadow)
+    return image
+
+
+def preview_of(frame: Frame, image: np.ndarray, here: list[Person]) -> PreviewFrame:
+    """The frame for the review: everyone's original and anonymized silhouettes together."""
+    before = np.zeros(frame.image.shape[:2], bool)
+    after = before.copy()
+    for person in here:
+        before |= person.shape.person.full()
+        if person.silhouette is not None:
+            after |= person.silhouette
+    return PreviewFrame.of(frame.index, frame.time, frame.image, image, before, after)

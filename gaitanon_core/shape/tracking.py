@@ -24,7 +24,8 @@ from ..report import BRIDGED, COVERED
 from . import codec
 
 __all__ = [
-    "FrameShape", "MaskCrop", "anonymized_outlines", "anonymized_silhouette", "complete_shape", "measure_shape",
+    "FrameShape", "MaskCrop", "anonymized_outlines", "anonymized_silhouette", "complete_shape", "complete_shapes",
+    "measure_shape",
     "outline_pair", "track_shapes",
 ]  # fmt: skip
 
@@ -103,12 +104,17 @@ def measure_shape(mask: FrameMask, n: int) -> FrameShape:
 
 def track_shapes(masks: Iterable[FrameMask], n: int, fps: float) -> Iterator[FrameShape]:
     """Per frame, the smoothed transform and the contour to anonymize, in order, with bounded look-ahead."""
+    return complete_shapes((measure_shape(mask, n) for mask in masks), n, fps)
+
+
+def complete_shapes(measured: Iterable[FrameShape], n: int, fps: float) -> Iterator[FrameShape]:
+    """`track_shapes` on one person's measured frames (`measure_shape`), in order."""
     ahead = max(1, round(LOOKAHEAD_S * fps))
     behind = max(1, round(HISTORY_S * fps))
     window: deque[FrameShape] = deque()
     current = 0  # position in `window` of the next frame to finish
-    for mask in masks:
-        window.append(measure_shape(mask, n))
+    for shape in measured:
+        window.append(shape)
         if len(window) - current > ahead:
             yield complete_shape(window, current, n)
             current += 1

@@ -1,0 +1,107 @@
+"""The people in a clip: one pass over it that follows everyone and keeps, per track, each frame's
+measured shape (masks cropped to the person) and a thumbnail for the user to recognise them by.
+
+The route anonymizes every track from these; `gaitanon-cli people` and the GUI list them, so
+that a user can keep a person (the reporter) by their number. The numbers come from the
+same frames and the same deterministic tracker, so they agree between the listing and the
+run, for the same --start/--end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import tee
+
+import numpy as np
+
+from ..people.detection import PersonDetector
+from ..people.silhouettes import ClipSegmenter, sample_frames
+from ..people.tracks import follow_people
+from ..shape import codec
+from ..shape.tracking import FrameShape, MaskCrop, measure_shape
+from ..video import Frame, VideoInfo, frame_times, probe, read_frames, select_frames
+from .events import CancelCheck, ProgressCallback, Ticker
+
+__all__ = ["ClipPeople", "PersonTrack", "clip_segmenter", "find_people", "people_in_clip"]
+
+THUMBNAIL_PAD = 0.1  # the thumbnail shows the person's box grown by this share of its height
+
+
+@dataclass
+class PersonTrack:
+    """One person followed through the clip: a measured shape for every frame from first to last seen."""
+
+    id: int
+    shapes: list[FrameShape] = field(default_factory=list)
+    thumbnail: np.ndarray | None = None  # RGB crop of the frame where the whole body was largest
+    _thumbnail_area: int = 0
+
+    @property
+    def first(self) -> int:
+        return self.shapes[0].index
+
+    @property
+    def last(self) -> int:
+        return self.shapes[-1].index
+
+    def seen(self) -> int:
+        """Frames in which the segmenter found this person."""
+        return sum(1 for s in self.shapes if not s.person.empty)
+
+    def consider_thumbnail(self, image: np.ndarray, shape: FrameShape) -> None:
+        area = int(np.count_nonzero(shape.person.mask))
+        if shape.body == "whole" and area > self._thumbnail_area:
+            box = shape.person.box.grown(THUMBNAIL_PAD, image.shape[:2])
+            self.thumbnail, self._thumbnail_area = image[box.slices()].copy(), area
+
+    def trimmed(self) -> PersonTrack:
+        """Without the frames after the person was last seen (the tracker held on to a box for a while)."""
+        last = max((k for k, s in enumerate(self.shapes) if not s.person.empty), default=-1)
+        self.shapes = self.shapes[: last + 1]
+        return self
+
+
+@dataclass
+class ClipPeople:
+    tracks: dict[int, PersonTrack]  # by track number
+    unfollowed: dict[int, MaskCrop]  # frame index -> what moved there that no track follows (to be covered)
+
+
+def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n: int,
+                thumbnails: bool = False, detector: PersonDetector | None = None) -> ClipPeople:
+    """Every person in `frames`, by track id: measured shapes (and thumbnails if asked for)."""
+    tracks: dict[int, PersonTrack] = {}
+    unfollowed: dict[int, MaskCrop] = {}
+    pictures, source = tee(frames)  # the follower takes one frame at a time: tee holds just that one
+    followed = follow_people(segmenter, ((frame.index, frame.image) for frame in source), fps, detector)
+    for frame, people in zip(pictures, followed):
+        if people.unowned is not None and people.unowned.any():
+            unfollowed[frame.index] = MaskCrop.of(people.unowned)
+        for track_id, mask in people.people.items():
+            track = tracks.setdefault(track_id, PersonTrack(track_id))
+            shape = measure_shape(mask, n)
+            shape.people = len(people.people)
+            shape.camera_moved = people.camera_moved
+            track.shapes.append(shape)
+            if thumbnails:
+                track.consider_thumbnail(frame.image, shape)
+    kept = {k: t for k, t in ((k, t.trimmed()) for k, t in sorted(tracks.items())) if t.shapes}
+    return ClipPeople(kept, unfollowed)
+
+
+def clip_segmenter(info: VideoInfo, start: float | None, end: float | None) -> ClipSegmenter:
+    """The segmenter of this clip, with its background model (also the I_Bg of the colouring)."""
+    return ClipSegmenter.from_frames(sample_frames(info.path, info, start, end))
+
+
+def people_in_clip(source, start: float | None = None, end: float | None = None,
+                   progress: ProgressCallback | None = None,
+                   cancel: CancelCheck | None = None) -> dict[int, PersonTrack]:
+    """The people of a clip (between `start` and `end`, s) with a thumbnail each, numbered as
+    `anonymize_clip` numbers them for the same times."""
+    info = probe(source)
+    total = len(select_frames(frame_times(info.path), start, end))
+    ticker = Ticker(total, progress, cancel)
+    frames = ticker.watch(read_frames(info.path, info, start, end))
+    return find_people(clip_segmenter(info, start, end), frames, info.fps, codec.N_POINTS, thumbnails=True).tracks
