@@ -1,8 +1,9 @@
 """Fail closed: no output frame shows the walker's original silhouette or shadow.
 
-The real segmenter runs, but is forced to lose the person on chosen frames (an
-isolated frame, a short run, a run longer than any bridge, the very first and
-last frames of the clip); a panning camera breaks the static-background rule.
+The real route runs (person detector, tracker, per-person segmentation), but the
+segmentation of each tracked person is forced to find nobody on chosen frames
+(an isolated frame, a short run, a run longer than any bridge, the very first
+and last frames of the clip); a panning camera breaks the static-background rule.
 Each output frame is compared with the demo walker's ground truth
 (`leakcheck`), and every frame that could not be anonymized normally must be
 in the report.
@@ -10,13 +11,12 @@ in the report.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gaitanon_core.people import silhouettes
+from gaitanon_core.people import silhouettes, tracks
 from gaitanon_core.pipeline import route as pipeline
 from gaitanon_core.errors import GaitanonError
 from gaitanon_core.video import ExportOptions, VideoWriter, probe, read_frames
@@ -31,24 +31,25 @@ FORCED_LOSSES = frozenset({0, 1, 9, 20, 21, 22, *range(32, 44), WINDOW - 1})
 PAN_PX_PER_FRAME = 2
 
 
-def _lose_person(mask):
-    empty = np.zeros_like(mask.person)
-    return replace(mask, person=empty, shadow=empty.copy(), segmenter="none", body="absent", people=0)
-
-
 def _patch_segmenter(monkeypatch, change) -> None:
-    """Pass every mask the real segmenter makes through `change(position, mask)`.
+    """Pass what the real segmenter finds on each tracked person's box through `change(position, found)`
+    (`found`: (person, shadow) masks, or None for nobody there).
 
-    The seam is `ClipSegmenter.track`, which every route to the masks goes through
-    (`segment_clip` and the pipeline's own streaming alike).
+    The seam is `ClipSegmenter.person_on`, which the route's follower (`people.tracks`) calls for every
+    track on every frame; `position` is the frame the follower is working on.
     """
-    real = silhouettes.ClipSegmenter.track
+    real_frame, real_person_on = tracks._Follower.frame, silhouettes.ClipSegmenter.person_on
+    current = {"position": -1}
 
-    def track(self, frames):
-        for position, mask in enumerate(real(self, frames)):
-            yield change(position, mask)
+    def frame(self, position, index, image):
+        current["position"] = position
+        return real_frame(self, position, index, image)
 
-    monkeypatch.setattr(silhouettes.ClipSegmenter, "track", track)
+    def person_on(self, frame, difference, box):
+        return change(current["position"], real_person_on(self, frame, difference, box))
+
+    monkeypatch.setattr(tracks._Follower, "frame", frame)
+    monkeypatch.setattr(silhouettes.ClipSegmenter, "person_on", person_on)
 
 
 def _anonymize(source: Path, target: Path, models: Path) -> pipeline.ClipReport:
@@ -84,10 +85,17 @@ def test_leak_check_sees_a_passed_through_clip(corpus, tmp_path):
 
 def test_forced_segmentation_failures_never_show_the_original(corpus, fixture_models, tmp_path, monkeypatch):
     scene, source = _walker_source(corpus, tmp_path / "src")
-    _patch_segmenter(monkeypatch, lambda k, mask: _lose_person(mask) if k in FORCED_LOSSES else mask)
+    segmented: set[int] = set()
+
+    def lose_some(position, found):
+        segmented.add(position)
+        return None if position in FORCED_LOSSES else found
+
+    _patch_segmenter(monkeypatch, lose_some)
     target = tmp_path / "out" / "anonymized.mp4"
     target.parent.mkdir()
     report = _anonymize(source, target, fixture_models)
+    assert FORCED_LOSSES <= segmented, "the route no longer segments the walker where the losses are forced"
     assert folder_listing(target.parent) == ["anonymized.mp4"]
     assert _leaks(source, target, scene, scene.clip.background) == {}
     flagged = {index for index, _reason, _action in report.flagged_frames}
@@ -97,10 +105,10 @@ def test_forced_segmentation_failures_never_show_the_original(corpus, fixture_mo
 def test_segmenter_crash_leaves_nothing(corpus, fixture_models, tmp_path, monkeypatch):
     _, source = _walker_source(corpus, tmp_path / "src")
 
-    def crash_at_30(position, mask):
+    def crash_at_30(position, found):
         if position == 30:
             raise GaitanonError("the person segmenter failed")
-        return mask
+        return found
 
     _patch_segmenter(monkeypatch, crash_at_30)
     (tmp_path / "out").mkdir()
