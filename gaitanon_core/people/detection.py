@@ -38,7 +38,8 @@ class Detection:
 def detector_files() -> tuple[Path, Path]:
     """The graph and its text description, from the installed package.
 
-    The package's own __init__ needs pkg_resources, so it is located without importing it."""
+    The package's own __init__ needs pkg_resources, so it is located without importing it; the PyInstaller
+    bundle carries the two files alone, in a folder of the package's name that is found the same way."""
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise GaitanonError(f"the person detector package '{PACKAGE}' is not installed; reinstall gaitanon")
