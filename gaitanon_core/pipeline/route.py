@@ -120,8 +120,8 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     check_keep_tracks(options.keep_tracks, people.tracks)
     contours = {k: list(clock.iterate("contour", complete_shapes(t.shapes, n, info.fps)))
                 for k, t in people.tracks.items()}
-    anonymized = {k: dict(anonymize_person(bank.start_clip(alpha, draws.spawn(1)[0]), shapes, clock))
-                  for k, shapes in contours.items()}  # each person their own latent, drawn here, never kept
+    anonymized = {k: dict(anonymize_person(bank.start_clip(alpha, draws), shapes, clock))
+                  for k, shapes in contours.items()}  # each person their own latent, the clip's next draw, never kept
     camera = CameraWatch()
     walks = {k: WalkSampler(total) for k in people.tracks}
 
