@@ -206,12 +206,17 @@ class ClipSegmenter:
             return None
         return self._fuse(frame, difference, candidate)
 
+    def moving(self, difference: np.ndarray) -> np.ndarray:
+        """The pixels (working resolution) that differ from the background by more than their flicker and
+        than a person's colour difference."""
+        return difference > np.maximum(self.work.threshold, LEVEL_IN)
+
     def unowned_motion(self, difference: np.ndarray, owned: np.ndarray) -> np.ndarray:
         """What moves (working resolution) clear of the `owned` pixels by a band: something no track follows
         (a person the detector missed or the learned mask left out, a body cut by the edge, the shadow of one
         entering), to be covered. Specks smaller than a hand are left."""
         height = difference.shape[0]
-        foreground = (difference > np.maximum(self.work.threshold, LEVEL_IN)).astype(np.uint8)
+        foreground = self.moving(difference).astype(np.uint8)
         foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         near = cv2.dilate(owned.astype(np.uint8), _disc(CANDIDATE_GROUP * height)).astype(bool)
         _, labels, stats, _ = cv2.connectedComponentsWithStats(((foreground > 0) & ~near).astype(np.uint8))

@@ -1,20 +1,24 @@
 """Frames -> every person in them, followed from frame to frame: one track (and one set of masks) each.
 
-On keyframes the person detector (`detection.py`) and the segmenter's moving
-groups that the learned model calls a person propose boxes; `BoxTracker`
-matches them to the live tracks by box overlap (Hungarian assignment,
-`scipy.optimize.linear_sum_assignment`) and carries each track's box between
-keyframes at its measured velocity. No packaged tracker fits our pins
-(README "Several people"). Each track's masks come from the learned person mask
-on its box, fused with the background difference as for one walker. Where two
-people overlap, the one whose feet are lower in the frame (nearer the camera)
-keeps the pixels; the other is marked occluded, and the shape stage stands in
-a whole body or covers it.
+On keyframes the person detector (`detection.py`) proposes boxes; `BoxTracker`
+matches them to the live tracks (Hungarian assignment,
+`scipy.optimize.linear_sum_assignment`) by box overlap and by how alike the
+moving pixels' colours are, and carries each track's box between keyframes at
+its measured velocity, re-centred on the person wherever the segmenter finds
+them. Detections the detector is unsure of only continue tracks (they start
+none); a track nobody finds for a while is lost, and kept for a few seconds to
+be re-identified by its colours when someone who looks like them appears within
+walking reach. No packaged tracker fits our pins (README "Several people").
+Each track's masks come from the learned person mask on its box, fused with the
+background difference as for one walker. Where two people overlap, the one
+whose feet are lower in the frame (nearer the camera) keeps the pixels; the
+other is marked occluded, and the shape stage stands in a whole body or covers
+it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import cv2
@@ -22,19 +26,34 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .background import camera_moved
-from .detection import PersonDetector
+from .detection import MIN_CONFIDENCE, PersonDetector
 from .person_mask import Box
 from .silhouettes import BodyWatch, ClipSegmenter, FrameMask
 
-__all__ = ["BoxTracker", "PeopleFrame", "follow_people"]
+__all__ = ["BoxTracker", "PeopleFrame", "Sighting", "follow_people"]
 
 KEYFRAME_S = 0.12  # the detector runs about 8 times a second; the tracker carries the boxes between
-MATCH_IOU = 0.3  # a detection continues a track when their boxes overlap at least this much
-SAME_PERSON_IOU = 0.6  # two tracks whose boxes overlap this much follow one person: the younger goes
-LOST_S = 1.0  # a track not confirmed by a detection for this long is dropped
-VELOCITY_MEMORY = 0.5  # share of the previous velocity kept when a detection measures a new one
+UNSURE_CONFIDENCE = 0.3  # detections from here up to detection.MIN_CONFIDENCE only continue tracks
+MATCH_IOU = 0.3  # a detection continues a track when their boxes overlap at least this much, or when ...
+NEAR_CENTRES = 0.35  # ... their centres are this many box heights apart at most, their heights alike and
+DIFFERENT_LOOK = 0.6  # their colours not unlike: small people's boxes jitter by more than their overlap
+LOOK_WEIGHT = 0.5  # the colour distance's weight in the assignment's cost (1 - overlap + centre distance)
+SAME_LOOK = 0.45  # Bhattacharyya distance of two colour histograms under which they look alike
+SAME_HEIGHT = 1.3  # two boxes whose heights differ by less than this factor may hold the same person
+SAME_PERSON_IOU = 0.6  # two tracks whose boxes overlap this much follow one person, unless both were seen
+LOST_S = 1.0  # a track not confirmed by a detection nor found by the segmenter for this long is lost ...
+REMEMBER_S = 4.0  # ... and remembered this long, to be re-identified
+WALKING_REACH = 1.0  # body heights a lost person may walk per second (people walk about 0.8) ...
+REACH_MARGIN = 0.5  # ... plus this many, for the box's own jitter
+VELOCITY_MEMORY = 0.7  # share of the previous velocity kept when a detection measures a new one
+SIZE_MEMORY = 0.7  # share of a track's box size kept when a detection measures it again
+LOOK_MEMORY = 0.8  # share of a track's colour histogram kept when a detection shows it again
+MIN_LOOK_PIXELS = 60  # fewer moving pixels in the box than this tell nothing about the colours
+LOOK_BINS = (8, 3, 4)  # hue, saturation, value
 OCCLUDED_SHARE = 0.05  # a person who loses this share of their pixels to someone in front is occluded
 NEAR_BOX = 0.1  # a person's mask stays within their box grown by this share of its height
+ANCHOR_HEIGHT = 0.7  # a mask at least this share of the box's height re-centres the box on it
+UNMATCHED = 1e6  # the assignment's cost for a pair that may not match
 
 
 @dataclass
@@ -45,16 +64,34 @@ class PeopleFrame:
     camera_moved: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
+class Sighting:
+    """One detection as the tracker uses it."""
+
+    box: np.ndarray  # x0, y0, x1, y1
+    confidence: float
+    look: np.ndarray | None  # colour histogram of the moving pixels (`colour_look`); None: too few
+
+
+@dataclass(eq=False)  # a track is itself: compared by identity
 class _Track:
     id: int
-    box: np.ndarray  # x0, y0, x1, y1 at the last detection
-    seen: int  # position of that detection in the clip
-    velocity: np.ndarray = field(default_factory=lambda: np.zeros(4))  # px per frame, each side
+    centre: np.ndarray  # x, y at the last detection (or where the segmenter last re-centred the box)
+    size: np.ndarray  # width, height: smoothed over the detections (a small person's box jitters)
+    seen: int  # position of that detection (or re-centring) in the clip
+    look: np.ndarray | None = None
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # the centre's, px per frame
     held: int = -1  # last position where the segmenter still found the person on the track's box
 
     def at(self, position: int) -> np.ndarray:
-        return self.box + self.velocity * (position - self.seen)
+        """The predicted box (x0, y0, x1, y1): the centre moved at the velocity, the smoothed size."""
+        centre = self.centre + self.velocity * (position - self.seen)
+        return np.concatenate([centre - self.size / 2.0, centre + self.size / 2.0])
+
+    @property
+    def last(self) -> int:
+        """The last position anything confirmed the track."""
+        return max(self.seen, self.held)
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -65,17 +102,67 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
+def _centre(box: np.ndarray) -> np.ndarray:
+    return (box[:2] + box[2:]) / 2.0
+
+
+def _size(box: np.ndarray) -> np.ndarray:
+    return box[2:] - box[:2]
+
+
+def _alike_heights(a: np.ndarray, b: np.ndarray) -> bool:
+    return 1.0 / SAME_HEIGHT <= (b[3] - b[1]) / (a[3] - a[1]) <= SAME_HEIGHT
+
+
+def _look_distance(a: np.ndarray | None, b: np.ndarray | None) -> float | None:
+    """Bhattacharyya distance (0 alike .. 1 nothing in common); None when either look is unknown."""
+    if a is None or b is None:
+        return None
+    return float(cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA))
+
+
+def colour_look(image: np.ndarray, moving: np.ndarray, box: np.ndarray) -> np.ndarray | None:
+    """A person's colours: the hue-saturation-value histogram of the moving pixels in the middle half of their
+    box's width (the sides are mostly background, and a neighbour's arm). `box` and `moving` are at the
+    working resolution, `image` may be larger (more pixels, a steadier histogram). None with too few pixels."""
+    x0, y0, x1, y1 = box
+    quarter = (x1 - x0) / 4.0
+    rows = slice(max(0, int(y0)), max(0, int(y1)))
+    cols = slice(max(0, int(x0 + quarter)), max(0, int(np.ceil(x1 - quarter))))
+    scale = image.shape[0] // moving.shape[0]
+    pixels = image[rows.start * scale: rows.stop * scale, cols.start * scale: cols.stop * scale]
+    mask = moving[rows, cols].astype(np.uint8)
+    if pixels.size == 0 or np.count_nonzero(mask) * scale * scale < MIN_LOOK_PIXELS:
+        return None
+    mask = cv2.resize(mask, (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_NEAREST)
+    hsv = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2HSV)
+    histogram = cv2.calcHist([hsv], [0, 1, 2], mask, list(LOOK_BINS), [0, 180, 0, 256, 0, 256])
+    return (histogram / histogram.sum()).astype(np.float32)
+
+
+def _assign(tracks: list[_Track], sightings: list[Sighting],
+            cost: Callable[[_Track, Sighting], float | None]) -> list[tuple[_Track, Sighting]]:
+    """The cheapest one-to-one pairs of tracks and sightings (Hungarian); `cost` None forbids a pair."""
+    if not tracks or not sightings:
+        return []
+    costs = [[cost(t, s) for s in sightings] for t in tracks]
+    matrix = np.array([[UNMATCHED if c is None else c for c in row] for row in costs])
+    return [(tracks[r], sightings[c]) for r, c in zip(*linear_sum_assignment(matrix)) if costs[r][c] is not None]
+
+
 class BoxTracker:
     """Track ids for boxes: detections on keyframes, constant velocity between them; a track the segmenter
-    still finds is held, one nobody finds for `lost_frames` is dropped."""
+    still finds is held, one nobody finds for `lost_frames` is lost, and re-identified by its colours for
+    `remember_frames` more."""
 
-    def __init__(self, lost_frames: int) -> None:
-        self.lost_frames = lost_frames
+    def __init__(self, lost_frames: int, remember_frames: int, fps: float) -> None:
+        self.lost_frames, self.remember_frames, self.fps = lost_frames, remember_frames, fps
         self.tracks: list[_Track] = []
+        self.lost: list[_Track] = []
         self._next_id = 1
 
     def boxes(self, position: int, shape: tuple[int, int]) -> dict[int, Box]:
-        """The live tracks' boxes at this frame, clipped to it; tracks that left the frame are dropped."""
+        """The live tracks' boxes at this frame, clipped to it; tracks whose box left the frame are lost."""
         placed = {}
         for track in self.tracks:
             x0, y0, x1, y1 = track.at(position)
@@ -83,47 +170,114 @@ class BoxTracker:
                       min(shape[0], int(np.ceil(y1))))
             if box.width >= 2 and box.height >= 2:
                 placed[track.id] = box
-        self.tracks = [t for t in self.tracks if t.id in placed]
+        self._lose([t for t in self.tracks if t.id not in placed])
         return placed
 
-    def update(self, position: int, detections: list[Box]) -> None:
-        """Match this keyframe's detections to the tracks; start tracks for the rest; drop the long lost."""
-        found = [np.array([b.x0, b.y0, b.x1, b.y1], float) for b in detections]
+    def update(self, position: int, sightings: list[Sighting]) -> None:
+        """Match this keyframe's detections to the tracks (sure ones first, then the unsure ones to the tracks
+        left), re-identify lost tracks in the sure ones left, start tracks for the rest; lose the long unseen."""
+        sure = [s for s in sightings if s.confidence >= MIN_CONFIDENCE]
+        unsure = [s for s in sightings if s.confidence < MIN_CONFIDENCE]
+        matched = self._confirm_all(position, _assign(self.tracks, sure, lambda t, s: self._continues(t, s, position)))
+        waiting = [t for t in self.tracks if t.id not in matched]
+        self._confirm_all(position, _assign(waiting, unsure, lambda t, s: self._continues_surely(t, s, position)))
         predicted = [t.at(position) for t in self.tracks]
-        unmatched = set(range(len(found)))
-        if found and predicted:
-            overlap = np.array([[_iou(p, d) for d in found] for p in predicted])
-            for row, col in zip(*linear_sum_assignment(-overlap)):
-                if overlap[row, col] >= MATCH_IOU:
-                    self._confirm(self.tracks[row], found[col], position)
-                    unmatched.discard(col)
-        self.start(position, [detections[col] for col in sorted(unmatched)
-                              if all(_iou(found[col], p) < MATCH_IOU for p in predicted)])
-        self.tracks = [t for t in self.tracks if position - max(t.seen, t.held) <= self.lost_frames]
+        new = [s for s in sure if not any(s is m for m in matched.values())
+               and all(_iou(s.box, p) < MATCH_IOU for p in predicted)]
+        revived = _assign(self.lost, new, lambda t, s: self._reidentifies(t, s, position))
+        for track, sighting in revived:
+            self.lost.remove(track)
+            self.tracks.append(track)
+            self._confirm(track, sighting, position)
+        self.start(position, [s for s in new if not any(s is r for _, r in revived)])
+        self._lose([t for t in self.tracks if position - t.last > self.lost_frames])
+        self.lost = [t for t in self.lost if position - t.last <= self.remember_frames]
         self._drop_duplicates(position)
 
-    def start(self, position: int, boxes: list[Box]) -> None:
-        """A new track for each box (detections that continue no track)."""
-        for box in boxes:
-            self.tracks.append(_Track(self._next_id, np.array([box.x0, box.y0, box.x1, box.y1], float), position))
+    def start(self, position: int, sightings: list[Sighting]) -> None:
+        """A new track for each sighting (detections that continue no track)."""
+        for sighting in sightings:
+            self.tracks.append(_Track(self._next_id, _centre(sighting.box), _size(sighting.box), position,
+                                      sighting.look))
             self._next_id += 1
 
-    def hold(self, track_id: int, position: int) -> None:
-        """The track is still there on this frame (its segmenter found it): not lost, whatever the detector says."""
-        next(t for t in self.tracks if t.id == track_id).held = position
+    def hold(self, track_id: int, position: int, found: Box) -> None:
+        """The segmenter found the person on the track's box (`found`: their mask's box), so the track is not
+        lost, whatever the detector says; a whole-looking mask re-centres the box where no detection did."""
+        track = next(t for t in self.tracks if t.id == track_id)
+        track.held = position
+        if track.seen != position and found.height >= ANCHOR_HEIGHT * track.size[1]:
+            predicted = _centre(track.at(position))
+            track.centre, track.seen = np.array([found.centre[0], predicted[1]]), position
+
+    def _continues(self, track: _Track, sighting: Sighting, position: int) -> float | None:
+        """The cost of `sighting` continuing `track`; None where it cannot: boxes apart, unlike heights or
+        unlike colours."""
+        predicted = track.at(position)
+        overlap = _iou(predicted, sighting.box)
+        apart = np.hypot(*(_centre(sighting.box) - _centre(predicted))) / track.size[1]
+        distance = _look_distance(track.look, sighting.look)
+        unlike = distance is not None and distance > DIFFERENT_LOOK
+        near = apart <= NEAR_CENTRES and _alike_heights(predicted, sighting.box) and not unlike
+        if overlap < MATCH_IOU and not near:
+            return None
+        return 1.0 - overlap + apart + LOOK_WEIGHT * (SAME_LOOK if distance is None else distance)
+
+    def _continues_surely(self, track: _Track, sighting: Sighting, position: int) -> float | None:
+        """An unsure detection continues a track only on its box (a neighbour's unsure box is near too)."""
+        overlap = _iou(track.at(position), sighting.box)
+        distance = _look_distance(track.look, sighting.look)
+        if overlap < MATCH_IOU or (distance is not None and distance > DIFFERENT_LOOK):
+            return None
+        return 1.0 - overlap
+
+    def _reidentifies(self, track: _Track, sighting: Sighting, position: int) -> float | None:
+        """The cost of `sighting` being the lost `track` again: alike colours (or not unlike ones where it is
+        still on the track's last box: a person who stood still), a like height, within a walker's reach."""
+        last = track.at(track.seen)
+        distance = _look_distance(track.look, sighting.look)
+        in_place = _iou(last, sighting.box) >= MATCH_IOU
+        if distance is None or distance > (DIFFERENT_LOOK if in_place else SAME_LOOK):
+            return None
+        if not _alike_heights(last, sighting.box):
+            return None
+        reach = track.size[1] * (REACH_MARGIN + WALKING_REACH * (position - track.last) / self.fps)
+        gap = np.hypot(*(_centre(sighting.box) - track.centre))
+        return None if gap > reach else distance + gap / reach
+
+    def _confirm_all(self, position: int, pairs: list[tuple[_Track, Sighting]]) -> dict[int, Sighting]:
+        for track, sighting in pairs:
+            self._confirm(track, sighting, position)
+        return {track.id: sighting for track, sighting in pairs}
 
     @staticmethod
-    def _confirm(track: _Track, box: np.ndarray, position: int) -> None:
-        step = (box - track.box) / max(1, position - track.seen)
+    def _confirm(track: _Track, sighting: Sighting, position: int) -> None:
+        centre = _centre(sighting.box)
+        step = (centre - track.centre) / max(1, position - track.seen)
         track.velocity = VELOCITY_MEMORY * track.velocity + (1.0 - VELOCITY_MEMORY) * step
-        track.box, track.seen = box, position
+        track.size = SIZE_MEMORY * track.size + (1.0 - SIZE_MEMORY) * _size(sighting.box)
+        track.centre, track.seen = centre, position
+        if sighting.look is not None:
+            track.look = sighting.look if track.look is None else \
+                LOOK_MEMORY * track.look + (1.0 - LOOK_MEMORY) * sighting.look
+
+    def _lose(self, tracks: list[_Track]) -> None:
+        """Take `tracks` out of the live ones, into the lost ones (without their velocity: a lost walker may
+        have stopped or turned)."""
+        for track in tracks:
+            track.velocity = np.zeros(2)
+        self.tracks = [t for t in self.tracks if not any(t is lost for lost in tracks)]
+        self.lost += tracks
 
     def _drop_duplicates(self, position: int) -> None:
+        """Of two tracks on one box, the one no detection confirmed now (else the younger) is lost: two that
+        detections confirmed are two people crossing, and a hidden one may be re-identified after."""
         kept: list[_Track] = []
-        for track in sorted(self.tracks, key=lambda t: t.id):  # the older id stays
-            if all(_iou(track.at(position), k.at(position)) < SAME_PERSON_IOU for k in kept):
+        for track in sorted(self.tracks, key=lambda t: (t.seen != position, t.id)):
+            box = track.at(position)
+            if track.seen == position or all(_iou(box, k.at(position)) < SAME_PERSON_IOU for k in kept):
                 kept.append(track)
-        self.tracks = kept
+        self._lose([t for t in self.tracks if not any(t is k for k in kept)])
 
 
 class _Follower:
@@ -132,7 +286,7 @@ class _Follower:
     def __init__(self, segmenter: ClipSegmenter, detector: PersonDetector, fps: float) -> None:
         self.segmenter, self.detector = segmenter, detector
         self.keyframe = max(1, round(KEYFRAME_S * fps))
-        self.tracker = BoxTracker(max(1, round(LOST_S * fps)))
+        self.tracker = BoxTracker(max(1, round(LOST_S * fps)), max(1, round(REMEMBER_S * fps)), fps)
         self.bodies: dict[int, BodyWatch] = {}
 
     def frame(self, position: int, index: int, image: np.ndarray) -> PeopleFrame:
@@ -140,17 +294,18 @@ class _Follower:
         shape = small.shape[:2]
         difference = self.segmenter.work.difference(small)
         if position % self.keyframe == 0:
-            self.tracker.update(position, [d.box for d in self.detector.people(small)])
+            self.tracker.update(position, self._sightings(image, small, difference))
         boxes = self.tracker.boxes(position, shape)
         masks = {}
         for track, box in boxes.items():
             fused = self.segmenter.person_on(small, difference, box)
             if fused is None:
                 fused = (np.zeros(shape, bool), np.zeros(shape, bool))
-            else:
-                self.tracker.hold(track, position)  # still there: the detector may miss them for a while
             near = _box_mask(box.grown(NEAR_BOX, shape), shape)
             masks[track] = (fused[0] & near, fused[1] & near)
+            found = Box.of_mask(masks[track][0])
+            if found is not None:
+                self.tracker.hold(track, position, found)  # still there: the detector may miss them for a while
         occluded = _settle_overlaps(masks, boxes)
         owned = np.zeros(shape, bool)
         for person, shadow in masks.values():
@@ -160,6 +315,16 @@ class _Follower:
         people = {track: self._full(self._frame_mask(track, index, masks[track], occluded[track], shape), image)
                   for track in boxes}
         return PeopleFrame(index, people, self._full_mask(unowned, image.shape[:2]), moved)
+
+    def _sightings(self, image: np.ndarray, small: np.ndarray, difference: np.ndarray) -> list[Sighting]:
+        """The detector's people on this frame (the unsure ones too), each with their colours (read on the
+        full-resolution `image`)."""
+        moving = self.segmenter.moving(difference)
+        sightings = []
+        for detection in self.detector.people(small, UNSURE_CONFIDENCE):
+            box = np.array([detection.box.x0, detection.box.y0, detection.box.x1, detection.box.y1], float)
+            sightings.append(Sighting(box, detection.confidence, colour_look(image, moving, box)))
+        return sightings
 
     def _full(self, mask: FrameMask, image: np.ndarray) -> FrameMask:
         return mask if self.segmenter.work is self.segmenter.background else \

@@ -55,11 +55,26 @@ class PersonTrack:
             box = shape.person.box.grown(THUMBNAIL_PAD, image.shape[:2])
             self.thumbnail, self._thumbnail_area = image[box.slices()].copy(), area
 
+    def runs(self) -> list[list[FrameShape]]:
+        """The track's stretches of consecutive frames: a person the tracker lost and re-identified has gaps."""
+        runs: list[list[FrameShape]] = []
+        for shape in self.shapes:
+            if runs and shape.index == runs[-1][-1].index + 1:
+                runs[-1].append(shape)
+            else:
+                runs.append([shape])
+        return runs
+
     def trimmed(self) -> PersonTrack:
-        """Without the frames after the person was last seen (the tracker held on to a box for a while)."""
-        last = max((k for k, s in enumerate(self.shapes) if not s.person.empty), default=-1)
-        self.shapes = self.shapes[: last + 1]
+        """Without the frames of each stretch after the person was last seen in it (the tracker held on to a
+        box for a while before it lost them)."""
+        self.shapes = [shape for run in self.runs() for shape in _until_last_seen(run)]
         return self
+
+
+def _until_last_seen(run: list[FrameShape]) -> list[FrameShape]:
+    last = max((k for k, s in enumerate(run) if not s.person.empty), default=-1)
+    return run[: last + 1]
 
 
 @dataclass

@@ -118,8 +118,8 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     seen = ticker.watch(read_frames(info.path, info, options.start, options.end))
     people = clock.call("silhouette", find_people, segmenter, clock.iterate("decode", seen), info.fps, n)
     check_keep_tracks(options.keep_tracks, people.tracks)
-    contours = {k: list(clock.iterate("contour", complete_shapes(t.shapes, n, info.fps)))
-                for k, t in people.tracks.items()}
+    contours = {k: [shape for run in t.runs() for shape in clock.iterate("contour", complete_shapes(run, n, info.fps))]
+                for k, t in people.tracks.items()}  # stretch by stretch: a re-identified person moved meanwhile
     anonymized = {k: dict(anonymize_person(bank.start_clip(alpha, draws), shapes, clock))
                   for k, shapes in contours.items()}  # each person their own latent, the clip's next draw, never kept
     camera = CameraWatch()
