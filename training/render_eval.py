@@ -145,7 +145,7 @@ def true_silhouette_frames(clip: WalkerClip, condition: str = "warp", seed: int 
     when the clip has them."""
     colouring, cast = CONDITIONS[condition]["colouring"], CONDITIONS[condition]["cast_shadow"]
     bank = model_bank(None, "cpu")
-    alpha = bank.strengths[len(bank.strengths) // 2] if alpha is None else alpha
+    alpha = default_strength() if alpha is None else alpha
     n = bank.n_points or codec.N_POINTS
     shapes = [_whole_shape(t, mask, n) for t, mask in enumerate(clip.masks)
               if mask.any() and not MaskCrop.of(mask).touches_edge()]

@@ -11,7 +11,12 @@ silhouettes S_Or (original) and S_An (anonymized):
 The texture is the original body without its outermost pixels (a blend of body
 and wall), filled outward with the nearest interior colour (`body_texture`), so
 the new edge is never drawn with original edge pixels, and the head is hidden in
-it before the warp moves it (`faces.py`). The paper's rule (Tieu et al. 2019,
+it before the warp moves it (`faces.py`). Where the new body covers the original
+outline, the warp can still land a texture edge on it (an arm swallowed by a
+wider torso keeps its edge where it was), and an edge detector would trace the
+original silhouette there: where the outline's gradient stands out from the
+texture around it, it is softened (`soften_original_outline`).
+The paper's rule (Tieu et al. 2019,
 eq. 9) kept I_Or where both silhouettes overlap and took the nearest pixel of
 S_Or elsewhere in S_An; it traces the original outline inside the new body and
 doubles limbs, so it stays only as an evaluation condition (`outline=None`).
@@ -48,6 +53,9 @@ _EDGE_PAD = 3  # px around the silhouettes covered by the Gaussian's reach
 MARGIN_FRACTION = 0.04  # the band around the person, as a share of the person's height ...
 MARGIN_MIN_PX = 3.0  # ... and at least this many pixels
 FEATHER_PX = 2.0  # the band's outer edge fades into the live frame over this width
+OUTLINE_SOFTEN_SIGMA = 1.5  # px: the blur that erases a texture edge lying on the original outline ...
+OUTLINE_SOFTEN_HALF_WIDTH = 1.0  # ... over this many px either side of it (README: seam ratio with and without)
+EDGE_AROUND_SIGMA = 4.0  # px: the surroundings an edge on the outline is compared with
 EDGE_INSET_FRACTION = 0.015  # S_An's new parts take colours this far (share of the height) inside S_Or
 
 
@@ -111,6 +119,35 @@ def body_texture(original: np.ndarray, person: np.ndarray) -> np.ndarray:
     return nearest_fill(original, interior if interior.any() else person).astype(np.float32)
 
 
+def soften_original_outline(colours: np.ndarray, person: np.ndarray, anonymized: np.ndarray) -> np.ndarray:
+    """`colours` blurred where a texture edge lies on S_Or's outline inside S_An (away from S_An's own edge).
+
+    Only where the gradient on the outline stands out from its surroundings (an
+    edge the warp left there): blurring the whole outline would trace it as a
+    line smoother than the texture beside it. The band fades out over a pixel on
+    each side and towards S_An's edge, so the new outline stays as drawn.
+    """
+    edge = cv2.morphologyEx(person.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    distance = cv2.distanceTransform(1 - edge, cv2.DIST_L2, cv2.DIST_MASK_5)
+    depth = cv2.distanceTransform(np.pad(anonymized, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)[1:-1, 1:-1]
+    band = np.clip(OUTLINE_SOFTEN_HALF_WIDTH + 1.0 - distance, 0.0, 1.0) * np.clip(depth - 1.0, 0.0, 1.0)
+    if not band.any():
+        return colours
+    weight = (band * _edge_excess(colours))[..., None]
+    blurred = cv2.GaussianBlur(colours, (0, 0), sigmaX=OUTLINE_SOFTEN_SIGMA, sigmaY=OUTLINE_SOFTEN_SIGMA)
+    return weight * blurred + (1.0 - weight) * colours
+
+
+def _edge_excess(colours: np.ndarray) -> np.ndarray:
+    """0..1 per pixel: how far its gradient exceeds the mean gradient around it (0 at or below it, 1 at 1.5x),
+    spread over the edge's width. Colour gradient, so an edge between two colours of one brightness counts."""
+    gradient = np.sqrt((cv2.Sobel(colours, cv2.CV_32F, 1, 0) ** 2 + cv2.Sobel(colours, cv2.CV_32F, 0, 1) ** 2)
+                       .sum(axis=2))
+    around = cv2.GaussianBlur(gradient, (0, 0), sigmaX=EDGE_AROUND_SIGMA)
+    excess = np.clip(gradient / np.maximum(around, 1e-3) - 1.0, 0.0, 1.0)
+    return np.clip(2.0 * cv2.GaussianBlur(excess, (0, 0), sigmaX=1.0), 0.0, 1.0)
+
+
 def person_colours(original: np.ndarray, person: np.ndarray) -> np.ndarray:
     """Eq. 9's colours for S_An: the original inside S_Or, else the nearest pixel of S_Or's interior."""
     colours = body_texture(original, person)
@@ -127,7 +164,7 @@ def body_colours(original: np.ndarray, person: np.ndarray, anonymized: np.ndarra
         return colours
     texture = body_texture(original, person)
     hide_head(texture, head_rows(outline.source[:, 1]), faces)
-    return warp(texture, outline, anonymized)
+    return soften_original_outline(warp(texture, outline, anonymized), person, anonymized)
 
 
 def cast_shadow(out: np.ndarray, scene: np.ndarray, original: np.ndarray, background: np.ndarray,
