@@ -184,6 +184,13 @@ def warp_to_static(image: np.ndarray, transform: np.ndarray, source_size: tuple[
     return cv2.warpPerspective(image, back, source_size, flags=cv2.INTER_LINEAR)
 
 
+def warp_to_handheld(image: np.ndarray, transform: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:
+    """A static clip's mask (bool) or picture as a handheld frame of `frame_size` (width, height) frames it."""
+    if image.dtype == bool:
+        return cv2.warpPerspective(image.astype(np.uint8), transform, frame_size, flags=cv2.INTER_NEAREST) > 0
+    return cv2.warpPerspective(image, transform, frame_size, flags=cv2.INTER_LINEAR)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m training.handheld_clips",

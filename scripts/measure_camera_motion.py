@@ -1,0 +1,116 @@
+"""Measure the camera-motion estimator (gaitanon_core.video.camera_motion) on handheld CASIA-B clips.
+
+- accuracy: each of the four colour clips filmed again by training.handheld_clips
+  (seed 1..4, written as H.264 and read back), the estimate against the known
+  path, with the people masked out (the static clip's median-background
+  foreground, carried into the handheld frames by the true path) and without, as the largest corner displacement (px) between estimated and true
+  transforms: per step (frame t-1 -> t), per span of NEIGHBOUR_RADIUS frames
+  (what the compensated background warps over), and chained to the first frame;
+  mean and max over the clip, and how many frames were flagged;
+- speed on one core (CPU time of this process): milliseconds per frame of the
+  estimator and of one compensated background (NEIGHBOUR_RADIUS frames each
+  side), at 640x480 and 1280x720 (handheld frames resized).
+
+Usage: nice -n 10 .venv/bin/python scripts/measure_camera_motion.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from gaitanon_core.paths import shared_data_dir
+from gaitanon_core.people.background import build_background, sample_indices
+from gaitanon_core.people.moving_background import NEIGHBOUR_RADIUS, compensated_background
+from gaitanon_core.video.camera_motion import CameraMotion, corner_error, estimate_camera_motion
+from gaitanon_core.video.stream import read_frames
+from training.handheld_clips import load_truth, make_handheld, read_static_clip, warp_to_handheld, write_handheld
+
+CLIPS = ("002", "003", "004", "006")
+SIZES = ((640, 480), (1280, 720))
+TIMED_FRAMES = 40
+
+
+def span_errors(motion: CameraMotion, transforms: np.ndarray, shape: tuple[int, int], span: int) -> np.ndarray:
+    """Corner error of frame t-span -> t against the truth, for every t."""
+    return np.array([corner_error(motion.between(t - span, t), transforms[t] @ np.linalg.inv(transforms[t - span]),
+                                  shape) for t in range(span, len(transforms))])
+
+
+def chain_errors(motion: CameraMotion, transforms: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    return np.array([corner_error(motion.to_first[t], transforms[0] @ np.linalg.inv(transforms[t]), shape)
+                     for t in range(len(transforms))])
+
+
+def handheld_people(frames: np.ndarray, transforms: np.ndarray, frame_size: tuple[int, int]) -> list[np.ndarray]:
+    """The static clip's people (its median-background foreground) as the handheld frames show them."""
+    background = build_background(frames[sample_indices(len(frames))])
+    return [warp_to_handheld(background.foreground(frame), transform, frame_size)
+            for frame, transform in zip(frames, transforms)]
+
+
+def measure_clip(source: Path, seed: int, folder: Path, masked: bool) -> tuple[list[np.ndarray], dict[str, float]]:
+    """The handheld clip's decoded frames and its accuracy figures (people masked out or not)."""
+    frames, fps = read_static_clip(source)
+    video = folder / f"{source.stem}-handheld.mp4"
+    transforms, _ = load_truth(write_handheld(make_handheld(frames, fps, seed), video))
+    filmed = [frame.image for frame in read_frames(video)]
+    shape = filmed[0].shape[:2]
+    motion = estimate_camera_motion(filmed, handheld_people(frames, transforms, shape[::-1]) if masked else None)
+    figures = {"frames": len(filmed), "flagged": int(motion.flagged.sum())}
+    for name, errors in (("step", span_errors(motion, transforms, shape, 1)),
+                         ("span", span_errors(motion, transforms, shape, NEIGHBOUR_RADIUS)),
+                         ("chain", chain_errors(motion, transforms, shape))):
+        figures[f"{name} mean"], figures[f"{name} max"] = float(errors.mean()), float(errors.max())
+    return filmed, figures
+
+
+def time_size(frames: list[np.ndarray], size: tuple[int, int]) -> tuple[float, float]:
+    """(estimator ms per frame, compensated background ms per frame) at `size`, CPU time."""
+    resized = [cv2.resize(frame, size, interpolation=cv2.INTER_CUBIC) for frame in frames[:TIMED_FRAMES]]
+    started = time.process_time()
+    motion = estimate_camera_motion(resized)
+    estimate_ms = (time.process_time() - started) / (len(resized) - 1) * 1000
+    middle = range(NEIGHBOUR_RADIUS, len(resized) - NEIGHBOUR_RADIUS, 4)
+    started = time.process_time()
+    for t in middle:
+        compensated_background(resized, [None] * len(resized), motion, t)
+    return estimate_ms, (time.process_time() - started) / len(middle) * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=shared_data_dir(), help="the research data folder")
+    args = parser.parse_args(argv)
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    cv2.setNumThreads(1)
+    print("corner error (px) of the estimate against the true path; step: t-1 -> t, "
+          f"span: t-{NEIGHBOUR_RADIUS} -> t, chain: t -> frame 0")
+    print(f"{'clip':<22}{'people':>8}{'frames':>7}{'flagged':>8}" + "".join(f"{n + ' ' + s:>12}" for n in ("step", "span", "chain")
+                                                        for s in ("mean", "max")))
+    timed = None
+    with tempfile.TemporaryDirectory(prefix="gaitanon-handheld-") as folder:
+        for (seed, subject), masked in itertools.product(enumerate(CLIPS, start=1), (True, False)):
+            source = args.data / "clips" / f"{subject}-nm-01-090.avi"
+            filmed, f = measure_clip(source, seed, Path(folder), masked)
+            timed = timed or filmed
+            print(f"{source.stem + ' seed ' + str(seed):<22}{'masked' if masked else 'in':>8}{f['frames']:>7}{f['flagged']:>8}"
+                  + "".join(f"{f[n + ' ' + s]:>12.2f}" for n in ("step", "span", "chain") for s in ("mean", "max")))
+    print(f"one core, CPU time per frame ({TIMED_FRAMES} handheld frames resized); load average "
+          + ", ".join(f"{value:.1f}" for value in os.getloadavg()))
+    for size in SIZES:
+        estimate_ms, background_ms = time_size(timed, size)
+        print(f"  {size[0]}x{size[1]}: estimator {estimate_ms:.1f} ms, compensated background "
+              f"({2 * NEIGHBOUR_RADIUS} neighbours) {background_ms:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
