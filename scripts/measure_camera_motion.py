@@ -3,10 +3,13 @@
 - accuracy: each of the four colour clips filmed again by training.handheld_clips
   (seed 1..4, written as H.264 and read back), the estimate against the known
   path, with the people masked out (the static clip's median-background
-  foreground, carried into the handheld frames by the true path) and without, as the largest corner displacement (px) between estimated and true
-  transforms: per step (frame t-1 -> t), per span of NEIGHBOUR_RADIUS frames
-  (what the compensated background warps over), and chained to the first frame;
-  mean and max over the clip, and how many frames were flagged;
+  foreground, carried into the handheld frames by the true path) and without,
+  as the largest corner displacement (px) between estimated and true
+  transforms: per reliable step (frame t-1 -> t), per span of NEIGHBOUR_RADIUS
+  reliable steps (what the compensated background warps over), and chained to
+  the first frame (failed steps bridged); mean and max over the clip, how many
+  steps failed (never warped across) and how many frames were flagged (tied to
+  no neighbour: the caller covers their people);
 - speed on one core (CPU time of this process): milliseconds per frame of the
   estimator and of one compensated background (NEIGHBOUR_RADIUS frames each
   side), at 640x480 and 1280x720 (handheld frames resized).
@@ -39,9 +42,10 @@ TIMED_FRAMES = 40
 
 
 def span_errors(motion: CameraMotion, transforms: np.ndarray, shape: tuple[int, int], span: int) -> np.ndarray:
-    """Corner error of frame t-span -> t against the truth, for every t."""
+    """Corner error of frame t-span -> t against the truth, for every t joined to t-span by reliable steps
+    (the only spans anything is warped over)."""
     return np.array([corner_error(motion.between(t - span, t), transforms[t] @ np.linalg.inv(transforms[t - span]),
-                                  shape) for t in range(span, len(transforms))])
+                                  shape) for t in range(span, len(transforms)) if t - span in motion.linked(t, span)])
 
 
 def chain_errors(motion: CameraMotion, transforms: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -64,7 +68,8 @@ def measure_clip(source: Path, seed: int, folder: Path, masked: bool) -> tuple[l
     filmed = [frame.image for frame in read_frames(video)]
     shape = filmed[0].shape[:2]
     motion = estimate_camera_motion(filmed, handheld_people(frames, transforms, shape[::-1]) if masked else None)
-    figures = {"frames": len(filmed), "flagged": int(motion.flagged.sum())}
+    figures = {"frames": len(filmed), "flagged": int(motion.flagged.sum()),
+               "unreliable": int((~motion.step_reliable).sum())}
     for name, errors in (("step", span_errors(motion, transforms, shape, 1)),
                          ("span", span_errors(motion, transforms, shape, NEIGHBOUR_RADIUS)),
                          ("chain", chain_errors(motion, transforms, shape))):
@@ -93,16 +98,18 @@ def main(argv: list[str] | None = None) -> int:
     cv2.setNumThreads(1)
     print("corner error (px) of the estimate against the true path; step: t-1 -> t, "
           f"span: t-{NEIGHBOUR_RADIUS} -> t, chain: t -> frame 0")
-    print(f"{'clip':<22}{'people':>8}{'frames':>7}{'flagged':>8}" + "".join(f"{n + ' ' + s:>12}" for n in ("step", "span", "chain")
-                                                        for s in ("mean", "max")))
+    columns = [f"{name} {stat}" for name in ("step", "span", "chain") for stat in ("mean", "max")]
+    print(f"{'clip':<22}{'people':>8}{'frames':>7}{'flagged':>8}{'failed steps':>13}"
+          + "".join(f"{column:>12}" for column in columns))
     timed = None
     with tempfile.TemporaryDirectory(prefix="gaitanon-handheld-") as folder:
         for (seed, subject), masked in itertools.product(enumerate(CLIPS, start=1), (True, False)):
             source = args.data / "clips" / f"{subject}-nm-01-090.avi"
             filmed, f = measure_clip(source, seed, Path(folder), masked)
             timed = timed or filmed
-            print(f"{source.stem + ' seed ' + str(seed):<22}{'masked' if masked else 'in':>8}{f['frames']:>7}{f['flagged']:>8}"
-                  + "".join(f"{f[n + ' ' + s]:>12.2f}" for n in ("step", "span", "chain") for s in ("mean", "max")))
+            people = "masked" if masked else "in"
+            print(f"{source.stem + ' seed ' + str(seed):<22}{people:>8}{f['frames']:>7}{f['flagged']:>8}"
+                  f"{f['unreliable']:>13}" + "".join(f"{f[column]:>12.2f}" for column in columns))
     print(f"one core, CPU time per frame ({TIMED_FRAMES} handheld frames resized); load average "
           + ", ".join(f"{value:.1f}" for value in os.getloadavg()))
     for size in SIZES:

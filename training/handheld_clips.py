@@ -62,7 +62,8 @@ class HandheldClip:
 
 def output_size(source_size: tuple[int, int]) -> tuple[int, int]:
     """(width, height) of the handheld frames: the window at zoom 1, magnified (even, for H.264)."""
-    return tuple(int(round(side * WINDOW * MAGNIFICATION / 2)) * 2 for side in source_size)  # type: ignore[return-value]
+    width, height = (int(round(side * WINDOW * MAGNIFICATION / 2)) * 2 for side in source_size)
+    return width, height
 
 
 def _slow_waves(rng: np.random.Generator, count: int, fps: float, limit: float) -> np.ndarray:

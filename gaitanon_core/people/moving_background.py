@@ -55,7 +55,8 @@ def _usable(neighbour_people: np.ndarray | None, to_target: np.ndarray, shape: t
     usable = np.full(source_shape, 255, np.uint8)
     if neighbour_people is not None and neighbour_people.any():
         grow = _odd(SAMPLE_MARGIN * source_shape[0])
-        people = cv2.dilate(neighbour_people.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
+        people = cv2.dilate(neighbour_people.astype(np.uint8), disc)
         usable[people > 0] = 0
     warped = warp_into(usable, to_target, shape, cv2.INTER_NEAREST)
     return cv2.erode(warped, np.ones((2 * EDGE_PX + 1,) * 2, np.uint8), borderValue=0) > 0
