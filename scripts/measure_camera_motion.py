@@ -5,14 +5,15 @@
   path, with the people masked out (the static clip's median-background
   foreground, carried into the handheld frames by the true path) and without,
   as the largest corner displacement (px) between estimated and true
-  transforms: per reliable step (frame t-1 -> t), per span of NEIGHBOUR_RADIUS
-  reliable steps (what the compensated background warps over), and chained to
-  the first frame (failed steps bridged); mean and max over the clip, how many
-  steps failed (never warped across) and how many frames were flagged (tied to
-  no neighbour: the caller covers their people);
+  transforms: per reliable step (frame t-1 -> t); over the compensated
+  background's farthest span (t-8 -> t, reliable steps only) as chained and as
+  the background warps it (measured directly from the chain, falling back to
+  it); chained to the first frame (failed steps bridged); mean and max over
+  the clip, how many steps failed (never warped across) and how many frames
+  were flagged (tied to no neighbour: the caller covers their people);
 - speed on one core (CPU time of this process): milliseconds per frame of the
-  estimator and of one compensated background (NEIGHBOUR_RADIUS frames each
-  side), at 640x480 and 1280x720 (handheld frames resized).
+  estimator and of one compensated background (NEIGHBOUR_OFFSETS each side),
+  at 640x480 and 1280x720 (handheld frames resized).
 
 Usage: nice -n 10 .venv/bin/python scripts/measure_camera_motion.py
 """
@@ -24,14 +25,16 @@ import itertools
 import os
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
 
 from gaitanon_core.paths import shared_data_dir
 from gaitanon_core.people.background import build_background, sample_indices
-from gaitanon_core.people.moving_background import NEIGHBOUR_RADIUS, compensated_background
+from gaitanon_core.people.moving_background import NEIGHBOUR_OFFSETS, compensated_background, neighbour_transform
 from gaitanon_core.video.camera_motion import CameraMotion, corner_error, estimate_camera_motion
 from gaitanon_core.video.stream import read_frames
 from training.handheld_clips import load_truth, make_handheld, read_static_clip, warp_to_handheld, write_handheld
@@ -39,13 +42,18 @@ from training.handheld_clips import load_truth, make_handheld, read_static_clip,
 CLIPS = ("002", "003", "004", "006")
 SIZES = ((640, 480), (1280, 720))
 TIMED_FRAMES = 40
+SPAN = max(NEIGHBOUR_OFFSETS)  # the farthest neighbour the compensated background warps in
 
 
-def span_errors(motion: CameraMotion, transforms: np.ndarray, shape: tuple[int, int], span: int) -> np.ndarray:
+Align = Callable[[int, int], np.ndarray]  # (source, target) -> (3, 3) source -> target
+
+
+def span_errors(align: Align, motion: CameraMotion, transforms: np.ndarray, shape: tuple[int, int], span: int
+                ) -> np.ndarray:
     """Corner error of frame t-span -> t against the truth, for every t joined to t-span by reliable steps
     (the only spans anything is warped over)."""
-    return np.array([corner_error(motion.between(t - span, t), transforms[t] @ np.linalg.inv(transforms[t - span]),
-                                  shape) for t in range(span, len(transforms)) if t - span in motion.linked(t, span)])
+    return np.array([corner_error(align(t - span, t), transforms[t] @ np.linalg.inv(transforms[t - span]), shape)
+                     for t in range(span, len(transforms)) if t - span in motion.linked(t, span)])
 
 
 def chain_errors(motion: CameraMotion, transforms: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -67,11 +75,14 @@ def measure_clip(source: Path, seed: int, folder: Path, masked: bool) -> tuple[l
     transforms, _ = load_truth(write_handheld(make_handheld(frames, fps, seed), video))
     filmed = [frame.image for frame in read_frames(video)]
     shape = filmed[0].shape[:2]
-    motion = estimate_camera_motion(filmed, handheld_people(frames, transforms, shape[::-1]) if masked else None)
+    people = handheld_people(frames, transforms, shape[::-1]) if masked else [None] * len(filmed)
+    motion = estimate_camera_motion(filmed, people)
     figures = {"frames": len(filmed), "flagged": int(motion.flagged.sum()),
                "unreliable": int((~motion.step_reliable).sum())}
-    for name, errors in (("step", span_errors(motion, transforms, shape, 1)),
-                         ("span", span_errors(motion, transforms, shape, NEIGHBOUR_RADIUS)),
+    direct = partial(neighbour_transform, filmed, people, motion)
+    for name, errors in (("step", span_errors(motion.between, motion, transforms, shape, 1)),
+                         ("span", span_errors(motion.between, motion, transforms, shape, SPAN)),
+                         ("direct", span_errors(direct, motion, transforms, shape, SPAN)),
                          ("chain", chain_errors(motion, transforms, shape))):
         figures[f"{name} mean"], figures[f"{name} max"] = float(errors.mean()), float(errors.max())
     return filmed, figures
@@ -83,7 +94,7 @@ def time_size(frames: list[np.ndarray], size: tuple[int, int]) -> tuple[float, f
     started = time.process_time()
     motion = estimate_camera_motion(resized)
     estimate_ms = (time.process_time() - started) / (len(resized) - 1) * 1000
-    middle = range(NEIGHBOUR_RADIUS, len(resized) - NEIGHBOUR_RADIUS, 4)
+    middle = range(SPAN, len(resized) - SPAN, 4)
     started = time.process_time()
     for t in middle:
         compensated_background(resized, [None] * len(resized), motion, t)
@@ -97,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     cv2.setNumThreads(1)
     print("corner error (px) of the estimate against the true path; step: t-1 -> t, "
-          f"span: t-{NEIGHBOUR_RADIUS} -> t, chain: t -> frame 0")
-    columns = [f"{name} {stat}" for name in ("step", "span", "chain") for stat in ("mean", "max")]
+          f"span: t-{SPAN} -> t chained, direct: the same as the background warps it, chain: t -> frame 0")
+    columns = [f"{name} {stat}" for name in ("step", "span", "direct", "chain") for stat in ("mean", "max")]
     print(f"{'clip':<22}{'people':>8}{'frames':>7}{'flagged':>8}{'failed steps':>13}"
           + "".join(f"{column:>12}" for column in columns))
     timed = None
@@ -115,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in SIZES:
         estimate_ms, background_ms = time_size(timed, size)
         print(f"  {size[0]}x{size[1]}: estimator {estimate_ms:.1f} ms, compensated background "
-              f"({2 * NEIGHBOUR_RADIUS} neighbours) {background_ms:.1f} ms")
+              f"({2 * len(NEIGHBOUR_OFFSETS)} neighbours) {background_ms:.1f} ms")
     return 0
 
 

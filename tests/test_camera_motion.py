@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gaitanon_core.video.camera_motion import (
-    CameraMotion, corner_error, estimate_camera_motion, estimate_step, is_static,
+    CameraMotion, corner_error, estimate_camera_motion, estimate_step, is_static, register,
 )
 from moving_scenes import similarity, texture, view
 
@@ -38,6 +38,16 @@ def test_a_known_shift_turn_and_zoom_is_recovered(dx, dy, degrees, zoom) -> None
     step = estimate_step(_frame(scene, np.eye(3)), _frame(scene, truth))
     assert corner_error(step.homography, truth, SHAPE) < TOLERANCE_PX
     assert step.confidence > 0.8
+
+
+def test_a_far_neighbour_is_registered_directly_from_a_rough_guess() -> None:
+    """What a chain of steps gives for frames eight apart is a few pixels off; measuring from it puts it right."""
+    scene = _scene()
+    truth = similarity(40.0, -12.0, 4.0, 1.08, centre=(SHAPE[1] / 2, SHAPE[0] / 2))
+    guess = similarity(3.0, 2.0) @ truth
+    step = register(_frame(scene, np.eye(3)), _frame(scene, truth), guess)
+    assert step.reliable
+    assert corner_error(step.homography, truth, SHAPE) < TOLERANCE_PX
 
 
 def test_a_static_clip_reads_static_and_a_slow_pan_does_not() -> None:

@@ -19,13 +19,15 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from ..video.camera_motion import CameraMotion
+from ..video.camera_motion import CameraMotion, register
 from .background import FOREGROUND_LEVEL, SAMPLE_MARGIN, _median_of_valid, _odd, colour_difference
 
-__all__ = ["NEIGHBOUR_RADIUS", "SLIVER_PX", "CompensatedBackground", "Filled", "compensated_background",
-           "fill_behind", "foreground", "warp_into"]
+__all__ = ["NEIGHBOUR_OFFSETS", "SLIVER_PX", "CompensatedBackground", "Filled", "compensated_background",
+           "fill_behind", "foreground", "neighbour_transform", "warp_into"]
 
-NEIGHBOUR_RADIUS = 8  # frames each side: a walker clears their own width within about this many frames
+# Frames each side that are warped in: a walker clears their own width within about eight frames;
+# the near ones line up best, the far ones show what the walker hid.
+NEIGHBOUR_OFFSETS = (1, 2, 3, 5, 8)
 SLIVER_PX = 3  # unseen regions at most this wide are inpainted; wider ones are the caller's to cover
 EDGE_PX = 1  # warped pixels this close to a neighbour's border are dropped (they mix in the border)
 INPAINT_RADIUS = 3
@@ -62,21 +64,33 @@ def _usable(neighbour_people: np.ndarray | None, to_target: np.ndarray, shape: t
     return cv2.erode(warped, np.ones((2 * EDGE_PX + 1,) * 2, np.uint8), borderValue=0) > 0
 
 
+def neighbour_transform(frames: Sequence[np.ndarray], people: Sequence[np.ndarray | None], motion: CameraMotion,
+               source: int, target: int) -> np.ndarray:
+    """(3, 3) frame `source` -> frame `target`'s pixel coordinates: measured directly where that works (a chain
+    of steps drifts), else the chain."""
+    chained = motion.between(source, target)
+    if abs(source - target) == 1:  # the chain's one step was measured directly already
+        return chained
+    direct = register(frames[source], frames[target], chained, people[source], people[target])
+    return direct.homography if direct.reliable else chained
+
+
 def compensated_background(frames: Sequence[np.ndarray], people: Sequence[np.ndarray | None], motion: CameraMotion,
-                           frame: int, radius: int = NEIGHBOUR_RADIUS) -> CompensatedBackground:
-    """Frame `frame`'s background from its linked neighbours within `radius` (the frame itself left out).
+                           frame: int, offsets: Sequence[int] = NEIGHBOUR_OFFSETS) -> CompensatedBackground:
+    """Frame `frame`'s background from the neighbours at `offsets` each side that reliable steps link to it.
 
     `frames[i]` / `people[i]` are frame i's RGB picture and (H, W) bool mask of
     everyone in view (None: no one); anything indexable by frame number will do
     (a list, or a dict holding just the window).
     """
     shape = frames[frame].shape[:2]
-    neighbours = [s for s in motion.linked(frame, radius) if s != frame]
+    linked = motion.linked(frame, max(offsets))
+    neighbours = [frame + side * offset for offset in offsets for side in (-1, 1) if frame + side * offset in linked]
     if not neighbours:
         return CompensatedBackground(np.zeros(frames[frame].shape, np.uint8), np.zeros(shape, bool))
     warped, usable = [], []
     for s in neighbours:
-        to_target = motion.between(s, frame)
+        to_target = neighbour_transform(frames, people, motion, s, frame)
         warped.append(warp_into(frames[s], to_target, shape))
         usable.append(_usable(people[s], to_target, shape))
     median, count = _median_of_valid(np.stack(warped), np.stack(usable))

@@ -24,7 +24,7 @@ from typing import Iterable, Iterator
 import cv2
 import numpy as np
 
-__all__ = ["CameraMotion", "Step", "corner_error", "estimate_camera_motion", "estimate_step", "is_static"]
+__all__ = ["CameraMotion", "Step", "corner_error", "estimate_camera_motion", "estimate_step", "is_static", "register"]
 
 WORK_SIDE = 640  # frames are tracked at most this wide (or high): sub-pixel enough, and fast at 720p and above
 MAX_CORNERS = 400
@@ -48,6 +48,10 @@ MIN_CONFIDENCE = 0.5  # below this a step is not trusted (parallax, fast motion,
 class Step:
     homography: np.ndarray  # (3, 3): pixel coordinates of the earlier frame -> the later frame's
     confidence: float  # 0..1: share of tracked points that agree, scaled down when few points agree
+
+    @property
+    def reliable(self) -> bool:
+        return self.confidence >= MIN_CONFIDENCE
 
 
 @dataclass(frozen=True)
@@ -116,16 +120,22 @@ def _background_mask(people: np.ndarray | None, shape: tuple[int, int]) -> np.nd
 
 
 def _tracked_pairs(previous: np.ndarray, current: np.ndarray, previous_free: np.ndarray | None,
-                   current_free: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Background corners of `previous` tracked both ways, and where they went in `current`."""
+                   current_free: np.ndarray | None, guess: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Background corners of `previous` tracked both ways, and where they went in `current`.
+
+    `guess` ((3, 3), previous -> current) starts each track where it predicts the corner went.
+    """
     corners = cv2.goodFeaturesToTrack(previous, MAX_CORNERS, CORNER_QUALITY, CORNER_SPACING, mask=previous_free)
     if corners is None:
         return np.empty((0, 2), np.float32), np.empty((0, 2), np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)
-    ahead, found, _ = cv2.calcOpticalFlowPyrLK(previous, current, corners, None, winSize=LK_WINDOW,
-                                               maxLevel=LK_LEVELS, criteria=criteria)
-    back, found_back, _ = cv2.calcOpticalFlowPyrLK(current, previous, ahead, None, winSize=LK_WINDOW,
-                                                   maxLevel=LK_LEVELS, criteria=criteria)
+    start_ahead = None if guess is None else cv2.perspectiveTransform(corners, guess).astype(np.float32)
+    flags = 0 if guess is None else cv2.OPTFLOW_USE_INITIAL_FLOW
+    ahead, found, _ = cv2.calcOpticalFlowPyrLK(previous, current, corners, start_ahead, winSize=LK_WINDOW,
+                                               maxLevel=LK_LEVELS, criteria=criteria, flags=flags)
+    start_back = None if guess is None else corners.copy()
+    back, found_back, _ = cv2.calcOpticalFlowPyrLK(current, previous, ahead, start_back, winSize=LK_WINDOW,
+                                                   maxLevel=LK_LEVELS, criteria=criteria, flags=flags)
     start, end = corners.reshape(-1, 2), ahead.reshape(-1, 2)
     keep = found.ravel().astype(bool) & found_back.ravel().astype(bool)
     keep &= np.linalg.norm(back.reshape(-1, 2) - start, axis=1) < ROUND_TRIP_PX
@@ -147,9 +157,8 @@ def _similarity(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray | None, 
     return matrix, (inliers.ravel() > 0 if matrix is not None else np.zeros(len(start), bool))
 
 
-def _step_at_working_size(previous: np.ndarray, current: np.ndarray, previous_free: np.ndarray | None,
-                          current_free: np.ndarray | None) -> Step:
-    start, end = _tracked_pairs(previous, current, previous_free, current_free)
+def _step_at_working_size(previous: _Prepared, current: _Prepared, guess: np.ndarray | None = None) -> Step:
+    start, end = _tracked_pairs(previous.grey, current.grey, previous.free, current.free, guess)
     if len(start) < MIN_INLIERS:
         return Step(np.eye(3), 0.0)
     # A similarity, not a homography: on plain walls the corners bunch on a few edges, and a
@@ -171,25 +180,53 @@ def _to_full_size(homography: np.ndarray, scale: float) -> np.ndarray:
     return np.linalg.inv(reduce) @ homography @ reduce
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    grey: np.ndarray  # the frame in grey, at working size
+    free: np.ndarray | None  # uint8, 255 away from people (None: no one)
+    scale: float  # working size / full size
+
+
+def _prepare(frame: np.ndarray, people: np.ndarray | None) -> _Prepared:
+    scale = _working_scale(frame.shape[:2])
+    grey = _working_grey(frame, scale)
+    return _Prepared(grey, _background_mask(people, grey.shape), scale)
+
+
+def _measure(previous: _Prepared, current: _Prepared, guess: np.ndarray | None = None) -> Step:
+    """The full-size step between two prepared frames (`guess` in full-size coordinates)."""
+    scale = current.scale
+    small_guess = None if guess is None else _to_full_size(guess, 1 / scale)
+    step = _step_at_working_size(previous, current, small_guess)
+    return Step(_to_full_size(step.homography, scale), step.confidence)
+
+
 def estimate_step(previous: np.ndarray, current: np.ndarray, previous_people: np.ndarray | None = None,
                   current_people: np.ndarray | None = None) -> Step:
     """The camera's motion from `previous` to `current` (RGB or grey frames of one size), people masked out.
 
     `*_people` are (H, W) bool masks of everyone in view (None: no one known).
     """
-    return next(_steps([previous, current], [previous_people, current_people]))
+    return _measure(_prepare(previous, previous_people), _prepare(current, current_people))
+
+
+def register(source: np.ndarray, target: np.ndarray, guess: np.ndarray, source_people: np.ndarray | None = None,
+             target_people: np.ndarray | None = None) -> Step:
+    """The motion from `source` to `target`, measured directly from `guess` (e.g. `CameraMotion.between`).
+
+    For frames several steps apart: the chain's small errors add up over the
+    steps (a few pixels over eight), a direct measurement does not.
+    """
+    return _measure(_prepare(source, source_people), _prepare(target, target_people), guess)
 
 
 def _steps(frames: Iterable[np.ndarray], people: Iterable[np.ndarray | None]) -> Iterator[Step]:
     """The step into each frame after the first; each frame is reduced and masked once."""
     previous = None
     for frame, mask in zip(frames, people):
-        scale = _working_scale(frame.shape[:2])
-        grey = _working_grey(frame, scale)
-        current = (grey, _background_mask(mask, grey.shape))
+        current = _prepare(frame, mask)
         if previous is not None:
-            step = _step_at_working_size(previous[0], current[0], previous[1], current[1])
-            yield Step(_to_full_size(step.homography, scale), step.confidence)
+            yield _measure(previous, current)
         previous = current
 
 
@@ -209,9 +246,9 @@ def estimate_camera_motion(frames: Iterable[np.ndarray], people: Iterable[np.nda
     confidence = [1.0]
     last_reliable = np.eye(3)  # bridges a failed step: the camera keeps its last measured motion
     for step in _steps(frames, _no_people() if people is None else people):
-        if step.confidence >= MIN_CONFIDENCE:
+        if step.reliable:
             last_reliable = step.homography
-        move = step.homography if step.confidence >= MIN_CONFIDENCE else last_reliable
+        move = step.homography if step.reliable else last_reliable
         chained = to_first[-1] @ np.linalg.inv(move)
         to_first.append(chained / chained[2, 2])
         confidence.append(step.confidence)
