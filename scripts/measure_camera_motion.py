@@ -11,6 +11,10 @@
   it); chained to the first frame (failed steps bridged); mean and max over
   the clip, how many steps failed (never warped across) and how many frames
   were flagged (tied to no neighbour: the caller covers their people);
+- masks without a static background: the foreground against the compensated
+  background (people masked in the neighbours, or not), warped back onto the
+  static clip and compared with the static clip's own median-background
+  foreground (IoU, every sixth frame with someone in view);
 - speed on one core (CPU time of this process): milliseconds per frame of the
   estimator and of one compensated background (NEIGHBOUR_OFFSETS each side),
   at 640x480 and 1280x720 (handheld frames resized).
@@ -34,14 +38,20 @@ import numpy as np
 
 from gaitanon_core.paths import shared_data_dir
 from gaitanon_core.people.background import build_background, sample_indices
-from gaitanon_core.people.moving_background import NEIGHBOUR_OFFSETS, compensated_background, neighbour_transform
+from gaitanon_core.people.moving_background import (
+    NEIGHBOUR_OFFSETS, compensated_background, foreground, neighbour_transform,
+)
 from gaitanon_core.video.camera_motion import CameraMotion, corner_error, estimate_camera_motion
 from gaitanon_core.video.stream import read_frames
-from training.handheld_clips import load_truth, make_handheld, read_static_clip, warp_to_handheld, write_handheld
+from training.handheld_clips import (
+    load_truth, make_handheld, read_static_clip, warp_to_handheld, warp_to_static, write_handheld,
+)
 
 CLIPS = ("002", "003", "004", "006")
 SIZES = ((640, 480), (1280, 720))
 TIMED_FRAMES = 40
+MASK_EVERY = 6
+MIN_PERSON_PX = 500  # frames where less of a person is in view are left out of the mask figures
 SPAN = max(NEIGHBOUR_OFFSETS)  # the farthest neighbour the compensated background warps in
 
 
@@ -61,21 +71,38 @@ def chain_errors(motion: CameraMotion, transforms: np.ndarray, shape: tuple[int,
                      for t in range(len(transforms))])
 
 
-def handheld_people(frames: np.ndarray, transforms: np.ndarray, frame_size: tuple[int, int]) -> list[np.ndarray]:
-    """The static clip's people (its median-background foreground) as the handheld frames show them."""
+def static_people(frames: np.ndarray) -> list[np.ndarray]:
+    """The static clip's people: its median-background foreground."""
     background = build_background(frames[sample_indices(len(frames))])
-    return [warp_to_handheld(background.foreground(frame), transform, frame_size)
-            for frame, transform in zip(frames, transforms)]
+    return [background.foreground(frame) for frame in frames]
+
+
+def mask_ious(filmed: list[np.ndarray], people: list[np.ndarray], motion: CameraMotion, static: list[np.ndarray],
+              transforms: np.ndarray, source_size: tuple[int, int]) -> np.ndarray:
+    """IoU of the handheld foreground (against the compensated background), warped back, with the static
+    clip's people, where the handheld frame sees them (every MASK_EVERY frames with someone in view)."""
+    ious = []
+    for t in range(0, len(filmed), MASK_EVERY):
+        found = foreground(filmed[t], compensated_background(filmed, people, motion, t))
+        seen = warp_to_static(np.ones(found.shape, bool), transforms[t], source_size)
+        truth = static[t] & seen
+        if np.count_nonzero(truth) >= MIN_PERSON_PX:
+            back = warp_to_static(found, transforms[t], source_size)
+            ious.append(np.count_nonzero(back & truth) / np.count_nonzero(back | truth))
+    return np.array(ious)
 
 
 def measure_clip(source: Path, seed: int, folder: Path, masked: bool) -> tuple[list[np.ndarray], dict[str, float]]:
     """The handheld clip's decoded frames and its accuracy figures (people masked out or not)."""
     frames, fps = read_static_clip(source)
     video = folder / f"{source.stem}-handheld.mp4"
-    transforms, _ = load_truth(write_handheld(make_handheld(frames, fps, seed), video))
+    transforms, source_size = load_truth(write_handheld(make_handheld(frames, fps, seed), video))
     filmed = [frame.image for frame in read_frames(video)]
     shape = filmed[0].shape[:2]
-    people = handheld_people(frames, transforms, shape[::-1]) if masked else [None] * len(filmed)
+    static = static_people(frames)
+    people = [warp_to_handheld(mask, transform, shape[::-1]) for mask, transform in zip(static, transforms)]
+    if not masked:
+        people = [None] * len(filmed)
     motion = estimate_camera_motion(filmed, people)
     figures = {"frames": len(filmed), "flagged": int(motion.flagged.sum()),
                "unreliable": int((~motion.step_reliable).sum())}
@@ -85,6 +112,8 @@ def measure_clip(source: Path, seed: int, folder: Path, masked: bool) -> tuple[l
                          ("direct", span_errors(direct, motion, transforms, shape, SPAN)),
                          ("chain", chain_errors(motion, transforms, shape))):
         figures[f"{name} mean"], figures[f"{name} max"] = float(errors.mean()), float(errors.max())
+    ious = mask_ious(filmed, people, motion, static, transforms, source_size)
+    figures["mask IoU mean"], figures["mask IoU min"] = float(ious.mean()), float(ious.min())
     return filmed, figures
 
 
@@ -110,8 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     print("corner error (px) of the estimate against the true path; step: t-1 -> t, "
           f"span: t-{SPAN} -> t chained, direct: the same as the background warps it, chain: t -> frame 0")
     columns = [f"{name} {stat}" for name in ("step", "span", "direct", "chain") for stat in ("mean", "max")]
+    columns += ["mask IoU mean", "mask IoU min"]
     print(f"{'clip':<22}{'people':>8}{'frames':>7}{'flagged':>8}{'failed steps':>13}"
-          + "".join(f"{column:>12}" for column in columns))
+          + "".join(f"{column:>14}" for column in columns))
     timed = None
     with tempfile.TemporaryDirectory(prefix="gaitanon-handheld-") as folder:
         for (seed, subject), masked in itertools.product(enumerate(CLIPS, start=1), (True, False)):
@@ -120,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             timed = timed or filmed
             people = "masked" if masked else "in"
             print(f"{source.stem + ' seed ' + str(seed):<22}{people:>8}{f['frames']:>7}{f['flagged']:>8}"
-                  f"{f['unreliable']:>13}" + "".join(f"{f[column]:>12.2f}" for column in columns))
+                  f"{f['unreliable']:>13}" + "".join(f"{f[column]:>14.2f}" for column in columns))
     print(f"one core, CPU time per frame ({TIMED_FRAMES} handheld frames resized); load average "
           + ", ".join(f"{value:.1f}" for value in os.getloadavg()))
     for size in SIZES:
