@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -96,6 +97,17 @@ def test_a_garbage_frame_is_flagged_and_its_neighbours_are_not() -> None:
     # Frames on either side are still placed right relative to their own neighbours.
     assert corner_error(motion.between(4, 6), camera[6] @ np.linalg.inv(camera[4]), SHAPE) < 2 * TOLERANCE_PX
     assert not is_static(motion, SHAPE)
+
+
+@pytest.mark.parametrize("dx, blur", [(120.0, 0), (60.0, 31)])
+def test_motion_too_fast_or_too_blurred_to_track_is_not_trusted(dx, blur) -> None:
+    """A third of the frame's width in one step, or a fifth smeared by a 31-px motion blur: refused, not guessed."""
+    scene = texture((SHAPE[0] + 300, SHAPE[1] + 300), 1)
+    first = view(scene, similarity(-150, -150), SHAPE)
+    moved = view(scene, similarity(dx - 150, 0.3 * dx - 150), SHAPE)
+    if blur:
+        moved = cv2.blur(moved, (blur, 1))
+    assert not estimate_step(first, moved).reliable
 
 
 def test_parallax_is_flagged() -> None:

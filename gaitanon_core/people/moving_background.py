@@ -52,20 +52,21 @@ def warp_into(image: np.ndarray, to_target: np.ndarray, shape: tuple[int, int],
 
 
 def _usable(neighbour_people: np.ndarray | None, to_target: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) bool: target pixels a neighbour saw, away from its borders and from its people (with a margin)."""
-    source_shape = shape if neighbour_people is None else neighbour_people.shape
-    usable = np.full(source_shape, 255, np.uint8)
+    """(H, W) bool: target pixels a neighbour (of the same size) saw, away from its borders and from its people
+    (with a margin)."""
+    usable = np.full(shape, 255, np.uint8)
     if neighbour_people is not None and neighbour_people.any():
-        grow = _odd(SAMPLE_MARGIN * source_shape[0])
+        grow = _odd(SAMPLE_MARGIN * shape[0])
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
         people = cv2.dilate(neighbour_people.astype(np.uint8), disc)
         usable[people > 0] = 0
     warped = warp_into(usable, to_target, shape, cv2.INTER_NEAREST)
-    return cv2.erode(warped, np.ones((2 * EDGE_PX + 1,) * 2, np.uint8), borderValue=0) > 0
+    # Outside the target frame counts as usable here: only the neighbour's own border is eroded.
+    return cv2.erode(warped, np.ones((2 * EDGE_PX + 1,) * 2, np.uint8)) > 0
 
 
 def neighbour_transform(frames: Sequence[np.ndarray], people: Sequence[np.ndarray | None], motion: CameraMotion,
-               source: int, target: int) -> np.ndarray:
+                        source: int, target: int) -> np.ndarray:
     """(3, 3) frame `source` -> frame `target`'s pixel coordinates: measured directly where that works (a chain
     of steps drifts), else the chain."""
     chained = motion.between(source, target)

@@ -1,13 +1,16 @@
-"""Camera motion per frame: one global homography between neighbouring frames, measured on the background.
+"""Camera motion per frame: one global transform between neighbouring frames, measured on the background.
 
 Each step (frame t-1 to frame t) tracks corners of the earlier frame into the
 later one (pyramidal Lucas-Kanade, checked forward and backward) and fits one
-homography to them with RANSAC. People are masked out in both frames, so a
-walker cannot pass for camera motion. A homography is exact for a camera that
-only turns and zooms (what a hand mostly does) and for a flat scene; where the
-scene has depth and the camera travels (parallax), or the picture is too
-blurred or too plain to track, fewer points agree with any single homography,
-and the step's confidence drops.
+similarity (shift, turn, zoom) to them with RANSAC. People are masked out in
+both frames, so a walker cannot pass for camera motion. Between neighbouring
+frames a hand mostly shifts, turns and zooms the picture; a homography's extra
+freedom fitted worse on the handheld test clips (plain walls: the corners bunch
+on a few edges, and the frame's far corners bend). Where the scene has depth and
+the camera travels (parallax), someone is not masked, or the picture is too
+blurred or too plain to track, fewer points agree with the one motion or a
+second motion shows, and the step's confidence drops. Transforms are (3, 3)
+matrices throughout, so a homography can take the similarity's place.
 
 Steps chain into each frame's transform to the first frame's coordinates. The
 path is not low-passed: hand shake is real motion the background must follow.
@@ -18,6 +21,7 @@ reliable step's motion (constant velocity), and callers never warp across it
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -47,7 +51,9 @@ MIN_CONFIDENCE = 0.5  # below this a step is not trusted (parallax, fast motion,
 @dataclass(frozen=True)
 class Step:
     homography: np.ndarray  # (3, 3): pixel coordinates of the earlier frame -> the later frame's
-    confidence: float  # 0..1: share of tracked points that agree, scaled down when few points agree
+    # 0..1: the share of tracked points that agree, less those that agree on a second motion,
+    # scaled down when few points agree
+    confidence: float
 
     @property
     def reliable(self) -> bool:
@@ -196,7 +202,7 @@ def _prepare(frame: np.ndarray, people: np.ndarray | None) -> _Prepared:
 def _measure(previous: _Prepared, current: _Prepared, guess: np.ndarray | None = None) -> Step:
     """The full-size step between two prepared frames (`guess` in full-size coordinates)."""
     scale = current.scale
-    small_guess = None if guess is None else _to_full_size(guess, 1 / scale)
+    small_guess = None if guess is None else _to_full_size(guess, 1 / scale)  # full size -> working size
     step = _step_at_working_size(previous, current, small_guess)
     return Step(_to_full_size(step.homography, scale), step.confidence)
 
@@ -230,11 +236,6 @@ def _steps(frames: Iterable[np.ndarray], people: Iterable[np.ndarray | None]) ->
         previous = current
 
 
-def _no_people() -> Iterator[None]:
-    while True:
-        yield None
-
-
 def estimate_camera_motion(frames: Iterable[np.ndarray], people: Iterable[np.ndarray | None] | None = None
                            ) -> CameraMotion:
     """The camera path of a clip, streamed: only one earlier frame is held.
@@ -245,7 +246,7 @@ def estimate_camera_motion(frames: Iterable[np.ndarray], people: Iterable[np.nda
     to_first = [np.eye(3)]
     confidence = [1.0]
     last_reliable = np.eye(3)  # bridges a failed step: the camera keeps its last measured motion
-    for step in _steps(frames, _no_people() if people is None else people):
+    for step in _steps(frames, itertools.repeat(None) if people is None else people):
         if step.reliable:
             last_reliable = step.homography
         move = step.homography if step.reliable else last_reliable
