@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from ..video.camera_motion import CameraMotion, register
-from .background import FOREGROUND_LEVEL, SAMPLE_MARGIN, _median_of_valid, _odd, colour_difference
+from .background import FOREGROUND_LEVEL, SAMPLE_MARGIN, median_of_valid, odd_size, colour_difference
 
 __all__ = ["NEIGHBOUR_OFFSETS", "SLIVER_PX", "CompensatedBackground", "Filled", "compensated_background",
            "fill_behind", "foreground", "neighbour_transform", "warp_into"]
@@ -56,7 +56,7 @@ def _usable(neighbour_people: np.ndarray | None, to_target: np.ndarray, shape: t
     (with a margin)."""
     usable = np.full(shape, 255, np.uint8)
     if neighbour_people is not None and neighbour_people.any():
-        grow = _odd(SAMPLE_MARGIN * shape[0])
+        grow = odd_size(SAMPLE_MARGIN * shape[0])
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
         people = cv2.dilate(neighbour_people.astype(np.uint8), disc)
         usable[people > 0] = 0
@@ -94,7 +94,7 @@ def compensated_background(frames: Sequence[np.ndarray], people: Sequence[np.nda
         to_target = neighbour_transform(frames, people, motion, s, frame)
         warped.append(warp_into(frames[s], to_target, shape))
         usable.append(_usable(people[s], to_target, shape))
-    median, count = _median_of_valid(np.stack(warped), np.stack(usable))
+    median, count = median_of_valid(np.stack(warped), np.stack(usable))
     return CompensatedBackground(np.clip(median + 0.5, 0, 255).astype(np.uint8), count > 0)
 
 
