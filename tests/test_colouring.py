@@ -50,6 +50,16 @@ def test_live_scene_keeps_the_frame_away_from_the_person() -> None:
     assert np.all(np.diff(band) <= 0) or np.all(np.diff(band) >= 0), "the band fades in without a seam"
 
 
+def test_the_band_takes_the_live_frame_s_light() -> None:
+    """A frame 20 levels lighter than the clip's median background (exposure): the band where the person was
+    is lightened with it, so it meets the live frame without a step and shows no grown copy of the outline."""
+    original, person, _ = _scene()
+    lighter = BACKGROUND.astype(np.int32) + 20
+    original[~person] = lighter[~person]
+    out = colour_frame(original, BACKGROUND, person, np.zeros((H, W), bool), margin=6.0)
+    assert np.abs(out[25:95, 40:100].astype(int) - lighter[25:95, 40:100]).max() <= 1
+
+
 def test_cover_paints_the_region_with_background() -> None:
     original, person, _ = _scene()
     out = colour_frame(original, BACKGROUND, person, np.zeros((H, W), bool))

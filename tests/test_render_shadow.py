@@ -56,7 +56,7 @@ def test_the_new_body_casts_its_shadow_the_way_the_original_s_fell() -> None:
     assert len(rows) > 50
     assert 150 - 15 < np.median(cols) < 150 + 15 and np.median(rows) > 115, "moved with the body"
     moved_away = shadow.copy()
-    moved_away[:, 100:] = False  # the new shadow (centre x 150, half-width about 40, blurred) ends right of this
+    moved_away[:, 97:] = False  # the new shadow (centre x 150, half-width about 40, blurred) ends right of this
     assert np.abs(out[moved_away].astype(int) - background[moved_away]).max() <= 2, "the old shadow is gone"
     off = colour_frame(original, background, person, new, shadow=shadow, outline=OutlinePair(source, target),
                        cast=False)

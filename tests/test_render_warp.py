@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from gaitanon_core.render.colouring import colour_frame
+from gaitanon_core.render.colouring import colour_frame, soften_original_outline
 from gaitanon_core.render.warp import OutlinePair, backward_map, warp
 from gaitanon_core.shape import codec
 from gaitanon_core.shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, outline_pair
@@ -120,3 +120,27 @@ def test_a_stand_in_takes_the_texture_where_it_lies_on_this_frame() -> None:
     out = colour_frame(original, background, person, new, outline=OutlinePair(*pair))
     assert not near(out, EDGE).any()
     assert near(out[new & (np.arange(W) < 15)[None, :]], BODY, 60.0).mean() > 0.9
+
+
+def _step_colours(column: int) -> np.ndarray:
+    """Float colours: BODY left of `column`, WALL from it on (one sharp vertical edge)."""
+    colours = np.empty((H, W, 3), np.float32)
+    colours[:, :column], colours[:, column:] = BODY, WALL
+    return colours
+
+
+def _edge_strength(colours: np.ndarray, column: int) -> float:
+    return float(np.abs(colours[40:120, column].astype(np.float32) - colours[40:120, column - 1]).sum(axis=1).mean())
+
+
+def test_an_edge_left_on_the_original_outline_is_softened() -> None:
+    person = np.zeros((H, W), bool)
+    person[20:140, 40:100] = True  # its right outline runs down column 99/100
+    anonymized = np.zeros((H, W), bool)
+    anonymized[10:150, 20:160] = True  # a wider new body: that outline lies deep inside it
+    on_outline, away = _step_colours(100), _step_colours(130)
+    assert _edge_strength(soften_original_outline(on_outline, person, anonymized), 100) < \
+        0.7 * _edge_strength(on_outline, 100)
+    assert np.array_equal(soften_original_outline(away, person, anonymized), away), "other edges are left"
+    flat = np.full((H, W, 3), BODY, np.float32)
+    assert np.allclose(soften_original_outline(flat, person, anonymized), flat), "a plain texture is not touched"

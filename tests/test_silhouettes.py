@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gaitanon_core.people.background import (
-    _median_of_valid,
+    median_of_valid,
     build_background,
     camera_moved,
     global_shift,
@@ -130,7 +130,7 @@ def test_the_masked_median_is_the_median_of_the_valid_samples():
     stack = rng.integers(0, 256, size=(9, 70, 5, 3), dtype=np.uint8)  # 70 rows: more than one strip
     valid = rng.random((9, 70, 5)) > 0.4
     valid[:, 3, 2] = False
-    median, count = _median_of_valid(stack, valid)
+    median, count = median_of_valid(stack, valid)
     for y, x in [(0, 0), (35, 4), (69, 1), (3, 2)]:
         expected = np.median(stack[valid[:, y, x], y, x], axis=0) if valid[:, y, x].any() else 0.0
         assert np.allclose(median[y, x], expected) and count[y, x] == valid[:, y, x].sum()

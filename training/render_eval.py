@@ -10,6 +10,9 @@ Seam ratio of a frame: the output's gradient magnitude along the ORIGINAL outlin
 `SEAM_INSET` px or more inside the new body, divided by the mean gradient along the same outline moved
 `SEAM_INSET` px each way along its normal. Points whose moved copies come within `SEAM_CLEAR` px of the new
 edge are left out, so the new body's own edge never enters the comparison. No seam: about 1.
+Band edge ratio: the same along the outer edge of the band around S_Or where the background image replaced
+the frame (`band_edge_ratio`): a band lighter or darker than the live frame shows the original outline grown
+by the margin.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from gaitanon_core.paths import shared_data_dir
 from gaitanon_core.pipeline import AnonymizeOptions, PreviewFrame, anonymize_clip, model_bank
 from gaitanon_core.pipeline.route import clip_segmenter
 from gaitanon_core.video import probe
-from gaitanon_core.render.colouring import colour_frame
+from gaitanon_core.render.colouring import colour_frame, scene_margin
 from gaitanon_core.render.warp import OutlinePair
 from gaitanon_core.shape import codec
 from gaitanon_core.shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, outline_pair
@@ -39,6 +42,7 @@ from training.face_walker import face_walk
 
 SEAM_INSET = 3.0  # px: how far inside the new body the original outline must lie, and how far it is moved
 SEAM_CLEAR = 2.0  # px: the moved copies stay at least this far inside the new body
+BAND_CLEAR = 6.0  # px: the band's edge points (and 3 px less for their moved copies) this far from the new body
 MIN_SEAM_POINTS = 20  # a frame with fewer usable outline points has no seam ratio
 LABEL_STEP = 40  # a label l is drawn as grey level l * LABEL_STEP, so it survives the colouring's blending
 LABEL_TOLERANCE = 4  # grey levels: farther from l * LABEL_STEP is a blend of two parts, not the part
@@ -55,15 +59,34 @@ CONDITIONS = {  # the render options of each measured condition: the default, wi
 
 def seam_ratio(image: np.ndarray, original: np.ndarray, anonymized: np.ndarray) -> float | None:
     """The seam ratio of one frame (module docstring); None when too little of the outline lies inside."""
-    outline = _outline(original)
+    depth = cv2.distanceTransform(np.pad(anonymized, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)[1:-1, 1:-1]
+    return _edge_ratio(image, _outline(original), depth, SEAM_INSET, SEAM_CLEAR)
+
+
+def band_edge_ratio(image: np.ndarray, original: np.ndarray, anonymized: np.ndarray) -> float | None:
+    """The same ratio along the outer edge of the band where the background image replaced the frame
+    (`scene_margin` around S_Or, less a pixel), on its upper three quarters (the shadow's band below is
+    left out) and `BAND_CLEAR` px or more from the new body: the original outline grown by the margin."""
+    margin = scene_margin(original)
+    distance = cv2.distanceTransform((~original).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+    edge = _outline(distance <= margin - 1.0)
+    rows = np.flatnonzero(original.any(axis=1))
+    edge = edge[edge[:, 1] < rows[0] + 0.75 * (rows[-1] - rows[0])] if rows.size else edge
+    clear = cv2.distanceTransform((~anonymized).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+    return _edge_ratio(image, edge, clear, BAND_CLEAR, SEAM_INSET)
+
+
+def _edge_ratio(image: np.ndarray, outline: np.ndarray, room: np.ndarray, on_room: float,
+                moved_room: float) -> float | None:
+    """Mean gradient on `outline` over the mean on its copies moved SEAM_INSET px along the normal, at points
+    where `room` (a distance map) is >= `on_room` on the outline and >= `moved_room` on both copies."""
     if len(outline) < MIN_SEAM_POINTS:
         return None
     normal = _normals(outline)
-    depth = cv2.distanceTransform(np.pad(anonymized, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)[1:-1, 1:-1]
     copies = [outline + SEAM_INSET * normal, outline - SEAM_INSET * normal]
-    usable = _sample(depth, outline) >= SEAM_INSET
+    usable = _sample(room, outline) >= on_room
     for moved in copies:
-        usable &= _sample(depth, moved) >= SEAM_CLEAR
+        usable &= _sample(room, moved) >= moved_room
     if np.count_nonzero(usable) < MIN_SEAM_POINTS:
         return None
     gradient = _gradient(image)
@@ -145,7 +168,7 @@ def true_silhouette_frames(clip: WalkerClip, condition: str = "warp", seed: int 
     when the clip has them."""
     colouring, cast = CONDITIONS[condition]["colouring"], CONDITIONS[condition]["cast_shadow"]
     bank = model_bank(None, "cpu")
-    alpha = bank.strengths[len(bank.strengths) // 2] if alpha is None else alpha
+    alpha = default_strength() if alpha is None else alpha
     n = bank.n_points or codec.N_POINTS
     shapes = [_whole_shape(t, mask, n) for t, mask in enumerate(clip.masks)
               if mask.any() and not MaskCrop.of(mask).touches_edge()]
@@ -201,6 +224,7 @@ def engine_options(seed: int, **render: str | bool) -> AnonymizeOptions:
 @dataclass
 class ClipMeasures:
     seams: list[float] = field(default_factory=list)  # per frame with a usable outline
+    bands: list[float] = field(default_factory=list)  # the band edge's ratio, per frame with enough of it
     person: list[float] = field(default_factory=list)  # detector confidence, every DETECT_EVERY-th frame
     original_person: list[float] = field(default_factory=list)
 
@@ -218,6 +242,10 @@ def measure_clip(path: Path, condition: str, folder: Path, seed: int = 0, detect
         ratio = seam_ratio(frame.anonymized, frame.original_silhouette, frame.anonymized_silhouette)
         if ratio is not None:
             measures.seams.append(ratio)
+        band = band_edge_ratio(frame.anonymized, frame.original_silhouette, frame.anonymized_silhouette) \
+            if frame.original_silhouette.any() else None
+        if band is not None:
+            measures.bands.append(band)
         if detector is not None and frame.index % DETECT_EVERY == 0 and frame.original_silhouette.any():
             measures.person.append(detector.person_confidence(frame.anonymized))
             measures.original_person.append(detector.person_confidence(frame.original))
@@ -350,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
             for condition in CONDITIONS:
                 m = measure_clip(clip, condition, Path(folder), detector=detector)
                 row[condition] = {"seam_p90": m.seam_p90(), "seam_frames": len(m.seams),
+                                  "band_edge_median": float(np.median(m.bands)), "band_edge_p90": float(np.percentile(m.bands, 90)),
                                   "person": float(np.mean(m.person)), "original_person": float(np.mean(m.original_person))}
             result["clips"][clip.name] = row
             print(clip.name, json.dumps(row), flush=True)

@@ -42,7 +42,7 @@ def sample_indices(frame_count: int, samples: int = MAX_SAMPLES) -> np.ndarray:
 MEDIAN_ROWS = 32  # rows sorted at a time: bounds the float copy to a strip, whatever the frame size
 
 
-def _median_of_valid(stack: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def median_of_valid(stack: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel median over the samples marked valid, and how many were valid.
 
     `stack` is (N, H, W) or (N, H, W, C), `valid` (N, H, W). Done a strip of rows at a time.
@@ -146,7 +146,7 @@ def _stacked(samples: Iterable[np.ndarray]) -> np.ndarray:
 def _empty_places(stack: np.ndarray, find_people: PeopleFinder | None, level: float) -> np.ndarray:
     """(N, H, W) bool: where each sample shows the empty scene (no one, nor their margin)."""
     first = np.median(stack, axis=0).round().astype(np.uint8)
-    grow = _odd(SAMPLE_MARGIN * stack.shape[1])
+    grow = odd_size(SAMPLE_MARGIN * stack.shape[1])
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
     moving = np.stack([colour_difference(s, first) > level for s in stack])
     ghost = np.zeros(first.shape[:2], bool)
@@ -158,7 +158,7 @@ def _empty_places(stack: np.ndarray, find_people: PeopleFinder | None, level: fl
 
 def _masked_median_image(stack: np.ndarray, empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The median image of the empty places, inpainted where no sample showed one; and that never-seen mask."""
-    median, count = _median_of_valid(stack, empty)
+    median, count = median_of_valid(stack, empty)
     image = np.clip(median + 0.5, 0, 255).astype(np.uint8)
     never_seen = count == 0
     if never_seen.any():
@@ -169,13 +169,14 @@ def _masked_median_image(stack: np.ndarray, empty: np.ndarray) -> tuple[np.ndarr
 def _flicker_threshold(stack: np.ndarray, image: np.ndarray, empty: np.ndarray) -> np.ndarray:
     """NOISE_SPREAD robust standard deviations of each pixel's difference while empty (0 where unknown)."""
     diffs = np.stack([colour_difference(s, image) for s in stack])
-    spread, _ = _median_of_valid(diffs, empty)
+    spread, _ = median_of_valid(diffs, empty)
     # A 3x3 median: one unlucky sample must not make a pixel blind.
     spread = cv2.medianBlur(1.4826 * spread, 3)
     return (NOISE_SPREAD * spread).astype(np.float32)
 
 
-def _odd(value: float) -> int:
+def odd_size(value: float) -> int:
+    """The odd kernel size (at least 3) nearest below `value`."""
     return max(3, int(value) // 2 * 2 + 1)
 
 

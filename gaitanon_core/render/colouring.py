@@ -11,7 +11,12 @@ silhouettes S_Or (original) and S_An (anonymized):
 The texture is the original body without its outermost pixels (a blend of body
 and wall), filled outward with the nearest interior colour (`body_texture`), so
 the new edge is never drawn with original edge pixels, and the head is hidden in
-it before the warp moves it (`faces.py`). The paper's rule (Tieu et al. 2019,
+it before the warp moves it (`faces.py`). Where the new body covers the original
+outline, the warp can still land a texture edge on it (an arm swallowed by a
+wider torso keeps its edge where it was), and an edge detector would trace the
+original silhouette there: where the outline's gradient stands out from the
+texture around it, it is softened (`soften_original_outline`).
+The paper's rule (Tieu et al. 2019,
 eq. 9) kept I_Or where both silhouettes overlap and took the nearest pixel of
 S_Or elsewhere in S_An; it traces the original outline inside the new body and
 doubles limbs, so it stays only as an evaluation condition (`outline=None`).
@@ -28,7 +33,9 @@ over the clip, so using it everywhere (the paper's letter, `margin=None`)
 freezes everything else in the scene (traffic, trees, light) while the
 person walks, and the switch from live to frozen shows where the person is.
 The band covers the segmenter's ragged edge and the anti-aliased halo, and it
-fades into the live frame over `FEATHER_PX` so it leaves no seam. All work
+fades into the live frame over `FEATHER_PX` so it leaves no seam; I_Bg is
+shifted there to the live frame's light just beyond the band (`matched_light`),
+or the band would show as a lighter or darker copy of the outline. All work
 happens in the person's bounding box.
 """
 
@@ -48,6 +55,12 @@ _EDGE_PAD = 3  # px around the silhouettes covered by the Gaussian's reach
 MARGIN_FRACTION = 0.04  # the band around the person, as a share of the person's height ...
 MARGIN_MIN_PX = 3.0  # ... and at least this many pixels
 FEATHER_PX = 2.0  # the band's outer edge fades into the live frame over this width
+LIGHT_RING_PX = 4.0  # beyond the band, this wide a ring of the live frame sets the band's light ...
+MIN_RING_PIXELS = 50  # ... when it holds at least this many pixels
+LIGHT_TRUST_WEIGHT = 0.05  # below this share of ring within reach, the ring's median shift is used
+OUTLINE_SOFTEN_SIGMA = 1.5  # px: the blur that erases a texture edge lying on the original outline ...
+OUTLINE_SOFTEN_HALF_WIDTH = 1.0  # ... over this many px either side of it (README: seam ratio with and without)
+EDGE_AROUND_SIGMA = 4.0  # px: the surroundings an edge on the outline is compared with
 EDGE_INSET_FRACTION = 0.015  # S_An's new parts take colours this far (share of the height) inside S_Or
 
 
@@ -90,10 +103,47 @@ def scene_margin(person: np.ndarray) -> float:
     return max(MARGIN_MIN_PX, MARGIN_FRACTION * height)
 
 
-def removal_weight(remove: np.ndarray, margin: float) -> np.ndarray:
-    """1 on `remove` and within margin - FEATHER_PX of it, falling linearly to 0 at `margin` (H, W, 1)."""
-    distance = cv2.distanceTransform((~remove).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+def removal_weight(distance: np.ndarray, margin: float) -> np.ndarray:
+    """1 on the removed region and within margin - FEATHER_PX of it, falling linearly to 0 at `margin` (H, W, 1);
+    `distance` is each pixel's distance from that region."""
     return np.clip((margin - distance) / FEATHER_PX, 0.0, 1.0)[..., None]
+
+
+def matched_light(background: np.ndarray, original: np.ndarray, ring: np.ndarray, reach: float) -> np.ndarray:
+    """I_Bg (float) shifted per channel to the live frame's light on `ring`, the scene just beyond the band.
+
+    I_Bg is a median over the clip; a camera that adjusts its exposure, a cloud,
+    or the person's own reflected light makes the frame lighter or darker than
+    it, and the band would then show as a copy of the original outline grown by
+    the margin (its edge 2-3x as sharp as the scene around it on CASIA-B, README).
+    The shift is local, the ring's difference spread over `reach` px
+    (normalised convolution), so it meets the live frame all along the band's
+    edge; far from the ring it is the ring's median difference.
+    """
+    background = background.astype(np.float32)
+    if np.count_nonzero(ring) < MIN_RING_PIXELS:
+        return background
+    difference = original.astype(np.float32) - background
+    overall = np.median(difference[ring], axis=0)
+    return background + _light_shift(difference * ring[..., None], ring, overall, reach)
+
+
+def _light_shift(ring_difference: np.ndarray, ring: np.ndarray, overall: np.ndarray, reach: float) -> np.ndarray:
+    """The ring's difference spread over `reach` px (normalised convolution), `overall` where no ring is near.
+
+    A smooth field: made on a copy reduced so the Gaussian spans about 4 of its
+    pixels, then enlarged (at 720p a tenth of the full-size cost).
+    """
+    height, width = ring.shape
+    factor = max(1, int(reach // 4))
+    small, sigma = (max(1, width // factor), max(1, height // factor)), reach / factor
+    weight = cv2.GaussianBlur(cv2.resize(ring.astype(np.float32), small, interpolation=cv2.INTER_AREA), (0, 0),
+                              sigmaX=sigma).reshape(small[1], small[0], 1)
+    spread = cv2.GaussianBlur(cv2.resize(ring_difference, small, interpolation=cv2.INTER_AREA), (0, 0),
+                              sigmaX=sigma).reshape(small[1], small[0], 3)
+    trust = np.clip(weight / LIGHT_TRUST_WEIGHT, 0.0, 1.0)  # where the ring is near enough to speak for
+    shift = trust * spread / np.maximum(weight, 1e-6) + (1.0 - trust) * overall
+    return cv2.resize(shift, (width, height), interpolation=cv2.INTER_LINEAR).reshape(height, width, 3)
 
 
 def body_texture(original: np.ndarray, person: np.ndarray) -> np.ndarray:
@@ -109,6 +159,38 @@ def body_texture(original: np.ndarray, person: np.ndarray) -> np.ndarray:
     depth = cv2.distanceTransform(np.pad(person, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)[1:-1, 1:-1]
     interior = depth > inset  # the frame's border counts as outside the person
     return nearest_fill(original, interior if interior.any() else person).astype(np.float32)
+
+
+def soften_original_outline(colours: np.ndarray, person: np.ndarray, anonymized: np.ndarray) -> np.ndarray:
+    """`colours` blurred where a texture edge lies on S_Or's outline inside S_An (away from S_An's own edge).
+
+    Only where the gradient on the outline stands out from its surroundings (an
+    edge the warp left there): blurring the whole outline would trace it as a
+    line smoother than the texture beside it. The band fades out over a pixel on
+    each side and towards S_An's edge, so the new outline stays as drawn.
+    """
+    edge = cv2.morphologyEx(person.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    distance = cv2.distanceTransform(1 - edge, cv2.DIST_L2, cv2.DIST_MASK_5)
+    depth = cv2.distanceTransform(np.pad(anonymized, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)[1:-1, 1:-1]
+    band = np.clip(OUTLINE_SOFTEN_HALF_WIDTH + 1.0 - distance, 0.0, 1.0) * np.clip(depth - 1.0, 0.0, 1.0)
+    inside = band > 0
+    if not inside.any():
+        return colours
+    weight = (band[inside] * _edge_excess(colours)[inside])[:, None]
+    blurred = cv2.GaussianBlur(colours, (0, 0), sigmaX=OUTLINE_SOFTEN_SIGMA, sigmaY=OUTLINE_SOFTEN_SIGMA)
+    softened = colours.copy()
+    softened[inside] = weight * blurred[inside] + (1.0 - weight) * colours[inside]  # a thin band: index it
+    return softened
+
+
+def _edge_excess(colours: np.ndarray) -> np.ndarray:
+    """0..1 per pixel: how far its gradient exceeds the mean gradient around it (0 at or below it, 1 at 1.5x),
+    spread over the edge's width. Colour gradient, so an edge between two colours of one brightness counts."""
+    gradient = np.sqrt((cv2.Sobel(colours, cv2.CV_32F, 1, 0) ** 2 + cv2.Sobel(colours, cv2.CV_32F, 0, 1) ** 2)
+                       .sum(axis=2))
+    around = cv2.GaussianBlur(gradient, (0, 0), sigmaX=EDGE_AROUND_SIGMA)
+    excess = np.clip(gradient / np.maximum(around, 1e-3) - 1.0, 0.0, 1.0)
+    return np.clip(2.0 * cv2.GaussianBlur(excess, (0, 0), sigmaX=1.0), 0.0, 1.0)
 
 
 def person_colours(original: np.ndarray, person: np.ndarray) -> np.ndarray:
@@ -127,7 +209,7 @@ def body_colours(original: np.ndarray, person: np.ndarray, anonymized: np.ndarra
         return colours
     texture = body_texture(original, person)
     hide_head(texture, head_rows(outline.source[:, 1]), faces)
-    return warp(texture, outline, anonymized)
+    return soften_original_outline(warp(texture, outline, anonymized), person, anonymized)
 
 
 def cast_shadow(out: np.ndarray, scene: np.ndarray, original: np.ndarray, background: np.ndarray,
@@ -170,7 +252,7 @@ def colour_frame(original: np.ndarray, background: np.ndarray, person: np.ndarra
         out, pad = background.copy(), _EDGE_PAD
     else:
         margin = margin or scene_margin(person)
-        out, pad = original.copy(), int(np.ceil(margin)) + _EDGE_PAD
+        out, pad = original.copy(), int(np.ceil(margin + LIGHT_RING_PX)) + _EDGE_PAD
     box = bounding_box(remove | anonymized, pad)
     if box is None:
         return out
@@ -178,7 +260,10 @@ def colour_frame(original: np.ndarray, background: np.ndarray, person: np.ndarra
         raise ValueError("the anonymized silhouette needs an original silhouette to take its colours from")
     scene = background[box].astype(np.float32)
     if margin is not None:
-        weight = removal_weight(remove[box], margin)
+        distance = cv2.distanceTransform((~remove[box]).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+        ring = (distance > margin) & (distance <= margin + LIGHT_RING_PX) & ~anonymized[box]
+        scene = matched_light(background[box], original[box], ring, margin)
+        weight = removal_weight(distance, margin)
         scene = weight * scene + (1.0 - weight) * original[box].astype(np.float32)
     if cast and shadow is not None and anonymized[box].any():
         scene = cast_shadow(out, scene, original[box], background[box], person[box], shadow[box], anonymized, box)
