@@ -54,6 +54,8 @@ class ClipReport:
     wall_s: float = 0.0
     privacy: dict[str, Any] = field(default_factory=dict)  # privacy_check.check_clip_privacy's result
     people: dict[int, dict[str, int]] = field(default_factory=dict)  # track number -> its frames, by outcome
+    camera: str = ""  # "static" (one background image) or "moving" (a background per frame from its neighbours)
+    unseen_pixels: int = 0  # moving camera: background pixels behind people no neighbour showed, covered flat
 
     def flag(self, index: int, time_s: float, reason: str, action: str) -> None:
         self.flagged.append(FlaggedFrame(index, round(time_s, 4), reason, action))
@@ -61,6 +63,13 @@ class ClipReport:
     def person(self, track: int) -> dict[str, int]:
         """The report's line for one person (track), started at zero."""
         return self.people.setdefault(track, {"frames": 0, "anonymized": 0, "covered": 0, "kept": 0, "absent": 0})
+
+    def camera_line(self) -> str:
+        """'camera: static', or 'camera: moving' with what had to be covered (the frames are flagged)."""
+        if self.camera != "moving":
+            return f"camera: {self.camera}"
+        return (f"camera: moving (each frame's background made from its neighbours; {self.unseen_pixels} px never "
+                "seen behind people covered flat, see the flagged frames)")
 
     @property
     def flagged_frames(self) -> list[tuple[int, str, str]]:
@@ -87,6 +96,8 @@ class ClipReport:
         ]
         lines += [f"person {track}: frames {p['first_frame']}-{p['last_frame']}, {p['anonymized']} anonymized, "
                   f"{p['covered']} covered, {p['kept']} kept unchanged" for track, p in sorted(self.people.items())]
+        if self.camera:
+            lines.append(self.camera_line())
         lines += [f"note: {note}" for note in self.notes]
         lines.append(f"note: {WHAT_IS_KEPT}")
         if self.privacy:

@@ -22,6 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from gaitanon_core.people.background import sample_indices
+from gaitanon_core.people.silhouettes import ClipSegmenter
 from gaitanon_core.video.probing import probe
 from gaitanon_core.video.stream import read_frames
 from training.demo_walker import write_clip
@@ -183,6 +185,30 @@ def warp_to_static(image: np.ndarray, transform: np.ndarray, source_size: tuple[
         warped = cv2.warpPerspective(image.astype(np.uint8), back, source_size, flags=cv2.INTER_NEAREST)
         return warped > 0
     return cv2.warpPerspective(image, back, source_size, flags=cv2.INTER_LINEAR)
+
+
+def resegment_in_static(frames: list[np.ndarray], transforms: np.ndarray, static: np.ndarray) -> list[np.ndarray]:
+    """Person masks of handheld frames (an anonymized output, say) put back into the static clip's grid and
+    segmented against the static clip's (`static`, (T, H, W, 3)) own background, as its own frames are; what a
+    frame did not see is filled from that background (nothing to find there)."""
+    segmenter = ClipSegmenter.from_frames([static[i] for i in sample_indices(len(static))])
+    background = segmenter.background.image
+    source_size = (background.shape[1], background.shape[0])
+    backs = []
+    for image, transform in zip(frames, transforms):
+        seen = warp_to_static(np.ones(image.shape[:2], bool), transform, source_size)
+        backs.append(np.where(seen[..., None], warp_to_static(image, transform, source_size), background))
+    return [mask.person for mask in segmenter.track(enumerate(backs))]
+
+
+def in_view(mask: np.ndarray, transform: np.ndarray, frame_size: tuple[int, int], margin: int = 4) -> bool:
+    """Is the static clip's `mask` wholly inside the handheld frame (of `frame_size`, (width, height)) with
+    `margin` px to spare?"""
+    inside = np.zeros((frame_size[1], frame_size[0]), np.uint8)
+    inside[margin:-margin, margin:-margin] = 1
+    warped = warp_to_handheld(mask, transform, frame_size)
+    return bool(mask.any()) and int(warped.sum()) > 0 and not (warped & (inside == 0)).any() and \
+        warped.sum() >= 0.9 * mask.sum() * abs(np.linalg.det(transform[:2, :2]))
 
 
 def warp_to_handheld(image: np.ndarray, transform: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:

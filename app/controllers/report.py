@@ -27,6 +27,7 @@ def summary_html(review: Review) -> str:
     lines = [f"{report.frames} frames: {report.frames_anonymized} anonymized, "
              f"{report.frames_without_person} without a person. Strength {report.alpha:g} ({report.model}) "
              f"on the {device_name(report.provider)}, {report.wall_s:.1f} s."]
+    lines += [report.camera_line().capitalize()] if report.camera else []
     lines += [f"Note: {note}" for note in [*report.notes, WHAT_IS_KEPT]]
     flagged = len(report.flagged)
     verdict = ("<b>No frame was flagged.</b>" if flagged == 0 else

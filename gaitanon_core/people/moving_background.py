@@ -20,10 +20,11 @@ import cv2
 import numpy as np
 
 from ..video.camera_motion import CameraMotion, register
-from .background import FOREGROUND_LEVEL, SAMPLE_MARGIN, median_of_valid, odd_size, colour_difference
+from .background import FOREGROUND_LEVEL, SAMPLE_MARGIN, BackgroundModel, colour_difference, median_of_valid, odd_size
 
-__all__ = ["NEIGHBOUR_OFFSETS", "SLIVER_PX", "CompensatedBackground", "Filled", "compensated_background",
-           "fill_behind", "foreground", "neighbour_transform", "warp_into"]
+__all__ = ["NEIGHBOUR_OFFSETS", "SLIVER_PX", "AlignedBackground", "CompensatedBackground", "Filled", "Transforms",
+           "aligned_background", "compensated_background", "fill_behind", "foreground", "neighbour_transform",
+           "resized", "View", "warp_into"]
 
 # Frames each side that are warped in: a walker clears their own width within about eight frames;
 # the near ones line up best, the far ones show what the walker hid.
@@ -31,6 +32,7 @@ NEIGHBOUR_OFFSETS = (1, 2, 3, 5, 8)
 SLIVER_PX = 3  # unseen regions at most this wide are inpainted; wider ones are the caller's to cover
 EDGE_PX = 1  # warped pixels this close to a neighbour's border are dropped (they mix in the border)
 INPAINT_RADIUS = 3
+UNSEEN_DIFFERENCE = 255.0  # what the segmenter reads where no neighbour saw the scene: the most a pixel differs
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,34 @@ def warp_into(image: np.ndarray, to_target: np.ndarray, shape: tuple[int, int],
     return cv2.warpPerspective(image, to_target, shape[::-1], flags=interpolation, borderMode=cv2.BORDER_CONSTANT)
 
 
-def _usable(neighbour_people: np.ndarray | None, to_target: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) bool: target pixels a neighbour (of the same size) saw, away from its borders and from its people
-    (with a margin)."""
-    usable = np.full(shape, 255, np.uint8)
+@dataclass(frozen=True)
+class View:
+    """Where a background is wanted: frame pixel coordinates -> the output's, and the output's (H, W)."""
+
+    matrix: np.ndarray  # (3, 3)
+    shape: tuple[int, int]
+
+    @classmethod
+    def crop(cls, box: tuple[slice, slice]) -> View:
+        """A box of the frame (rows, columns), at full size: the background where a person is taken out."""
+        rows, cols = box
+        return cls(np.array([[1.0, 0.0, -cols.start], [0.0, 1.0, -rows.start], [0.0, 0.0, 1.0]]),
+                   (rows.stop - rows.start, cols.stop - cols.start))
+
+    @classmethod
+    def scaled(cls, shape: tuple[int, int], small: tuple[int, int]) -> View:
+        """The whole frame of `shape` reduced to `small` (as cv2.resize maps pixel centres)."""
+        fy, fx = small[0] / shape[0], small[1] / shape[1]
+        return cls(np.array([[fx, 0.0, 0.5 * fx - 0.5], [0.0, fy, 0.5 * fy - 0.5], [0.0, 0.0, 1.0]]), small)
+
+
+def _usable(neighbour_people: np.ndarray | None, to_target: np.ndarray, source: tuple[int, int],
+            shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool of `shape`: target pixels a neighbour (of `source` size) saw, away from its borders and from its
+    people (with a margin)."""
+    usable = np.full(source, 255, np.uint8)
     if neighbour_people is not None and neighbour_people.any():
-        grow = odd_size(SAMPLE_MARGIN * shape[0])
+        grow = odd_size(SAMPLE_MARGIN * source[0])
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
         people = cv2.dilate(neighbour_people.astype(np.uint8), disc)
         usable[people > 0] = 0
@@ -65,48 +89,94 @@ def _usable(neighbour_people: np.ndarray | None, to_target: np.ndarray, shape: t
     return cv2.erode(warped, np.ones((2 * EDGE_PX + 1,) * 2, np.uint8)) > 0
 
 
+Transforms = dict[tuple[int, int], np.ndarray]  # (source, target) -> the measured (3, 3) between them
+
+
 def neighbour_transform(frames: Sequence[np.ndarray], people: Sequence[np.ndarray | None], motion: CameraMotion,
-                        source: int, target: int) -> np.ndarray:
+                        source: int, target: int, known: Transforms | None = None) -> np.ndarray:
     """(3, 3) frame `source` -> frame `target`'s pixel coordinates: measured directly where that works (a chain
-    of steps drifts), else the chain."""
+    of steps drifts), else the chain. `known` keeps what was measured, both ways: each pair is registered once
+    however many frames' backgrounds it serves."""
+    if known is not None and (source, target) in known:
+        return known[source, target]
     chained = motion.between(source, target)
     if abs(source - target) == 1:  # the chain's one step was measured directly already
         return chained
     direct = register(frames[source], frames[target], chained, people[source], people[target])
-    return direct.homography if direct.reliable else chained
+    matrix = direct.homography if direct.reliable else chained
+    if known is not None:
+        back = np.linalg.inv(matrix)
+        known[source, target], known[target, source] = matrix, back / back[2, 2]
+    return matrix
 
 
 def compensated_background(frames: Sequence[np.ndarray], people: Sequence[np.ndarray | None], motion: CameraMotion,
-                           frame: int, offsets: Sequence[int] = NEIGHBOUR_OFFSETS) -> CompensatedBackground:
+                           frame: int, offsets: Sequence[int] = NEIGHBOUR_OFFSETS,
+                           known: Transforms | None = None, view: View | None = None) -> CompensatedBackground:
     """Frame `frame`'s background from the neighbours at `offsets` each side that reliable steps link to it.
 
     `frames[i]` / `people[i]` are frame i's RGB picture and (H, W) bool mask of
     everyone in view (None: no one); anything indexable by frame number will do
-    (a list, or a dict holding just the window).
+    (a list, or a dict holding just the window). `known`: see `neighbour_transform`.
+    `view`: only a box of the frame, or the frame reduced (None: the whole frame
+    at full size); the neighbours are warped straight into it, which costs in
+    proportion to its pixels.
     """
-    shape = frames[frame].shape[:2]
+    full = frames[frame].shape[:2]
+    view = view or View(np.eye(3), full)
     linked = motion.linked(frame, max(offsets))
     neighbours = [frame + side * offset for offset in offsets for side in (-1, 1) if frame + side * offset in linked]
     if not neighbours:
-        return CompensatedBackground(np.zeros(frames[frame].shape, np.uint8), np.zeros(shape, bool))
+        return CompensatedBackground(np.zeros((*view.shape, 3), np.uint8), np.zeros(view.shape, bool))
     warped, usable = [], []
     for s in neighbours:
-        to_target = neighbour_transform(frames, people, motion, s, frame)
-        warped.append(warp_into(frames[s], to_target, shape))
-        usable.append(_usable(people[s], to_target, shape))
+        to_target = view.matrix @ neighbour_transform(frames, people, motion, s, frame, known)
+        warped.append(warp_into(frames[s], to_target, view.shape))
+        usable.append(_usable(people[s], to_target, full, view.shape))
     median, count = median_of_valid(np.stack(warped), np.stack(usable))
     return CompensatedBackground(np.clip(median + 0.5, 0, 255).astype(np.uint8), count > 0)
 
 
-def foreground(image: np.ndarray, background: CompensatedBackground, level: float = FOREGROUND_LEVEL) -> np.ndarray:
-    """(H, W) bool: seen pixels that differ from the background by more than `level`.
+@dataclass(frozen=True)
+class AlignedBackground(BackgroundModel):
+    """A compensated background as the segmenter reads a static one (`people.background.BackgroundModel`).
 
-    A pixel is compared with the range of the background's 3x3 neighbourhood, so
-    the small misregistration of a warp does not light up every edge.
+    A pixel differs by its distance from the range of the background's 3x3
+    neighbourhood, so the small misregistration of a warp does not light up
+    every edge. Pixels no neighbour saw differ by UNSEEN_DIFFERENCE: nothing says
+    no one is there (a body leaving by a border only the frame itself shows), so
+    they are covered like motion no track follows (fail closed).
     """
+
+    low: np.ndarray  # (H, W, 3) uint8: the 3x3 minimum of the image
+    high: np.ndarray  # ... and maximum
+
+    def difference(self, frame: np.ndarray) -> np.ndarray:
+        difference = colour_difference(frame, np.clip(frame, self.low, self.high))
+        difference[self.never_seen] = UNSEEN_DIFFERENCE
+        return difference
+
+
+def aligned_background(image: np.ndarray, background: CompensatedBackground) -> AlignedBackground:
+    """Frame `image`'s background for the segmenter: the compensated one where seen, the frame's own elsewhere
+    (its colour for the shadow test; the difference there is UNSEEN_DIFFERENCE)."""
+    scene = np.where(background.seen[..., None], background.image, image)
     kernel = np.ones((3, 3), np.uint8)
-    low, high = cv2.erode(background.image, kernel), cv2.dilate(background.image, kernel)
-    return (colour_difference(image, np.clip(image, low, high)) > level) & background.seen
+    return AlignedBackground(scene, np.zeros(image.shape[:2], np.float32), ~background.seen,
+                             cv2.erode(scene, kernel), cv2.dilate(scene, kernel))
+
+
+def resized(background: CompensatedBackground, shape: tuple[int, int]) -> CompensatedBackground:
+    """The background at another size (the segmenter's working resolution scaled up to the frame's)."""
+    size = shape[::-1]
+    image = cv2.resize(background.image, size, interpolation=cv2.INTER_LINEAR)
+    seen = cv2.resize(background.seen.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    return CompensatedBackground(image, seen)
+
+
+def foreground(image: np.ndarray, background: CompensatedBackground, level: float = FOREGROUND_LEVEL) -> np.ndarray:
+    """(H, W) bool: seen pixels that differ from the background by more than `level` (`AlignedBackground`)."""
+    return (aligned_background(image, background).difference(image) > level) & background.seen
 
 
 def _wider_than_sliver(mask: np.ndarray) -> np.ndarray:

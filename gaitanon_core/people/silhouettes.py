@@ -136,6 +136,11 @@ class ClipSegmenter:
             return cls(full, model, work)
         return cls(build_background(samples, find_people), model)
 
+    def use_background(self, background: BackgroundModel, work: BackgroundModel | None = None) -> None:
+        """Segment the next frames against `background` (full resolution) and `work` (reduced; None: the same);
+        a moving camera's frames each have their own."""
+        self.background, self.work = background, work or background
+
     # ---- one frame ----------------------------------------------------------------
 
     def segment(self, frame: np.ndarray, index: int) -> FrameMask:

@@ -15,9 +15,10 @@ from itertools import tee
 
 import numpy as np
 
+from ..people.background import MOVED_DISAGREEMENT
 from ..people.detection import PersonDetector
 from ..people.silhouettes import ClipSegmenter, sample_frames
-from ..people.tracks import follow_people
+from ..people.tracks import PeopleFrame, follow_people
 from ..shape import codec
 from ..shape.tracking import FrameShape, MaskCrop, measure_shape
 from ..video import Frame, VideoInfo, frame_times, probe, read_frames, select_frames
@@ -81,6 +82,7 @@ def _until_last_seen(run: list[FrameShape]) -> list[FrameShape]:
 class ClipPeople:
     tracks: dict[int, PersonTrack]  # by track number
     unfollowed: dict[int, MaskCrop]  # frame index -> what moved there that no track follows (to be covered)
+    mismatched: set[int] = field(default_factory=set)  # frames that did not line up with the background
 
 
 def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n: int,
@@ -88,11 +90,14 @@ def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n
     """Every person in `frames`, by track id: measured shapes (and thumbnails if asked for)."""
     tracks: dict[int, PersonTrack] = {}
     unfollowed: dict[int, MaskCrop] = {}
+    mismatched: set[int] = set()
     pictures, source = tee(frames)  # the follower takes one frame at a time: tee holds just that one
     followed = follow_people(segmenter, ((frame.index, frame.image) for frame in source), fps, detector)
     for frame, people in zip(pictures, followed):
         if people.unowned is not None and people.unowned.any():
             unfollowed[frame.index] = MaskCrop.of(people.unowned)
+        if _mismatched(people):
+            mismatched.add(frame.index)
         for track_id, mask in people.people.items():
             track = tracks.setdefault(track_id, PersonTrack(track_id))
             shape = measure_shape(mask, n)
@@ -102,7 +107,14 @@ def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n
             if thumbnails:
                 track.consider_thumbnail(frame.image, shape)
     kept = {k: t for k, t in ((k, t.trimmed()) for k, t in sorted(tracks.items())) if t.shapes}
-    return ClipPeople(kept, unfollowed)
+    return ClipPeople(kept, unfollowed, mismatched)
+
+
+def _mismatched(people: PeopleFrame) -> bool:
+    """The frame does not line up with the background: the camera moved, or most of the scene moves
+    unfollowed (then the camera check has nothing left to compare)."""
+    unowned = people.unowned
+    return people.camera_moved or (unowned is not None and unowned.mean() > MOVED_DISAGREEMENT)
 
 
 def clip_segmenter(info: VideoInfo, start: float | None, end: float | None) -> ClipSegmenter:

@@ -8,6 +8,9 @@ per track, never written anywhere), their own face hiding; then one pass over
 the pictures colours everyone back, the person in front last. A track the user
 keeps by number is left as it was, except where it crosses another person (the
 tracker may switch people there). What is flagged and refused is `policy.py`'s.
+After the first pass the camera is measured (`camera.py`): a static clip goes on
+with its one background image, a moving one is segmented again and coloured with
+a background of its own for each frame.
 
 Fail closed (DESIGN.md): no person's original silhouette or shadow leaves. A
 frame whose person cannot be anonymized is covered (the person's region and a
@@ -34,10 +37,16 @@ from ..render.faces import DEFAULT_FACES, check_mode
 from ..render.warp import OutlinePair
 from ..shape import codec
 from ..shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, complete_shapes, outline_pair
-from ..video import ExportOptions, Frame, VideoWriter, frame_times, probe, read_frames, select_frames
+from ..people.moving_background import View
+from ..people.silhouettes import ClipSegmenter
+from ..video import ExportOptions, Frame, VideoInfo, VideoWriter, frame_times, probe, read_frames, select_frames
 from ..video.writer import check_target_free
+from .camera import (
+    RADIUS, UNSEEN, UNSTEADY, Camera, PeopleMasks, backdrop, backdrop_box, on_own_backgrounds, survey_camera, union,
+    windowed,
+)
 from .events import CancelCheck, FrameSink, PreviewFrame, ProgressCallback, Ticker
-from .people import clip_segmenter, find_people
+from .people import ClipPeople, clip_segmenter, find_people
 from .policy import (
     CameraWatch,
     check_aligned,
@@ -49,7 +58,7 @@ from .policy import (
     record_person,
     refuse_unsafe_clip,
 )
-from ..report import ClipReport, StageClock
+from ..report import COVERED, ClipReport, StageClock
 
 __all__ = ["AnonymizeOptions", "anonymize_clip", "model_bank"]
 
@@ -108,7 +117,8 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
                         model=bank.anonymizer_entry(alpha).name, alpha=alpha)
     if bank.device_note:
         report.notes.append(bank.device_note)
-    total = len(select_frames(frame_times(info.path), options.start, options.end))
+    selected = select_frames(frame_times(info.path), options.start, options.end)
+    total = len(selected)
     n = bank.n_points or codec.N_POINTS
     draws = np.random.default_rng(options.seed)  # seed None: fresh entropy from the operating system
 
@@ -117,25 +127,35 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     background = segmenter.background.image
     seen = ticker.watch(read_frames(info.path, info, options.start, options.end))
     people = clock.call("silhouette", find_people, segmenter, clock.iterate("decode", seen), info.fps, n)
+    camera = clock.call("camera motion", survey_camera, info, options.start, options.end, selected.start, people,
+                        ticker)
+    report.camera = camera.kind
+    if camera.moving:
+        people = find_people_again(segmenter, info, options, camera, people, n, clock)
     check_keep_tracks(options.keep_tracks, people.tracks)
     contours = {k: [shape for run in t.runs() for shape in clock.iterate("contour", complete_shapes(run, n, info.fps))]
                 for k, t in people.tracks.items()}  # stretch by stretch: a re-identified person moved meanwhile
     anonymized = {k: dict(anonymize_person(bank.start_clip(alpha, draws), shapes, clock))
                   for k, shapes in contours.items()}  # each person their own latent, the clip's next draw, never kept
-    camera = CameraWatch()
+    watch = CameraWatch()
     walks = {k: WalkSampler(total) for k in people.tracks}
+    masks = PeopleMasks(people, unfollowed=True, boxes=True)
 
     frames = clock.iterate("decode", read_frames(info.path, info, options.start, options.end))
     with VideoWriter(target, info, options.export, options.start, options.end) as writer:
-        for frame in frames:
+        for frame, window in windowed(frames, RADIUS if camera.moving else 0):
             here = people_on(frame.index, anonymized, options.keep_tracks)
             unfollowed = people.unfollowed.get(frame.index)
-            moved = clock.call("camera check", camera.moved, frame.image, _everyone(here, unfollowed,
-                                                                                   frame.image.shape[:2]))
+            if camera.moving:
+                moved, scene = False, clock.call("camera background", moving_scene, frame, window, here, unfollowed,
+                                                 camera, masks, report)
+            else:
+                moved, scene = clock.call("camera check", watch.moved, frame.image,
+                                          _everyone(here, unfollowed, frame.image.shape[:2])), background
             for person in here:
                 check_aligned(frame, person.shape)
                 person.silhouette = clock.call("contour", anonymized_silhouette, person.shape, person.points)
-            image = clock.call("colour", colour_people, frame, here, unfollowed, background, options)
+            image = clock.call("colour", colour_people, frame, here, unfollowed, scene, options)
             clock.call("encode", writer.write, image, frame.time)
             record_frame(report, frame, here, unfollowed is not None, moved)
             for person in here:
@@ -151,6 +171,15 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
                                 report.model)
     finish_report(report, clock, started)
     return report
+
+
+def find_people_again(segmenter: ClipSegmenter, info: VideoInfo, options: AnonymizeOptions, camera: Camera,
+                      first: ClipPeople, n: int, clock: StageClock) -> ClipPeople:
+    """A moving camera's people: each frame segmented once more, against its own background (made with the
+    first pass's people left out)."""
+    frames = clock.iterate("decode", read_frames(info.path, info, options.start, options.end))
+    aligned = on_own_backgrounds(frames, camera, PeopleMasks(first, unfollowed=False, boxes=True), segmenter)
+    return clock.call("silhouette", find_people, segmenter, clock.iterate("camera background", aligned), info.fps, n)
 
 
 Drawn = tuple[FrameShape, np.ndarray | None]  # one person's frame and its anonymized contour (None: not drawn)
@@ -183,11 +212,51 @@ def _crossing(a: FrameShape, b: FrameShape) -> bool:
 
 def _everyone(here: list[Person], unfollowed: MaskCrop | None, shape: tuple[int, int]) -> MaskCrop:
     """Where anyone is (their masks or covers, what moves unfollowed), for the camera check to leave out."""
-    mask = np.zeros(shape, bool)
-    for region in [unfollowed] + [r for person in here for r in (person.shape.person, person.shape.cover)]:
-        if region is not None and not region.empty:
-            mask[region.box.slices()] |= region.mask
-    return MaskCrop.of(mask)
+    return MaskCrop.of(union([unfollowed] + [r for person in here for r in (person.shape.person, person.shape.cover)],
+                             shape))
+
+
+def moving_scene(frame: Frame, window: dict[int, Frame], here: list[Person], unfollowed: MaskCrop | None,
+                 camera: Camera, masks: PeopleMasks, report: ClipReport) -> np.ndarray:
+    """A moving camera's frame: everyone covered where its background cannot be trusted; the scene to colour
+    it with (its own background where people are taken out, what no neighbour saw covered flat)."""
+    if camera.unsteady(frame.index) or any(p.shape.camera_moved for p in here):
+        _cover_everyone(here)
+        report.flag(frame.index, frame.time, UNSTEADY, COVERED)
+    gone, shadows = removed_regions(frame.image.shape[:2], here, unfollowed)
+    removed = gone | shadows
+    box = backdrop_box(removed)
+    if box is None:
+        return frame.image
+    filled = backdrop(frame.image[box], camera.background(frame, window, masks, View.crop(box)), removed[box])
+    unseen = int(np.count_nonzero(filled.uncovered))
+    if unseen:
+        report.unseen_pixels += unseen
+        report.flag(frame.index, frame.time, UNSEEN, COVERED)
+    scene = frame.image.copy()
+    scene[box] = filled.image
+    return scene
+
+
+def _cover_everyone(here: list[Person]) -> None:
+    for person in here:
+        person.shape.camera_moved = False  # the cover replaces the warning
+        if not person.kept and not person.shape.person.empty:
+            person.points = None
+            if person.shape.cover is None:
+                person.shape.cover = person.shape.person
+
+
+def removed_regions(shape: tuple[int, int], here: list[Person], unfollowed: MaskCrop | None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(taken out, shadows): everyone not kept (their region or cover) and what moves unfollowed; their shadows."""
+    gone = np.zeros(shape, bool) if unfollowed is None else unfollowed.full()
+    shadows = gone.copy()
+    for person in here:
+        if not person.kept:
+            gone |= (person.shape.cover if person.shape.cover is not None else person.shape.person).full()
+            shadows |= person.shape.shadow.full()
+    return gone, shadows
 
 
 def colour_people(frame: Frame, here: list[Person], unfollowed: MaskCrop | None, background: np.ndarray,
@@ -196,13 +265,7 @@ def colour_people(frame: Frame, here: list[Person], unfollowed: MaskCrop | None,
     moves unfollowed; then each person drawn back to front: their texture warped onto their new silhouette,
     head hidden; a kept person's own pixels; nothing for a covered one. The person in front is drawn last and
     keeps their pixels."""
-    removed = [p for p in here if not p.kept]
-    gone = np.zeros(frame.image.shape[:2], bool) if unfollowed is None else unfollowed.full()
-    shadows = gone.copy()
-    for person in removed:
-        region = person.shape.cover if person.shape.cover is not None else person.shape.person
-        gone |= region.full()
-        shadows |= person.shape.shadow.full()
+    gone, shadows = removed_regions(frame.image.shape[:2], here, unfollowed)
     image = colour_frame(frame.image, background, gone, np.zeros_like(gone), shadow=shadows, margin=0.0)
     for person in here:
         if person.kept:

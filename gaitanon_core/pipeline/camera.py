@@ -1,0 +1,250 @@
+"""The camera of a clip: static (one background image for the whole clip) or moving (one per frame).
+
+Once the first pass has found the people, their masks leave them out of a
+measurement of the camera's path (`video.camera_motion`). A clip whose frames,
+measured directly against the first, stay within a pixel and a half of it is
+static and takes the route as it always has. A moving one is segmented once more, each frame against its
+own background (its neighbours warped into its framing, people masked out,
+`people.moving_background`), and coloured with that background too; the output
+keeps the original framing. Fail closed all the same: where the camera's motion
+into a frame could not be measured (parallax, fast motion, blur) or its
+background does not line up, everyone on it is covered; behind a person, what
+no neighbouring frame showed is covered flat, in a box (a flat patch in the
+shape of what was hidden would be the outline again). A clip whose motion
+mostly cannot be followed is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import tee
+
+import cv2
+import numpy as np
+
+from ..errors import InputError
+from ..people.moving_background import (
+    NEIGHBOUR_OFFSETS, CompensatedBackground, Filled, Transforms, View, aligned_background, compensated_background,
+    fill_behind, resized,
+)
+from ..people.silhouettes import ClipSegmenter
+from ..render.colouring import LIGHT_RING_PX, bounding_box, scene_margin
+from ..shape.tracking import MaskCrop
+from ..video import Frame, VideoInfo, read_frames
+from ..video.camera_motion import STATIC_SHIFT, CameraMotion, corner_error, estimate_camera_motion, register
+from .events import Ticker
+from .people import ClipPeople
+
+__all__ = ["MOVING", "STATIC", "UNSEEN", "UNSTEADY", "Camera", "PeopleMasks", "backdrop", "backdrop_box",
+           "judge_camera", "measure_camera", "on_own_backgrounds", "survey_camera", "union", "windowed"]
+
+STATIC, MOVING = "static", "moving"
+MAX_UNSTEADY = 0.5  # refuse a clip when the camera's motion into more than this share of its frames is unknown
+MAX_MISMATCH = 0.10  # ... unless the one background matched at least this closely (policy.CAMERA_MOTION_LIMIT):
+# a plain scene gives the tracker too few corners, a static camera's median still fits it
+STILL_EVERY = 5  # every fifth frame is measured directly against the first to tell a static camera
+RADIUS = max(NEIGHBOUR_OFFSETS)  # frames each side a frame's background is made from
+# A person's box, grown by this share of their height, lends nothing to the backgrounds (0.1 left a shadow cast
+# sideways in the panned walk of tests/hardening/test_fail_closed.py)
+SURROUNDINGS = 0.2
+UNSTEADY = ("the camera's motion here could not be measured or its background does not line up (parallax, fast "
+            "motion, blur): everyone covered")
+UNSEEN = "background behind a person that no neighbouring frame showed: covered flat"
+
+
+def union(regions: Iterable[MaskCrop | None], shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: everything in `regions` (cropped masks; None or empty ones add nothing)."""
+    mask = np.zeros(shape, bool)
+    for region in regions:
+        if region is not None and not region.empty:
+            mask[region.box.slices()] |= region.mask
+    return mask
+
+
+class PeopleMasks:
+    """Where the people of a pass are on each frame, for the camera's measurement (their masks and shadows:
+    the corners beside them count) and the backgrounds (`boxes`: each person's box with their shadow, grown
+    by SURROUNDINGS of their height; a neighbour that lends the background a shadow or an edge the segmenter
+    missed paints it back as a ghost) to leave out; with `unfollowed`, what moved that no track follows."""
+
+    def __init__(self, people: ClipPeople, unfollowed: bool, boxes: bool) -> None:
+        self.regions: dict[int, list[MaskCrop]] = defaultdict(list)
+        for track in people.tracks.values():
+            for shape in track.shapes:
+                if not shape.person.empty:
+                    self.regions[shape.index] += [_surroundings(shape.person, shape.shadow)] if boxes else \
+                        [shape.person, shape.shadow]
+        if unfollowed:
+            for index, region in people.unfollowed.items():
+                self.regions[index].append(region)
+
+    def mask(self, index: int, shape: tuple[int, int]) -> np.ndarray | None:
+        """(H, W) bool of frame `index`, or None when no one is there."""
+        mask = union(self.regions.get(index, ()), shape)
+        return mask if mask.any() else None
+
+
+def _surroundings(person: MaskCrop, shadow: MaskCrop) -> MaskCrop:
+    box = person.box if shadow.empty else person.box.union(shadow.box)
+    box = box.padded(int(np.ceil(SURROUNDINGS * person.box.height)), person.shape)
+    return MaskCrop(box.y0, box.x0, np.ones((box.height, box.width), bool), person.shape)
+
+
+@dataclass
+class Camera:
+    kind: str  # STATIC or MOVING
+    motion: CameraMotion
+    first: int  # the clip index of the motion's frame 0
+    known: Transforms = field(default_factory=dict)  # neighbour transforms measured so far, by motion positions
+
+    @property
+    def moving(self) -> bool:
+        return self.kind == MOVING
+
+    def unsteady(self, index: int) -> bool:
+        """No reliable measurement ties frame `index` to a neighbour."""
+        return bool(self.motion.flagged[index - self.first])
+
+    def background(self, frame: Frame, window: dict[int, Frame], people: PeopleMasks,
+                   view: View | None = None) -> CompensatedBackground:
+        """Frame `frame`'s background (in `view`: see `compensated_background`) from the frames in `window`
+        (see `windowed`)."""
+        shape = frame.image.shape[:2]
+        images = {k - self.first: f.image for k, f in window.items()}
+        masks = {k - self.first: people.mask(k, shape) for k in window}
+        return compensated_background(images, masks, self.motion, frame.index - self.first, known=self.known,
+                                      view=view)
+
+
+def measure_camera(info: VideoInfo, start: float | None, end: float | None, people: ClipPeople,
+                   ticker: Ticker) -> tuple[CameraMotion, list[float | None]]:
+    """The camera's path over the clip, the first pass's people left out (one more streaming read); and every
+    STILL_EVERY-th frame's offset from the first frame, measured directly (None: not measured)."""
+    masks = PeopleMasks(people, unfollowed=False, boxes=False)  # a moving camera's first pass: motion everywhere
+    frames = _checked(read_frames(info.path, info, start, end), ticker)
+    pictures = ((frame.image, masks.mask(frame.index, frame.image.shape[:2])) for frame in frames)
+    offsets: list[float | None] = []
+    images, found = tee(_offsets_from_first(pictures, offsets))
+    return estimate_camera_motion((image for image, _ in images), (mask for _, mask in found)), offsets
+
+
+Picture = tuple[np.ndarray, np.ndarray | None]  # a frame and where its people are
+
+
+def _offsets_from_first(pictures: Iterable[Picture], offsets: list[float | None]) -> Iterator[Picture]:
+    """The pictures, passed on; every STILL_EVERY-th one's offset (px at a corner) from the first is appended to
+    `offsets`. Chained steps drift by hundredths of a pixel a frame (6 px over the 127 frames of a static
+    CASIA-B clip): stillness is judged on direct measurements."""
+    first: Picture | None = None
+    for position, (image, mask) in enumerate(pictures):
+        if first is None:
+            first = (image, mask)
+        elif position % STILL_EVERY == 0:
+            step = register(image, first[0], np.eye(3), mask, first[1])
+            # Enough agreeing points measure an offset (a plain room gives few: not "reliable" for a chain); a
+            # wrong one is safe either way: a static clip on the moving route, or the static route's own checks.
+            offsets.append(corner_error(step.homography, np.eye(3), image.shape[:2]) if step.confidence > 0 else None)
+        yield image, mask
+
+
+def _checked(frames: Iterable[Frame], ticker: Ticker) -> Iterator[Frame]:
+    for frame in frames:
+        ticker.check_cancel()
+        yield frame
+
+
+def survey_camera(info: VideoInfo, start: float | None, end: float | None, first: int, people: ClipPeople,
+                  ticker: Ticker) -> Camera:
+    """The clip's camera, measured and judged (its first frame is clip index `first`)."""
+    motion, offsets = measure_camera(info, start, end, people, ticker)
+    return Camera(judge_camera(motion, offsets, people), motion, first)
+
+
+def judge_camera(motion: CameraMotion, offsets: list[float | None], people: ClipPeople) -> str:
+    """STATIC when the frames measured against the first (`measure_camera`) stay within STATIC_SHIFT of it,
+    else MOVING; refuses (InputError) a clip whose camera motion mostly cannot be followed."""
+    measured = [offset for offset in offsets if offset is not None]
+    if len(measured) >= 0.5 * len(offsets) and all(offset <= STATIC_SHIFT for offset in measured):
+        return STATIC
+    frames, unsteady = len(motion.flagged), int(motion.flagged.sum())
+    if unsteady > MAX_UNSTEADY * frames:
+        if len(people.mismatched) <= MAX_MISMATCH * frames:
+            return STATIC
+        raise InputError(f"the camera's motion could not be followed in {unsteady} of {frames} frames (parallax, "
+                         "fast motion, cuts or blur); gaitanon needs a static camera or a steady handheld shot, so "
+                         "nothing was written")
+    return MOVING
+
+
+def windowed(frames: Iterable[Frame], radius: int = RADIUS) -> Iterator[tuple[Frame, dict[int, Frame]]]:
+    """Each frame with the frames within `radius` of it, by index: a sliding window, never the whole clip.
+
+    The window is the same dict each time, updated: use it before taking the next frame.
+    """
+    window: dict[int, Frame] = {}
+    waiting: list[Frame] = []
+    for frame in frames:
+        window[frame.index] = frame
+        waiting.append(frame)
+        if len(waiting) > radius:
+            yield _centred(waiting.pop(0), window, radius)
+    for frame in waiting:
+        yield _centred(frame, window, radius)
+
+
+def _centred(frame: Frame, window: dict[int, Frame], radius: int) -> tuple[Frame, dict[int, Frame]]:
+    for index in [k for k in window if k < frame.index - radius]:
+        del window[index]
+    return frame, window
+
+
+def on_own_backgrounds(frames: Iterable[Frame], camera: Camera, people: PeopleMasks,
+                       segmenter: ClipSegmenter) -> Iterator[Frame]:
+    """The frames, each handed on once `segmenter` holds that frame's own background.
+
+    The follower takes one frame at a time (`people.find_people`), so the
+    background set here is the one its frame is segmented against.
+    """
+    for frame, window in windowed(frames):
+        if segmenter.work is segmenter.background:
+            segmenter.use_background(aligned_background(frame.image, camera.background(frame, window, people)))
+        else:  # made at the working size (a quarter of the cost or less); the full size only refines the edges
+            small = segmenter.at_work_size(frame.image)
+            work = camera.background(frame, window, people, View.scaled(frame.image.shape[:2], small.shape[:2]))
+            full = aligned_background(frame.image, resized(work, frame.image.shape[:2]))
+            segmenter.use_background(full, aligned_background(small, work))
+        yield frame
+
+
+def backdrop_box(removed: np.ndarray) -> tuple[slice, slice] | None:
+    """The part of the frame `backdrop` needs: `removed`, the band around it and the ring beyond that sets the
+    band's light (`render.colouring`); None when nothing is removed."""
+    return bounding_box(removed, int(np.ceil(scene_margin(removed) + LIGHT_RING_PX)) + 2)
+
+
+def backdrop(image: np.ndarray, background: CompensatedBackground, removed: np.ndarray) -> Filled:
+    """The scene to colour a frame (or a box of it) with: the compensated background where seen, the frame
+    elsewhere, and the `removed` region with the band the colouring replaces around it (`scene_margin`) filled
+    from the background (`fill_behind`); what no neighbour saw there is covered flat in boxes, returned as
+    `uncovered`."""
+    scene = np.where(background.seen[..., None], background.image, image)
+    if not removed.any():
+        return Filled(scene, np.zeros_like(removed))
+    grow = 2 * int(np.ceil(scene_margin(removed))) + 3
+    band = cv2.dilate(removed.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))) > 0
+    filled = fill_behind(scene, band, background)
+    if not filled.uncovered.any():
+        return filled
+    boxes = _boxes(filled.uncovered)
+    return fill_behind(scene, band | boxes, CompensatedBackground(background.image, background.seen & ~boxes))
+
+
+def _boxes(mask: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the bounding box of each connected part of `mask`."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8))
+    boxes = np.zeros_like(mask)
+    for x, y, w, h, _ in stats[1:]:
+        boxes[y : y + h, x : x + w] = True
+    return boxes
