@@ -136,3 +136,14 @@ def test_a_handheld_casia_clip_is_anonymized_everywhere_and_only_around_the_walk
     smeared = [np.mean(np.abs(o.astype(int) - i.astype(int)).max(axis=2)[_away_from(m, height)] > 30)
                for o, i, m in zip(outputs, inputs, originals)]
     assert max(smeared) < MAX_SMEARED, "the background away from the walker is left as it was"
+
+
+@needs_shared_data
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["demo1.mp4", "demo2.mp4"])
+def test_the_phone_clips_are_judged_static_and_anonymized(name: str, models: Path, shared_data: Path,
+                                                          tmp_path: Path) -> None:
+    """The two phone clips were filmed on a stand: the static route, as before (a second of each)."""
+    report = pipeline.anonymize_clip(shared_data / "clips" / name, tmp_path / "out.mp4",
+                                     pipeline.AnonymizeOptions(models_dir=models, seed=0, start=1.0, end=2.0))
+    assert report.camera == "static" and report.frames_anonymized > 0
