@@ -4,11 +4,10 @@ On keyframes the person detector (`detection.py`) proposes boxes; `BoxTracker`
 matches them to the live tracks (Hungarian assignment,
 `scipy.optimize.linear_sum_assignment`) by box overlap and by how alike the
 moving pixels' colours are, and carries each track's box between keyframes at
-its measured velocity, re-centred on the person wherever the segmenter finds
-them. Detections the detector is unsure of only continue tracks (they start
-none); a track nobody finds for a while is lost, and kept for a few seconds to
-be re-identified by its colours when someone who looks like them appears within
-walking reach. No packaged tracker fits our pins (README "Several people").
+its centre's measured velocity. Detections the detector is unsure of only
+continue tracks (they start none); a track nobody finds for a while is lost,
+and kept for a few seconds to be re-identified by its colours when someone who
+looks like them appears within walking reach. No packaged tracker fits our pins (README "Several people").
 Each track's masks come from the learned person mask on its box, fused with the
 background difference as for one walker. Where two people overlap, the one
 whose feet are lower in the frame (nearer the camera) keeps the pixels; the
@@ -52,7 +51,6 @@ MIN_LOOK_PIXELS = 60  # fewer moving pixels in the box than this tell nothing ab
 LOOK_BINS = (8, 3, 4)  # hue, saturation, value
 OCCLUDED_SHARE = 0.05  # a person who loses this share of their pixels to someone in front is occluded
 NEAR_BOX = 0.1  # a person's mask stays within their box grown by this share of its height
-ANCHOR_HEIGHT = 0.7  # a mask at least this share of the box's height re-centres the box on it
 UNMATCHED = 1e6  # the assignment's cost for a pair that may not match
 
 
@@ -76,9 +74,9 @@ class Sighting:
 @dataclass(eq=False)  # a track is itself: compared by identity
 class _Track:
     id: int
-    centre: np.ndarray  # x, y at the last detection (or where the segmenter last re-centred the box)
+    centre: np.ndarray  # x, y at the last detection
     size: np.ndarray  # width, height: smoothed over the detections (a small person's box jitters)
-    seen: int  # position of that detection (or re-centring) in the clip
+    seen: int  # position of that detection in the clip
     look: np.ndarray | None = None
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # the centre's, px per frame
     held: int = -1  # last position where the segmenter still found the person on the track's box
@@ -201,14 +199,10 @@ class BoxTracker:
                                       sighting.look))
             self._next_id += 1
 
-    def hold(self, track_id: int, position: int, found: Box) -> None:
-        """The segmenter found the person on the track's box (`found`: their mask's box), so the track is not
-        lost, whatever the detector says; a whole-looking mask re-centres the box where no detection did."""
-        track = next(t for t in self.tracks if t.id == track_id)
-        track.held = position
-        if track.seen != position and found.height >= ANCHOR_HEIGHT * track.size[1]:
-            predicted = _centre(track.at(position))
-            track.centre, track.seen = np.array([found.centre[0], predicted[1]]), position
+    def hold(self, track_id: int, position: int) -> None:
+        """The segmenter found the person on the track's box, so the track is not lost, whatever the detector
+        says. (Their mask does not move the box: where two people overlap it holds both.)"""
+        next(t for t in self.tracks if t.id == track_id).held = position
 
     def _continues(self, track: _Track, sighting: Sighting, position: int) -> float | None:
         """The cost of `sighting` continuing `track`; None where it cannot: boxes apart, unlike heights or
@@ -303,9 +297,8 @@ class _Follower:
                 fused = (np.zeros(shape, bool), np.zeros(shape, bool))
             near = _box_mask(box.grown(NEAR_BOX, shape), shape)
             masks[track] = (fused[0] & near, fused[1] & near)
-            found = Box.of_mask(masks[track][0])
-            if found is not None:
-                self.tracker.hold(track, position, found)  # still there: the detector may miss them for a while
+            if masks[track][0].any():
+                self.tracker.hold(track, position)  # still there: the detector may miss them for a while
         occluded = _settle_overlaps(masks, boxes)
         owned = np.zeros(shape, bool)
         for person, shadow in masks.values():

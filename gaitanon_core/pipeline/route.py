@@ -164,7 +164,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
                     walks[person.track].add(person.shape.person.full(), person.silhouette)
             refuse_unsafe_clip(report)
             if on_frame is not None:
-                on_frame(preview_of(frame, image, here))
+                on_frame(preview_of(frame, image, here, unfollowed))
             ticker.check_cancel()
     main_walk = max(walks.values(), key=lambda w: len(w.original), default=WalkSampler(total))
     report.privacy = clock.call("privacy check", check_clip_privacy, main_walk, options.models_dir,
@@ -279,10 +279,11 @@ def colour_people(frame: Frame, here: list[Person], unfollowed: MaskCrop | None,
     return image
 
 
-def preview_of(frame: Frame, image: np.ndarray, here: list[Person]) -> PreviewFrame:
-    """The frame for the review: everyone's original and anonymized silhouettes together."""
-    before = np.zeros(frame.image.shape[:2], bool)
-    after = before.copy()
+def preview_of(frame: Frame, image: np.ndarray, here: list[Person], unfollowed: MaskCrop | None) -> PreviewFrame:
+    """The frame for the review: everyone's original and anonymized silhouettes together; what moved that no
+    track follows counts as original silhouette (it was taken out, like a person)."""
+    before = np.zeros(frame.image.shape[:2], bool) if unfollowed is None else unfollowed.full()
+    after = np.zeros_like(before)
     for person in here:
         before |= person.shape.person.full()
         if person.silhouette is not None:
