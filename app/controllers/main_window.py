@@ -465,6 +465,8 @@ class MainWindow(MainWindowView):
     def _on_people_changed(self) -> None:
         if self.review is not None and not self._review_has_the_choices():
             self.clip_label.setText(STALE_CHOICES)
+        elif self.clip is not None and self.clip_label.text() == STALE_CHOICES:  # the choices are back as reviewed
+            self.clip_label.setText(self.clip.describe())
         self._redraw_overlays()
         self._refresh_controls()
 
