@@ -28,6 +28,10 @@ from gaitanon_core.errors import Cancelled
 
 log = logging.getLogger(__name__)
 
+# The window's jobs (models loading, preview proxy, people search, render or export) run side by side: on a
+# two-core machine Qt's default pool of two threads would queue the render behind the search.
+MIN_POOL_THREADS = 4
+
 
 class WorkerSignals(QObject):
     started = Signal()
@@ -75,7 +79,9 @@ class Worker(QRunnable):
     def start(self) -> None:
         Worker._running.add(self)
         self.signals.finished.connect(self._forget)
-        QThreadPool.globalInstance().start(self)
+        pool = QThreadPool.globalInstance()
+        pool.setMaxThreadCount(max(pool.maxThreadCount(), MIN_POOL_THREADS))
+        pool.start(self)
 
     def cancel(self) -> None:
         self.control.request_cancel()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from training.demo_walker import WalkerIdentity, render_walk, write_clip
@@ -111,3 +111,30 @@ def anonymize(window) -> None:
     click(window, "anonymizeButton")
     wait_until(lambda: window.job is None, timeout_s=180)
     assert window.review is not None and window.review.complete
+
+
+def answer_export_dialog(target: Path, keep_audio: bool = False, crf: int | None = None,
+                         seen: list[str] | None = None) -> None:
+    """When the modal export dialog opens, fill in the target (and the quality) and press Export (real clicks);
+    `seen` collects the dialog's note on who is kept unchanged."""
+    from app.controllers.export import ExportDialog
+
+    def fill() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, ExportDialog):
+            QTimer.singleShot(20, fill)
+            return
+        dialog.path.setText(str(target))
+        dialog.keep_audio.setChecked(keep_audio)
+        if crf is not None:
+            dialog.crf.setValue(crf)
+        if seen is not None:
+            seen.append(dialog.kept_note.text() if dialog.kept_note.isVisibleTo(dialog) else "")
+        dialog.findChild(QPushButton, "exportOk").click()
+
+    QTimer.singleShot(20, fill)
+
+
+def wait_for_people(window) -> None:
+    """Until the People panel's search of the open clip has ended."""
+    wait_until(lambda: window.people.worker is None, timeout_s=180)

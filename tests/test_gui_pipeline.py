@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox, QPushButton, QTableWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QMessageBox, QPushButton, QTableWidget
 
 from gaitanon_core.video import probe, read_frames
-from gui_helpers import anonymize, click, open_and_wait, shown_index, wait_until
+from gui_helpers import anonymize, answer_export_dialog, click, open_and_wait, shown_index, wait_until
 from gui_helpers import model_bank, private_tmp, walker_clips, window  # noqa: F401 (shared fixtures)
 
 pytestmark = pytest.mark.slow  # each test anonymizes a short clip (a few seconds)
@@ -31,22 +31,6 @@ def forbid_network(monkeypatch) -> list[tuple]:
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     return attempts
-
-
-def answer_export_dialog(target: Path, keep_audio: bool = False) -> None:
-    """When the modal export dialog opens, fill in the target and press Export (real clicks)."""
-    from app.controllers.export import ExportDialog
-
-    def fill() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, ExportDialog):
-            QTimer.singleShot(20, fill)
-            return
-        dialog.path.setText(str(target))
-        dialog.keep_audio.setChecked(keep_audio)
-        dialog.findChild(QPushButton, "exportOk").click()
-
-    QTimer.singleShot(20, fill)
 
 
 def test_anonymize_review_overlays_and_export_offline(window, qtbot, walker_clips, tmp_path, forbid_network):

@@ -38,7 +38,8 @@ class BatchController(BatchDialogView):
         self.input.setText(settings.last_folder("batch_in"))
         self.output.setText(settings.last_folder("batch_out"))
         self.settings_label.setText(
-            f"Strength {alpha:g}; faces: {faces}; audio dropped and metadata stripped (voices, footsteps, dates and places "
+            f"Everyone in every clip is anonymized (keeping a person unchanged is a choice made per clip, in the "
+            f"main window's People panel). Strength {alpha:g}; faces: {faces}; audio dropped and metadata stripped (voices, footsteps, dates and places "
             f"identify people); H.264 quality CRF {settings.crf}, preset {settings.preset}. Output names keep the "
             "input's extension (a.avi -> a_avi.mp4) and the folder tree is mirrored.")
         self.input_browse.clicked.connect(lambda: self._choose(self.input, "Folder with the videos"))

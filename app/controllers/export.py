@@ -22,9 +22,21 @@ def suggested_target(source: Path, folder: str) -> Path:
     return Path(folder) / f"{source.stem}_anonymized.mp4"
 
 
+def kept_text(kept: frozenset[int]) -> str:
+    """The export's reminder of who stays recognisable (empty: everyone is anonymized)."""
+    if not kept:
+        return ""
+    numbers = ", ".join(str(number) for number in sorted(kept))
+    return (f"Kept unchanged, as you chose: person {numbers}. They stay recognisable in this export "
+            "(except where they cross someone); everyone else is anonymized.")
+
+
 class ExportDialog(ExportDialogView):
-    def __init__(self, parent: QWidget | None, source: VideoInfo, settings: Settings) -> None:
+    def __init__(self, parent: QWidget | None, source: VideoInfo, settings: Settings,
+                 kept: frozenset[int] = frozenset()) -> None:
         super().__init__(parent)
+        self.kept_note.setText(kept_text(kept))
+        self.kept_note.setVisible(bool(kept))
         self.path.setText(str(suggested_target(source.path, settings.last_folder("export"))))
         self.crf.setValue(settings.crf)
         self.preset.setCurrentText(settings.preset)
@@ -49,8 +61,9 @@ class ExportDialog(ExportDialogView):
                              overwrite=self.overwrite.isChecked())
 
 
-def ask_export_options(parent: QWidget, source: VideoInfo, settings: Settings) -> tuple[Path, ExportOptions] | None:
-    dialog = ExportDialog(parent, source, settings)
+def ask_export_options(parent: QWidget, source: VideoInfo, settings: Settings,
+                       kept: frozenset[int] = frozenset()) -> tuple[Path, ExportOptions] | None:
+    dialog = ExportDialog(parent, source, settings, kept)
     if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.path.text().strip():
         return None
     target, options = dialog.target(), dialog.options()

@@ -18,10 +18,12 @@ from gaitanon_core.pipeline import (
     AnonymizeOptions,
     PreviewFrame,
     Progress,
+    PersonTrack,
     Review,
     anonymize_clip,
     export_review,
     model_bank,
+    people_in_clip,
     preview_with,
     render_review,
 )
@@ -83,6 +85,11 @@ def fill_proxy(_control: JobControl, proxy: FrameProxy, video: Path) -> Iterator
     yield from proxy.fill(video)
 
 
+def find_people(control: JobControl, video: Path) -> dict[int, PersonTrack]:
+    """The clip's people with a thumbnail each, numbered as the review's anonymization (the whole clip) numbers them."""
+    return people_in_clip(video, progress=control.progress, cancel=control.cancelled)
+
+
 class ReviewSession:
     """One anonymization of the open clip, from pressing Anonymize to discarding it.
 
@@ -93,10 +100,11 @@ class ReviewSession:
     engine stored per frame. No ffmpeg process is started per frame shown.
     """
 
-    def __init__(self, clip: OpenedClip, alpha: float, models_dir: Path, faces: str = DEFAULT_FACES) -> None:
+    def __init__(self, clip: OpenedClip, alpha: float, models_dir: Path, faces: str = DEFAULT_FACES,
+                 keep_tracks: frozenset[int] = frozenset()) -> None:
         self.clip = clip
         self.alpha = alpha
-        self.options = AnonymizeOptions(strength=alpha, models_dir=models_dir, faces=faces)
+        self.options = AnonymizeOptions(strength=alpha, models_dir=models_dir, faces=faces, keep_tracks=keep_tracks)
         self.engine: Review | None = None
         self.proxy = FrameProxy((clip.info.width, clip.info.height))
         self.reviewed = select_frames(clip.times, self.options.start, self.options.end)

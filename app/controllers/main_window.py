@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gaitanon_core.options import VIDEO_SUFFIXES
@@ -23,6 +23,7 @@ from ..views.images import (
     ORIGINAL_OUTLINE_COLOUR,
     XOR_COLOUR,
     mask_overlay,
+    numbered_outlines,
     rgb_to_qimage,
 )
 from ..views.main_window_view import MainWindowView
@@ -30,6 +31,7 @@ from ..workers import LatestOnly, Worker, cancel_all_and_wait
 from . import jobs
 from .about import build_about_dialog
 from .export import ask_export_options
+from .people import PeopleController
 from .report import ReportController
 from .strength import StrengthController
 
@@ -39,6 +41,8 @@ IN_PROGRESS = "Rendering the review copy…\nThe anonymized frames appear here w
 FOLLOWING = "Rendering the review copy…\nFinished frames appear here as they are done."
 RENDERED = ("Rendering the review copy: {done} of {total} frames done.\n"
             "The anonymized frames appear here when it is done.")
+STALE_CHOICES = ("The review copy was made with other choices of whom to keep unchanged; "
+                 "press Anonymize to make it again with the People panel's choices, then export.")
 LIVE_FRAMES_PER_S = 10  # live preview while rendering: enough to watch, little drawing work taken from the render
 
 
@@ -76,8 +80,10 @@ class MainWindow(MainWindowView):
         self.frame_server.failed.connect(self._on_preview_failed)
         self.strength_control = StrengthController(self.strength)
         self.strength_control.changed.connect(self._on_strength_changed)
-        self.report_control = ReportController(self, lambda: self.review, self._jump_to_flagged,
+        self.report_control = ReportController(self, lambda: self.review, self._jump_to,
                                                 lambda: self.export(report_seen=True))
+        self.people = PeopleController(self.people_view, self._jump_to)
+        self.people.changed.connect(self._on_people_changed)
         self.play_timer = QTimer(self)
         self.play_timer.timeout.connect(self._play_tick)
         self._connect_widgets()
@@ -106,6 +112,7 @@ class MainWindow(MainWindowView):
         timeline.step_forward_button.clicked.connect(lambda: self.step(1))
         for box in (self.overlay_original, self.overlay_anonymized, self.overlay_xor):
             box.toggled.connect(self._on_overlay_toggled)
+        self.overlay_people.toggled.connect(self._redraw_overlays)
         self.fit_button.clicked.connect(self.frames.fit)
         self.anonymize_button.clicked.connect(self.anonymize)
         self.cancel_button.clicked.connect(self.cancel_job)
@@ -179,6 +186,7 @@ class MainWindow(MainWindowView):
         self.setWindowTitle(f"{clip.info.path.name} — gaitanon")
         self.clip_label.setText(clip.describe())
         self.frame_server.set_provider(clip.original_frame)
+        self.people.find(clip)
         self.timeline.slider.setRange(0, self._last_index())
         self.current = -1
         self.go_to(0)
@@ -194,6 +202,7 @@ class MainWindow(MainWindowView):
         """Stop filling the preview proxy and delete it (it is a copy of the footage)."""
         self._stop(self.proxy_job)
         self.proxy_job = None
+        self.people.stop()
         if self.clip is not None:
             self.clip.proxy.close()
 
@@ -245,7 +254,7 @@ class MainWindow(MainWindowView):
             self.play_timer.start(max(int(1000 / max(self.clip.info.fps, 1.0)), 10))
             self.timeline.show_playing(True)
 
-    def _jump_to_flagged(self, index: int) -> None:
+    def _jump_to(self, index: int) -> None:
         self.pause()
         self.go_to(index)
 
@@ -321,6 +330,14 @@ class MainWindow(MainWindowView):
             image = mask_overlay(mask, colour, outline) if box.isChecked() and mask is not None else None
             for pane in self.frames.panes():
                 pane.show_overlay(name, image)
+        self.frames.original.show_overlay("people", self._people_overlay(shown))
+
+    def _people_overlay(self, shown: ShownFrame | None) -> QImage | None:
+        """Each listed person's outline and number on the original, in their panel colour."""
+        if shown is None or not self.overlay_people.isChecked():
+            return None
+        height, width = shown.original.shape[:2]
+        return numbered_outlines((width, height), self.people.outlines(shown.index))
 
     def _on_preview_failed(self, error: Exception) -> None:
         self.pause()
@@ -341,7 +358,8 @@ class MainWindow(MainWindowView):
             return
         self.pause()
         self._discard_review()
-        self.review = jobs.ReviewSession(self.clip, self.strength_control.alpha, self.models_dir, self._faces())
+        self.review = jobs.ReviewSession(self.clip, self.strength_control.alpha, self.models_dir, self._faces(),
+                                         self.people.keep_tracks())
         self.frame_server.set_provider(self._review_frame)
         self.live_frames.take()  # nothing left over from an earlier render
         self._following_render = True
@@ -429,13 +447,28 @@ class MainWindow(MainWindowView):
         reviewed = self.review is not None and self.review.complete
         self.anonymize_button.setEnabled(has_clip and not busy and self.strength_control.alpha is not None)
         self.cancel_button.setEnabled(busy)
+        exportable = reviewed and not busy and self._review_has_the_choices()
         self.report_button.setEnabled(reviewed and not busy)
-        self.export_button.setEnabled(reviewed and not busy)
-        self.export_action.setEnabled(reviewed and not busy)
+        self.export_button.setEnabled(exportable)
+        self.export_action.setEnabled(exportable)
+        self.people.set_locked(busy)
         self.strength.slider.setEnabled(not busy and len(self.strength_control.entries) > 1)
         self.hide_faces.setEnabled(not busy)
         self.open_action.setEnabled(not busy)
         self.batch_action.setEnabled(not busy)
+
+    # --- people ------------------------------------------------------------------------
+    def _review_has_the_choices(self) -> bool:
+        """Whether the review copy keeps exactly the people the panel now keeps (else it must be made again)."""
+        return self.review is not None and self.review.options.keep_tracks == self.people.keep_tracks()
+
+    def _on_people_changed(self) -> None:
+        if self.review is not None and not self._review_has_the_choices():
+            self.clip_label.setText(STALE_CHOICES)
+        elif self.clip is not None and self.clip_label.text() == STALE_CHOICES:  # the choices are back as reviewed
+            self.clip_label.setText(self.clip.describe())
+        self._redraw_overlays()
+        self._refresh_controls()
 
     # --- report and export -------------------------------------------------------------
     def show_report(self) -> None:
@@ -449,9 +482,12 @@ class MainWindow(MainWindowView):
         if not report_seen:
             self.report_control.show(self.review)  # its Export button comes back here
             return
+        if not self._review_has_the_choices():
+            QMessageBox.information(self, "gaitanon", STALE_CHOICES)
+            return
         if not self.report_control.confirm_flagged(self.review):
             return
-        choice = ask_export_options(self, self.clip.info, self.settings)
+        choice = ask_export_options(self, self.clip.info, self.settings, self.review.options.keep_tracks)
         if choice is None:
             return
         target, options = choice

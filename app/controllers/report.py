@@ -28,12 +28,21 @@ def summary_html(review: Review) -> str:
              f"{report.frames_without_person} without a person. Strength {report.alpha:g} ({report.model}) "
              f"on the {device_name(report.provider)}, {report.wall_s:.1f} s."]
     lines += [report.camera_line().capitalize()] if report.camera else []
+    lines += people_lines(review)
     lines += [f"Note: {note}" for note in [*report.notes, WHAT_IS_KEPT]]
     flagged = len(report.flagged)
     verdict = ("<b>No frame was flagged.</b>" if flagged == 0 else
                f"<b>{flagged} frame{'s' if flagged != 1 else ''} flagged</b>: the person's shape there was not "
                "anonymized from that frame itself. Look at each before you export.")
     return "<br>".join([*lines, verdict])
+
+
+def people_lines(review: Review) -> list[str]:
+    """One line per person: what was done to them, and whether the user chose to keep them."""
+    kept = review.options.keep_tracks
+    return [f"Person {number}{' (kept unchanged, as you chose)' if number in kept else ''}: "
+            f"{counts['anonymized']} frames anonymized, {counts['covered']} covered, {counts['kept']} kept unchanged."
+            for number, counts in sorted(review.report.people.items())]
 
 
 def privacy_html(review: Review) -> str:

@@ -66,7 +66,10 @@ class ExportDialogView(QDialog):
         form.addRow("", self.overwrite)
         form.addRow("Quality (CRF):", self.crf)
         form.addRow("Encoder preset:", self.preset)
+        self.kept_note = _note("")
+        self.kept_note.setObjectName("keptNote")
         layout = QVBoxLayout(self)
+        layout.addWidget(self.kept_note)
         layout.addLayout(form)
         layout.addWidget(self.keep_audio)
         layout.addWidget(_note("Off by default: voices and footsteps identify people too. "

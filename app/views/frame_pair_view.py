@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-OVERLAY_NAMES = ("original_outline", "anonymized_outline", "xor")
+OVERLAY_NAMES = ("people", "original_outline", "anonymized_outline", "xor")
 ZOOM_STEP = 1.25
 PLACEHOLDER_CHARS_PER_WIDTH = 40  # the placeholder's font height is the frame width over this
 

@@ -11,11 +11,13 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from .frame_pair_view import FramePairView
+from .people_view import PeopleView
 from .strength_view import StrengthView
 from .timeline_view import TimelineView
 
@@ -89,10 +91,14 @@ class MainWindowView(QMainWindow):
                                             "Outline of the anonymized silhouette (magenta)")
         self.overlay_xor = _checkbox("overlayXor", "Difference (XOR)",
                                      "Where the two silhouettes differ (yellow)")
+        self.overlay_people = _checkbox("overlayPeople", "People (numbered)",
+                                        "Each person's outline on the original, in their colour from the People "
+                                        "panel, with their number")
+        self.overlay_people.setChecked(True)  # the user needs to see who is who to choose whom to keep
         self.fit_button = _push("fitButton", "Fit")
         overlays = QHBoxLayout()
         overlays.addWidget(QLabel("Overlays:"))
-        for widget in (self.overlay_original, self.overlay_anonymized, self.overlay_xor):
+        for widget in (self.overlay_people, self.overlay_original, self.overlay_anonymized, self.overlay_xor):
             overlays.addWidget(widget)
         overlays.addStretch(1)
         overlays.addWidget(self.fit_button)
@@ -100,7 +106,8 @@ class MainWindowView(QMainWindow):
         self.timeline = TimelineView()
         self.strength = StrengthView()
         self.hide_faces = _checkbox("hideFaces", "Hide faces",
-                                    "Blur the walker's head in the output (a face identifies people too)")
+                                    "Blur the head of every anonymized person in the output (a face identifies "
+                                    "people too); a person kept unchanged keeps their face")
         self.hide_faces.setChecked(True)
         self.anonymize_button = _push("anonymizeButton", "Anonymize")
         self.anonymize_button.setDefault(True)
@@ -125,9 +132,16 @@ class MainWindowView(QMainWindow):
         bottom.addSpacing(24)
         bottom.addLayout(actions, 2)
 
+        self.people_view = PeopleView()
+        views = QSplitter()
+        views.setObjectName("viewsSplitter")
+        views.addWidget(self.frames)
+        views.addWidget(self.people_view)
+        views.setStretchFactor(0, 1)
+        views.setStretchFactor(1, 0)
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.addWidget(self.frames, 1)
+        layout.addWidget(views, 1)
         layout.addLayout(overlays)
         layout.addWidget(self.timeline)
         layout.addLayout(bottom)
