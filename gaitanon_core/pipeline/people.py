@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import tee
 
+import cv2
 import numpy as np
 
 from ..people.background import MOVED_DISAGREEMENT
 from ..people.detection import PersonDetector
-from ..people.silhouettes import ClipSegmenter, sample_frames
+from ..people.silhouettes import ClipSegmenter, FrameMask, sample_frames
 from ..people.tracks import PeopleFrame, follow_people
 from ..shape import codec
 from ..shape.tracking import FrameShape, MaskCrop, measure_shape
@@ -27,6 +28,8 @@ from .events import CancelCheck, ProgressCallback, Ticker
 __all__ = ["ClipPeople", "PersonTrack", "clip_segmenter", "find_people", "people_in_clip"]
 
 THUMBNAIL_PAD = 0.1  # the thumbnail shows the person's box grown by this share of its height
+ENTRY_REACH = 0.15  # unfollowed motion within this share of a person's height of them is theirs
+JOIN_STEPS = 3  # ... also when it reaches them through up to this many pieces
 
 
 @dataclass
@@ -94,8 +97,9 @@ def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n
     pictures, source = tee(frames)  # the follower takes one frame at a time: tee holds just that one
     followed = follow_people(segmenter, ((frame.index, frame.image) for frame in source), fps, detector)
     for frame, people in zip(pictures, followed):
-        if people.unowned is not None and people.unowned.any():
-            unfollowed[frame.index] = MaskCrop.of(people.unowned)
+        unowned = _join_to_people(people)
+        if unowned is not None and unowned.any():
+            unfollowed[frame.index] = MaskCrop.of(unowned)
         if _mismatched(people):
             mismatched.add(frame.index)
         for track_id, mask in people.people.items():
@@ -106,8 +110,79 @@ def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n
             track.shapes.append(shape)
             if thumbnails:
                 track.consider_thumbnail(frame.image, shape)
+    for track in tracks.values():
+        _claim_entry(track, unfollowed, n)
     kept = {k: t for k, t in ((k, t.trimmed()) for k, t in sorted(tracks.items())) if t.shapes}
     return ClipPeople(kept, unfollowed, mismatched)
+
+
+def _join_to_people(people: PeopleFrame) -> np.ndarray | None:
+    """What moved unfollowed, less the pieces that touch a followed person (a hand cut off inside their box, a
+    foot stepping beyond it, within `ENTRY_REACH` of their height, directly or through other such pieces):
+    those join that person's mask and are anonymized with them."""
+    unowned = people.unowned
+    if unowned is None or not unowned.any():
+        return unowned
+    for mask in people.people.values():
+        for _ in range(JOIN_STEPS):  # a piece may reach the person through another (heel, toes)
+            mine = _pieces_touching(unowned, _near(mask.person)) if mask.person.any() else None
+            if mine is None or not mine.any():
+                break
+            mask.person = mask.person | mine
+            unowned = unowned & ~mine
+    return unowned
+
+
+def _claim_entry(track: PersonTrack, unfollowed: dict[int, MaskCrop], n: int) -> None:
+    """The frames before a track starts whose unfollowed motion lies where the person came from become theirs.
+
+    The detector often finds a walker only some frames after they came into view
+    (small, cut by the frame edge); that motion would otherwise be covered and
+    flagged. Walking back frame by frame, the moving pieces that touch the
+    person's mask of the next frame, grown by `ENTRY_REACH` of its height, are
+    taken off the unfollowed motion and anonymized as the person's (a body cut by
+    the frame edge takes the usual whole-body stand-in).
+    """
+    if not track.shapes or track.shapes[0].person.empty:
+        return
+    reach = track.shapes[0].person.full()
+    index, claimed = track.first - 1, []
+    while index in unfollowed and reach.any():
+        motion = unfollowed[index].full()
+        mine = _pieces_touching(motion, _grown(reach, ENTRY_REACH))
+        if not mine.any():
+            break
+        rest = motion & ~mine
+        if rest.any():
+            unfollowed[index] = MaskCrop.of(rest)
+        else:
+            del unfollowed[index]
+        body = "cut" if MaskCrop.of(mine).touches_edge() else "whole"
+        claimed.append(measure_shape(FrameMask(index, mine, np.zeros_like(mine), "background", body, 1, False), n))
+        reach, index = mine, index - 1
+    track.shapes[:0] = claimed[::-1]
+
+
+def _near(person: np.ndarray) -> np.ndarray:
+    """The person's bounding box and their mask grown by `ENTRY_REACH` of their height."""
+    near = _grown(person, ENTRY_REACH)
+    rows, cols = np.flatnonzero(person.any(axis=1)), np.flatnonzero(person.any(axis=0))
+    near[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] = True
+    return near
+
+
+def _grown(mask: np.ndarray, share: float) -> np.ndarray:
+    """`mask` dilated by `share` of its height (at least 2 px)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    radius = max(2, int(share * (rows[-1] - rows[0] + 1)))
+    return cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)) > 0
+
+
+def _pieces_touching(motion: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """The connected pieces of `motion` that overlap `region`."""
+    _, labels = cv2.connectedComponents(motion.astype(np.uint8), connectivity=8)
+    touching = np.unique(labels[region & motion])
+    return np.isin(labels, touching[touching > 0])
 
 
 def _mismatched(people: PeopleFrame) -> bool:
