@@ -140,8 +140,8 @@ def _claim_entry(track: PersonTrack, unfollowed: dict[int, MaskCrop], n: int) ->
     (small, cut by the frame edge); that motion would otherwise be covered and
     flagged. Walking back frame by frame, the moving pieces that touch the
     person's mask of the next frame, grown by `ENTRY_REACH` of its height, are
-    taken off the unfollowed motion and anonymized as the person's (a body cut by
-    the frame edge takes the usual whole-body stand-in).
+    taken off the unfollowed motion and anonymized as the person's, from their
+    whole-body stand-in (the piece is not measured as a body of its own).
     """
     if not track.shapes or track.shapes[0].person.empty:
         return
@@ -157,8 +157,8 @@ def _claim_entry(track: PersonTrack, unfollowed: dict[int, MaskCrop], n: int) ->
             unfollowed[index] = MaskCrop.of(rest)
         else:
             del unfollowed[index]
-        body = "cut" if MaskCrop.of(mine).touches_edge() else "whole"
-        claimed.append(measure_shape(FrameMask(index, mine, np.zeros_like(mine), "background", body, 1, False), n))
+        # never measured as a whole body: a piece of a person, drawn from their whole-body stand-in
+        claimed.append(measure_shape(FrameMask(index, mine, np.zeros_like(mine), "background", "cut", 1, False), n))
         reach, index = mine, index - 1
     track.shapes[:0] = claimed[::-1]
 
