@@ -56,6 +56,8 @@ class ClipReport:
     people: dict[int, dict[str, int]] = field(default_factory=dict)  # track number -> its frames, by outcome
     camera: str = ""  # "static" (one background image) or "moving" (a background per frame from its neighbours)
     unseen_pixels: int = 0  # moving camera: background pixels behind people no neighbour showed, covered flat
+    covered_by_choice: list[int] = field(default_factory=list)  # people the user chose to cover whole
+    cover_box_frames: int = 0  # frames on which a cover box the user drew was painted
 
     def flag(self, index: int, time_s: float, reason: str, action: str) -> None:
         self.flagged.append(FlaggedFrame(index, round(time_s, 4), reason, action))
@@ -70,6 +72,10 @@ class ClipReport:
             return f"camera: {self.camera}"
         return (f"camera: moving (each frame's background made from its neighbours; {self.unseen_pixels} px never "
                 "seen behind people covered flat, see the flagged frames)")
+
+    def choice_note(self, track: int) -> str:
+        """' (covered whole, as chosen)' for a person the user chose to cover, else ''."""
+        return " (covered whole, as chosen)" if track in self.covered_by_choice else ""
 
     @property
     def flagged_frames(self) -> list[tuple[int, str, str]]:
@@ -95,7 +101,10 @@ class ClipReport:
              f"({self.fps:.1f} fps)")
         ]
         lines += [f"person {track}: frames {p['first_frame']}-{p['last_frame']}, {p['anonymized']} anonymized, "
-                  f"{p['covered']} covered, {p['kept']} kept unchanged" for track, p in sorted(self.people.items())]
+                  f"{p['covered']} covered, {p['kept']} kept unchanged{self.choice_note(track)}"
+                  for track, p in sorted(self.people.items())]
+        if self.cover_box_frames:
+            lines.append(f"cover boxes painted on {self.cover_box_frames} frames")
         if self.camera:
             lines.append(self.camera_line())
         lines += [f"note: {note}" for note in self.notes]

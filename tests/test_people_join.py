@@ -8,6 +8,9 @@ import numpy as np
 from gaitanon_core.people.silhouettes import FrameMask
 from gaitanon_core.people.tracks import PeopleFrame
 from gaitanon_core.pipeline.people import _join_to_people
+from gaitanon_core.pipeline.route import Person, kept_region, with_kept_joins
+from gaitanon_core.shape import codec
+from gaitanon_core.shape.tracking import measure_shape
 
 
 def test_a_piece_beside_a_person_joins_them_and_a_far_one_stays_unfollowed() -> None:
@@ -18,6 +21,25 @@ def test_a_piece_beside_a_person_joins_them_and_a_far_one_stays_unfollowed() -> 
     unowned[90:100, 73:76] = True  # the toes, 1 px past the foot: joined through it
     unowned[40:50, 150:160] = True  # somebody else, far away
     mask = FrameMask(0, person.copy(), np.zeros_like(person), "fused", "whole", 1, False)
-    rest = _join_to_people(PeopleFrame(0, {1: mask}, unowned))
+    rest, joined = _join_to_people(PeopleFrame(0, {1: mask}, unowned))
+    assert np.array_equal(joined[1].full(), unowned & mask.person)
     assert mask.person[90:100, 66:76].sum() == 90 and mask.person[20:100, 40:60].all()
     assert np.array_equal(rest, unowned & ~mask.person) and rest[40:50, 150:160].all() and rest.sum() == 100
+
+
+def test_pieces_joined_to_a_kept_person_are_covered_not_kept() -> None:
+    """A stranger's foot touching the reporter must not come out unchanged with them."""
+    person = np.zeros((120, 200), bool)
+    person[20:100, 40:60] = True
+    unowned = np.zeros_like(person)
+    unowned[90:100, 62:70] = True  # joined: touches the kept person
+    mask = FrameMask(0, person.copy(), np.zeros_like(person), "fused", "whole", 1, False)
+    rest, joined = _join_to_people(PeopleFrame(0, {1: mask}, unowned))
+    shape = measure_shape(mask, codec.N_POINTS)
+    shape.joined = joined[1]
+    kept = Person(1, shape, None, kept=True)
+    assert not rest.any() and np.array_equal(joined[1].full(), unowned)
+    assert np.array_equal(kept_region(shape), person)  # the person's own pixels, not the joined piece
+    assert np.array_equal(with_kept_joins(None, [kept]).full(), unowned)  # covered as unfollowed motion
+    kept.kept = False
+    assert with_kept_joins(None, [kept]) is None  # anonymized: the piece is drawn with the person

@@ -13,10 +13,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import EXIT_FLAGGED, EXIT_OK, GaitanonError
+from ..errors import EXIT_FLAGGED, EXIT_OK, GaitanonError, UsageError
 from ..inference.anonymizer import DEVICES
 from ..options import DEFAULT_CRF, DEFAULT_PRESET, default_strength
 from ..pipeline import AnonymizeOptions, Progress, anonymize_clip
+from ..render.covers import parse_cover_box
 from ..render.faces import DEFAULT_FACES, FACE_MODES
 from ..report import ClipReport
 from ..video import X264_PRESETS, ExportOptions
@@ -35,6 +36,12 @@ def register(subparsers) -> None:
                         help="leave person N (as numbered by gaitanon-cli people, same --start/--end) unchanged; "
                         "repeatable. Everyone else is anonymized. Where N crosses another person, N is anonymized "
                         "too (the tracker may switch people there)")
+    single.add_argument("--cover-track", type=int, action="append", default=[], metavar="N",
+                        help="cover person N whole with a filled grey shape instead of reshaping them (no body "
+                        "shape shows); repeatable")
+    single.add_argument("--cover-box", type=cover_box_argument, action="append", default=[], metavar="X,Y,W,H[@S-E]",
+                        help="paint a grey box (pixels: left, top, width, height) over every frame, or from S to "
+                        "E seconds (either may be left out), for anything the detector missed; repeatable")
     _add_common_options(single)
     single.set_defaults(func=run_anonymize)
 
@@ -66,6 +73,14 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
                         "(default: the models shipped with gaitanon)")
 
 
+def cover_box_argument(text: str):
+    """--cover-box's value; argparse reports a malformed one as a usage error (exit 2)."""
+    try:
+        return parse_cover_box(text)
+    except UsageError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def add_time_options(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("--start", type=float, metavar="S", help=f"first second to {verb} (default: the start)")
     parser.add_argument("--end", type=float, metavar="S", help="second to stop at (default: the end)")
@@ -81,7 +96,8 @@ def options_from(args: argparse.Namespace) -> AnonymizeOptions:
 
 def run_anonymize(args: argparse.Namespace) -> int:
     source = existing_file(args.input)
-    options = replace(options_from(args), keep_tracks=frozenset(args.keep_track))
+    options = replace(options_from(args), keep_tracks=frozenset(args.keep_track),
+                      cover_tracks=frozenset(args.cover_track), cover_boxes=tuple(args.cover_box))
     report = anonymize_clip(source, args.output, options, progress=ProgressLine(source.name))
     _print_report(report)
     if args.report:

@@ -97,7 +97,7 @@ def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n
     pictures, source = tee(frames)  # the follower takes one frame at a time: tee holds just that one
     followed = follow_people(segmenter, ((frame.index, frame.image) for frame in source), fps, detector)
     for frame, people in zip(pictures, followed):
-        unowned = _join_to_people(people)
+        unowned, joined = _join_to_people(people)
         if unowned is not None and unowned.any():
             unfollowed[frame.index] = MaskCrop.of(unowned)
         if _mismatched(people):
@@ -105,6 +105,7 @@ def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n
         for track_id, mask in people.people.items():
             track = tracks.setdefault(track_id, PersonTrack(track_id))
             shape = measure_shape(mask, n)
+            shape.joined = joined.get(track_id)
             shape.people = len(people.people)
             shape.camera_moved = people.camera_moved
             track.shapes.append(shape)
@@ -116,21 +117,26 @@ def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n
     return ClipPeople(kept, unfollowed, mismatched)
 
 
-def _join_to_people(people: PeopleFrame) -> np.ndarray | None:
+def _join_to_people(people: PeopleFrame) -> tuple[np.ndarray | None, dict[int, MaskCrop]]:
     """What moved unfollowed, less the pieces that touch a followed person (a hand cut off inside their box, a
     foot stepping beyond it, within `ENTRY_REACH` of their height, directly or through other such pieces):
-    those join that person's mask and are anonymized with them."""
+    those join that person's mask and are anonymized with them. Also, per track, the pieces it was given (a
+    person the user keeps unchanged does not keep them: they may be a stranger's)."""
     unowned = people.unowned
+    joined: dict[int, MaskCrop] = {}
     if unowned is None or not unowned.any():
-        return unowned
-    for mask in people.people.values():
+        return unowned, joined
+    for track_id, mask in people.people.items():
+        given = np.zeros_like(unowned)
         for _ in range(JOIN_STEPS):  # a piece may reach the person through another (heel, toes)
             mine = _pieces_touching(unowned, _near(mask.person)) if mask.person.any() else None
             if mine is None or not mine.any():
                 break
             mask.person = mask.person | mine
-            unowned = unowned & ~mine
-    return unowned
+            unowned, given = unowned & ~mine, given | mine
+        if given.any():
+            joined[track_id] = MaskCrop.of(given)
+    return unowned, joined
 
 
 def _claim_entry(track: PersonTrack, unfollowed: dict[int, MaskCrop], n: int) -> None:
@@ -158,7 +164,9 @@ def _claim_entry(track: PersonTrack, unfollowed: dict[int, MaskCrop], n: int) ->
         else:
             del unfollowed[index]
         # never measured as a whole body: a piece of a person, drawn from their whole-body stand-in
-        claimed.append(measure_shape(FrameMask(index, mine, np.zeros_like(mine), "background", "cut", 1, False), n))
+        shape = measure_shape(FrameMask(index, mine, np.zeros_like(mine), "background", "cut", 1, False), n)
+        shape.joined = shape.person  # all of it was unfollowed motion
+        claimed.append(shape)
         reach, index = mine, index - 1
     track.shapes[:0] = claimed[::-1]
 

@@ -24,7 +24,7 @@ from ..video import Frame, VideoInfo
 from ..report import COPIED, COVERED, WARNED, ClipReport, StageClock
 
 __all__ = [
-    "CAMERA_MOVED", "UNFOLLOWED", "CameraWatch", "check_aligned", "check_keep_tracks", "check_layout", "check_times",
+    "CAMERA_MOVED", "UNFOLLOWED", "CameraWatch", "check_aligned", "check_choices", "check_keep_tracks", "check_layout", "check_times",
     "finish_report", "record_frame", "record_person", "refuse_unsafe_clip",
 ]  # fmt: skip
 
@@ -52,12 +52,19 @@ def check_times(info: VideoInfo, start: float | None, end: float | None) -> None
 
 
 def check_keep_tracks(keep: frozenset[int], people: dict) -> None:
-    """Every person the user chose to keep must be one of the clip's tracks (`gaitanon-cli people`)."""
+    """Every person the user chose to keep (or cover) must be one of the clip's tracks (`gaitanon-cli people`)."""
     unknown = sorted(set(keep) - set(people))
     if unknown:
         listed = ", ".join(str(k) for k in people) or "none"
         raise UsageError(f"no person {', '.join(map(str, unknown))} in this clip (its people: {listed}; "
                          "list them with gaitanon-cli people, with the same --start/--end)")
+
+
+def check_choices(keep: frozenset[int], cover: frozenset[int]) -> None:
+    """Nobody can be both kept unchanged and covered whole."""
+    both = sorted(cover & keep)
+    if both:
+        raise UsageError(f"person {', '.join(map(str, both))} cannot be both kept unchanged and covered")
 
 
 def check_aligned(frame: Frame, shape: FrameShape) -> None:
@@ -121,14 +128,16 @@ def record_frame(report: ClipReport, frame: Frame, here: list, unfollowed: bool,
 
 
 def record_person(report: ClipReport, frame: Frame, track: int, shape: FrameShape, anonymized: bool,
-                  kept: bool) -> None:
-    """One person's frame: their line in the report's people, and their flags with their number."""
+                  kept: bool, covered: bool = False) -> None:
+    """One person's frame: their line in the report's people, and their flags with their number; `covered`:
+    covered whole by the user's choice."""
     report.segmenters[shape.segmenter] += 1
     entry = report.person(track)
     entry["first_frame"] = min(entry.get("first_frame", frame.index), frame.index)
     entry["last_frame"] = frame.index
     entry["frames"] += 1
-    outcome = "kept" if kept else "covered" if shape.cover is not None else "anonymized" if anonymized else "absent"
+    outcome = ("kept" if kept else "covered" if covered or shape.cover is not None else "anonymized" if anonymized
+               else "absent")
     entry[outcome] += 1
     for reason, action in shape.issues:
         report.flag(frame.index, frame.time, f"person {track}: {reason}", action)

@@ -33,6 +33,7 @@ from ..inference.anonymizer import ClipAnonymizer, ModelBank
 from ..inference.attacker import WalkSampler, check_clip_privacy
 from ..options import default_strength
 from ..render.colouring import CAST_SHADOW, colour_frame
+from ..render.covers import CoverBox, Extent, check_cover_boxes, held_extents, paint_capsule, paint_cover_boxes
 from ..render.faces import DEFAULT_FACES, check_mode
 from ..render.warp import OutlinePair
 from ..shape import codec
@@ -50,6 +51,7 @@ from .people import ClipPeople, clip_segmenter, find_people
 from .policy import (
     CameraWatch,
     check_aligned,
+    check_choices,
     check_keep_tracks,
     check_layout,
     check_times,
@@ -76,6 +78,8 @@ class AnonymizeOptions:
     colouring: str = "warp"  # "eq9": the paper's rule, an evaluation condition only (it leaks the outline)
     cast_shadow: bool = CAST_SHADOW  # the new silhouette casts a soft shadow the way the original's fell
     keep_tracks: frozenset[int] = frozenset()  # people (track numbers) the user chose to leave unchanged
+    cover_tracks: frozenset[int] = frozenset()  # people the user chose to cover whole (a filled shape, no reshaping)
+    cover_boxes: tuple[CoverBox, ...] = ()  # boxes painted flat over a frame range (what the detector missed)
 
 
 @dataclass
@@ -86,6 +90,7 @@ class Person:
     shape: FrameShape
     points: np.ndarray | None  # the anonymized contour; None: covered or nothing to draw
     kept: bool  # left unchanged by the user's choice
+    capsule: Extent | None = None  # covered whole by the user's choice: the filled shape drawn over them
     silhouette: np.ndarray | None = None  # the anonymized silhouette (full frame)
 
     @property
@@ -112,6 +117,8 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     check_layout(bank)
     info = probe(source)
     check_times(info, options.start, options.end)
+    check_choices(options.keep_tracks, options.cover_tracks)
+    check_cover_boxes(options.cover_boxes, info.width, info.height)
     check_target_free(Path(target), options.export.overwrite)  # before the work, not after it
     report = ClipReport(source=str(source), target=str(target), provider=bank.provider,
                         model=bank.anonymizer_entry(alpha).name, alpha=alpha)
@@ -132,11 +139,13 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     report.camera = camera.kind
     if camera.moving:
         people = find_people_again(segmenter, info, options, camera, people, n, clock)
-    check_keep_tracks(options.keep_tracks, people.tracks)
+    check_keep_tracks(options.keep_tracks | options.cover_tracks, people.tracks)
+    report.covered_by_choice = sorted(options.cover_tracks)
     contours = {k: [shape for run in t.runs() for shape in clock.iterate("contour", complete_shapes(run, n, info.fps))]
                 for k, t in people.tracks.items()}  # stretch by stretch: a re-identified person moved meanwhile
     anonymized = {k: dict(anonymize_person(bank.start_clip(alpha, draws), shapes, clock))
                   for k, shapes in contours.items()}  # each person their own latent, the clip's next draw, never kept
+    capsules = {k: held_extents(extents_of(contours[k]), info.fps) for k in options.cover_tracks}
     watch = CameraWatch()
     walks = {k: WalkSampler(total) for k in people.tracks}
     masks = PeopleMasks(people, unfollowed=True, boxes=True)
@@ -144,8 +153,8 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     frames = clock.iterate("decode", read_frames(info.path, info, options.start, options.end))
     with VideoWriter(target, info, options.export, options.start, options.end) as writer:
         for frame, window in windowed(frames, RADIUS if camera.moving else 0):
-            here = people_on(frame.index, anonymized, options.keep_tracks)
-            unfollowed = people.unfollowed.get(frame.index)
+            here = people_on(frame.index, anonymized, options.keep_tracks, capsules)
+            unfollowed = with_kept_joins(people.unfollowed.get(frame.index), here)
             if camera.moving:
                 moved, scene = False, clock.call("camera background", moving_scene, frame, window, here, unfollowed,
                                                  camera, masks, report)
@@ -156,10 +165,12 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
                 check_aligned(frame, person.shape)
                 person.silhouette = clock.call("contour", anonymized_silhouette, person.shape, person.points)
             image = clock.call("colour", colour_people, frame, here, unfollowed, scene, options)
+            report.cover_box_frames += paint_cover_boxes(image, options.cover_boxes, frame.time) > 0
             clock.call("encode", writer.write, image, frame.time)
             record_frame(report, frame, here, unfollowed is not None, moved)
             for person in here:
-                record_person(report, frame, person.track, person.shape, person.points is not None, person.kept)
+                record_person(report, frame, person.track, person.shape, person.points is not None, person.kept,
+                              person.capsule is not None)
                 if person.points is not None and person.shape.body == "whole":
                     walks[person.track].add(person.shape.person.full(), person.silhouette)
             refuse_unsafe_clip(report)
@@ -191,15 +202,49 @@ def anonymize_person(clip: ClipAnonymizer, shapes: list[FrameShape], clock: Stag
         yield shape.index, (shape, points)
 
 
-def people_on(index: int, anonymized: dict[int, dict[int, Drawn]], keep: frozenset[int]) -> list[Person]:
-    """The people on frame `index`, back to front; a kept person crossing another is anonymized there."""
+def extents_of(shapes: list[FrameShape]) -> dict[int, Extent]:
+    """Per frame, the box of where the person is (their region, or what covers them)."""
+    extents = {}
+    for shape in shapes:
+        region = shape.cover if shape.cover is not None else shape.person
+        if not region.empty:
+            extents[shape.index] = (region.top, region.left, region.top + region.mask.shape[0],
+                                    region.left + region.mask.shape[1])
+    return extents
+
+
+def people_on(index: int, anonymized: dict[int, dict[int, Drawn]], keep: frozenset[int],
+              capsules: dict[int, dict[int, Extent]]) -> list[Person]:
+    """The people on frame `index`, back to front; a kept person crossing another is anonymized there; a
+    person covered whole by choice is not drawn, their capsule is (and their own flags give way to it)."""
     here = [Person(k, *frames[index], kept=k in keep) for k, frames in anonymized.items() if index in frames]
+    for person in here:
+        if person.track in capsules:
+            person.points, person.shape.issues = None, []
+            person.capsule = capsules[person.track].get(index)
     for person in here:
         if person.kept and any(_crossing(person.shape, other.shape) for other in here if other is not person):
             person.kept = False
             person.shape.issues.append(("kept, but crossing another person: anonymized here (the tracker "
                                         "may switch people at a crossing)", "anonymized"))
     return sorted(here, key=lambda p: p.depth)
+
+
+def with_kept_joins(unfollowed: MaskCrop | None, here: list[Person]) -> MaskCrop | None:
+    """What moved unfollowed, with the pieces joined to a kept person put back: shown unchanged, a stranger's
+    foot touching the reporter would stay recognisable, so it is covered (and flagged) instead."""
+    joins = [person.shape.joined for person in here if person.kept and person.shape.joined is not None]
+    if not joins:
+        return unfollowed
+    return MaskCrop.of(union([unfollowed, *joins], joins[0].shape))
+
+
+def kept_region(shape: FrameShape) -> np.ndarray:
+    """A kept person's own pixels: their mask without the motion joined to them (covered as unfollowed)."""
+    own = shape.person.full()
+    if shape.joined is not None:
+        own &= ~shape.joined.full()
+    return own
 
 
 def _crossing(a: FrameShape, b: FrameShape) -> bool:
@@ -269,7 +314,10 @@ def colour_people(frame: Frame, here: list[Person], unfollowed: MaskCrop | None,
     image = colour_frame(frame.image, background, gone, np.zeros_like(gone), shadow=shadows, margin=0.0)
     for person in here:
         if person.kept:
-            image[person.shape.person.full()] = frame.image[person.shape.person.full()]
+            own = kept_region(person.shape)
+            image[own] = frame.image[own]
+        elif person.capsule is not None:
+            paint_capsule(image, person.capsule)
         elif person.shape.cover is None and person.silhouette is not None and person.silhouette.any():
             outline = None if options.colouring == "eq9" else outline_pair(person.shape, person.points)
             pair = None if outline is None else OutlinePair(*outline)

@@ -87,6 +87,7 @@ class FrameShape:
     contour: np.ndarray | None = None  # what the network sees (N canonical points)
     fine: np.ndarray | None = None  # the full-resolution outline, same frame (whole bodies)
     cover: MaskCrop | None = None  # region to paint with the background when the person is not anonymized
+    joined: MaskCrop | None = None  # motion no track followed that was joined to this person (part of `person`)
     issues: list[tuple[str, str]] = field(default_factory=list)  # (reason, action) for the report
 
 
