@@ -58,6 +58,7 @@ class ClipReport:
     unseen_pixels: int = 0  # moving camera: background pixels behind people no neighbour showed, covered flat
     covered_by_choice: list[int] = field(default_factory=list)  # people the user chose to cover whole
     cover_box_frames: int = 0  # frames on which a cover box the user drew was painted
+    face_frames: int = 0  # frames on which the whole-frame face pass hid a face no track follows
 
     def flag(self, index: int, time_s: float, reason: str, action: str) -> None:
         self.flagged.append(FlaggedFrame(index, round(time_s, 4), reason, action))
@@ -103,6 +104,8 @@ class ClipReport:
         lines += [f"person {track}: frames {p['first_frame']}-{p['last_frame']}, {p['anonymized']} anonymized, "
                   f"{p['covered']} covered, {p['kept']} kept unchanged{self.choice_note(track)}"
                   for track, p in sorted(self.people.items())]
+        if self.face_frames:
+            lines.append(f"faces of people no track follows hidden on {self.face_frames} frames")
         if self.cover_box_frames:
             lines.append(f"cover boxes painted on {self.cover_box_frames} frames")
         if self.camera:

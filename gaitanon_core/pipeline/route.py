@@ -34,10 +34,11 @@ from ..inference.attacker import WalkSampler, check_clip_privacy
 from ..options import default_strength
 from ..render.colouring import CAST_SHADOW, colour_frame
 from ..render.covers import CoverBox, Extent, check_cover_boxes, held_extents, paint_capsule, paint_cover_boxes
-from ..render.faces import DEFAULT_FACES, check_mode
+from ..render.faces import DEFAULT_FACES, FaceWatch, check_mode
 from ..render.warp import OutlinePair
 from ..shape import codec
 from ..shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, complete_shapes, outline_pair
+from ..people.face_detection import FaceDetector
 from ..people.moving_background import View
 from ..people.silhouettes import ClipSegmenter
 from ..video import ExportOptions, Frame, VideoInfo, VideoWriter, frame_times, probe, read_frames, select_frames
@@ -106,6 +107,16 @@ def model_bank(models_dir: Path | None, device: str) -> ModelBank:
     return ModelBank(models_dir, device)
 
 
+@lru_cache(maxsize=1)
+def face_detector() -> FaceDetector:
+    """The whole-frame face detector (opened once, when first needed)."""
+    return FaceDetector()
+
+
+def find_faces(image: np.ndarray) -> list:
+    return face_detector().faces(image)
+
+
 def anonymize_clip(source, target, options: AnonymizeOptions, progress: ProgressCallback | None = None,
                    cancel: CancelCheck | None = None, on_frame: FrameSink | None = None) -> ClipReport:
     """Anonymize every person in `source` into `target` (MP4); see the module docstring."""
@@ -147,6 +158,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
                   for k, shapes in contours.items()}  # each person their own latent, the clip's next draw, never kept
     capsules = {k: held_extents(extents_of(contours[k]), info.fps) for k in options.cover_tracks}
     watch = CameraWatch()
+    faces = FaceWatch(find_faces, info.fps, options.faces)
     walks = {k: WalkSampler(total) for k in people.tracks}
     masks = PeopleMasks(people, unfollowed=True, boxes=True)
 
@@ -165,6 +177,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
                 check_aligned(frame, person.shape)
                 person.silhouette = clock.call("contour", anonymized_silhouette, person.shape, person.points)
             image = clock.call("colour", colour_people, frame, here, unfollowed, scene, options)
+            report.face_frames += clock.call("faces", faces.hide, frame.index, image, kept_people(here)) > 0
             report.cover_box_frames += paint_cover_boxes(image, options.cover_boxes, frame.time) > 0
             clock.call("encode", writer.write, image, frame.time)
             record_frame(report, frame, here, unfollowed is not None, moved)
@@ -237,6 +250,12 @@ def with_kept_joins(unfollowed: MaskCrop | None, here: list[Person]) -> MaskCrop
     if not joins:
         return unfollowed
     return MaskCrop.of(union([unfollowed, *joins], joins[0].shape))
+
+
+def kept_people(here: list[Person]) -> np.ndarray | None:
+    """Where the people the user keeps are (their faces stay), or None."""
+    kept = [person.shape.person for person in here if person.kept]
+    return union(kept, kept[0].shape) if kept else None
 
 
 def kept_region(shape: FrameShape) -> np.ndarray:

@@ -12,10 +12,13 @@ head's outline, into it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
 from ..errors import UsageError
+from ..people.person_mask import Box
 
 FACE_MODES = ("blur", "pixelate", "fill", "keep")
 DEFAULT_FACES = "blur"
@@ -23,6 +26,9 @@ HEAD_SHARE = 0.17  # share of the body's height, from the top, that is hidden (h
 BLUR_SHARE = 0.25  # the blur's sigma as a share of the region's height: no feature survives it
 PIXEL_CELLS = 5  # a pixelated head is this many cells tall
 FADE_SHARE = 0.3  # the lowest share of the region fades back to the body (no hard line at the neck)
+SCAN_S = 0.4  # the whole frame is searched for faces this often (s) ...
+HOLD_S = 1.0  # ... and a face found is hidden for this long after (a missed search does not show it)
+FACE_GROW = 0.35  # a found face is hidden with this share of its size more on every side (hair, ears, chin)
 
 
 def check_mode(mode: str) -> str:
@@ -67,3 +73,53 @@ def _fade(count: int, offset: int, height: int) -> np.ndarray:
     position = (np.arange(count, dtype=np.float32) + offset) / max(height, 1)
     weight = np.clip((1.0 - position) / FADE_SHARE, 0.0, 1.0)
     return weight[:, None, None]
+
+
+class FaceWatch:
+    """The whole-frame face pass: faces of people no track follows (at a window, in a crowd), hidden.
+
+    Every `SCAN_S` the picture as it will be written is searched by `find` (a face
+    detector); each face found is hidden, like a walker's head, for `HOLD_S`, so a
+    face the detector misses on one search stays hidden. Tracked walkers' heads are
+    hidden already and are not found again; a face on a person the user keeps is
+    left (`kept` holds where they are).
+    """
+
+    def __init__(self, find: Callable[[np.ndarray], list[Box]], fps: float, mode: str) -> None:
+        self.find, self.mode = find, check_mode(mode)
+        self.every = max(1, round(SCAN_S * fps))
+        self.hold = max(1, round(HOLD_S * fps))
+        self.held: list[tuple[int, Box]] = []  # (last frame to hide it on, box)
+
+    def hide(self, index: int, image: np.ndarray, kept: np.ndarray | None = None) -> int:
+        """Search `image` (frame `index`) if due, hide the faces held, in place; how many were hidden."""
+        if self.mode == "keep":
+            return 0
+        if index % self.every == 0:
+            found = [box for box in self.find(image) if kept is None or not _centre_in(box, kept)]
+            self.held = [(index + self.hold, box) for box in found] + [h for h in self.held if h[1] not in found]
+        self.held = [(until, box) for until, box in self.held if until >= index]
+        for _, box in self.held:
+            hide_face(image, box, self.mode)
+        return len(self.held)
+
+
+def _centre_in(box: Box, region: np.ndarray) -> bool:
+    y, x = min((box.y0 + box.y1) // 2, region.shape[0] - 1), min((box.x0 + box.x1) // 2, region.shape[1] - 1)
+    return bool(region[y, x])
+
+
+def hide_face(image: np.ndarray, box: Box, mode: str) -> None:
+    """Blur, pixelate or fill an ellipse around `box` (grown by `FACE_GROW`) in `image` (RGB uint8), in place."""
+    grow_x, grow_y = FACE_GROW * box.width, FACE_GROW * box.height
+    x0, y0 = max(0, int(box.x0 - grow_x)), max(0, int(box.y0 - grow_y))
+    x1, y1 = min(image.shape[1], int(np.ceil(box.x1 + grow_x))), min(image.shape[0], int(np.ceil(box.y1 + grow_y)))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    region = image[y0:y1, x0:x1].astype(np.float32)
+    hidden = _hidden(region, mode, y1 - y0)
+    ellipse = np.zeros(region.shape[:2], np.float32)
+    cv2.ellipse(ellipse, (((x1 - x0) / 2, (y1 - y0) / 2), (x1 - x0, y1 - y0), 0.0), 1.0, -1, cv2.LINE_AA)
+    weight = ellipse[..., None]
+    image[y0:y1, x0:x1] = np.clip(weight * hidden + (1.0 - weight) * region + 0.5, 0, 255).astype(np.uint8)
+
