@@ -90,12 +90,14 @@ class FaceWatch:
         self.every = max(1, round(SCAN_S * fps))
         self.hold = max(1, round(HOLD_S * fps))
         self.held: list[tuple[int, Box]] = []  # (last frame to hide it on, box)
+        self.due: int | None = None  # the frame of the next search (the first frame seen: now)
 
     def hide(self, index: int, image: np.ndarray, kept: np.ndarray | None = None) -> int:
         """Search `image` (frame `index`) if due, hide the faces held, in place; how many were hidden."""
         if self.mode == "keep":
             return 0
-        if index % self.every == 0:
+        if self.due is None or index >= self.due:
+            self.due = index + self.every
             found = [box for box in self.find(image) if kept is None or not _centre_in(box, kept)]
             self.held = [(index + self.hold, box) for box in found] + [h for h in self.held if h[1] not in found]
         self.held = [(until, box) for until, box in self.held if until >= index]
