@@ -24,6 +24,7 @@ from ..shape import codec
 from ..shape.tracking import FrameShape, MaskCrop, measure_shape
 from ..video import Frame, VideoInfo, frame_times, probe, read_frames, select_frames
 from .events import CancelCheck, ProgressCallback, Ticker
+from .keeping import Looks, person_look
 
 __all__ = ["ClipPeople", "PersonTrack", "clip_segmenter", "find_people", "people_in_clip"]
 
@@ -39,6 +40,7 @@ class PersonTrack:
     id: int
     shapes: list[FrameShape] = field(default_factory=list)
     thumbnail: np.ndarray | None = None  # RGB crop of the frame where the whole body was largest
+    looks: Looks = field(default_factory=dict)  # their colours on each whole-body frame (a kept person's check)
     _thumbnail_area: int = 0
 
     @property
@@ -109,6 +111,8 @@ def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n
             shape.people = len(people.people)
             shape.camera_moved = people.camera_moved
             track.shapes.append(shape)
+            if shape.body == "whole":
+                track.looks[frame.index] = person_look(frame.image, shape)
             if thumbnails:
                 track.consider_thumbnail(frame.image, shape)
     for track in tracks.values():

@@ -48,6 +48,7 @@ from .camera import (
     windowed,
 )
 from .events import CancelCheck, FrameSink, PreviewFrame, ProgressCallback, Ticker
+from .keeping import KEPT_CROSSING, KEPT_UNCONFIRMED, crossing, kept_until
 from .people import ClipPeople, clip_segmenter, find_people
 from .policy import (
     CameraWatch,
@@ -157,6 +158,8 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     anonymized = {k: dict(anonymize_person(bank.start_clip(alpha, draws), shapes, clock))
                   for k, shapes in contours.items()}  # each person their own latent, the clip's next draw, never kept
     capsules = {k: held_extents(extents_of(contours[k]), info.fps) for k in options.cover_tracks}
+    shapes = {k: {i: drawn[0] for i, drawn in frames.items()} for k, frames in anonymized.items()}
+    kept_from = {k: kept_until(k, shapes, people.tracks[k].looks) for k in options.keep_tracks}
     watch = CameraWatch()
     faces = FaceWatch(find_faces, info.fps, options.faces)
     walks = {k: WalkSampler(total) for k in people.tracks}
@@ -165,7 +168,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     frames = clock.iterate("decode", read_frames(info.path, info, options.start, options.end))
     with VideoWriter(target, info, options.export, options.start, options.end) as writer:
         for frame, window in windowed(frames, RADIUS if camera.moving else 0):
-            here = people_on(frame.index, anonymized, options.keep_tracks, capsules)
+            here = people_on(frame.index, anonymized, kept_from, capsules)
             unfollowed = with_kept_joins(people.unfollowed.get(frame.index), here)
             if camera.moving:
                 moved, scene = False, clock.call("camera background", moving_scene, frame, window, here, unfollowed,
@@ -226,20 +229,25 @@ def extents_of(shapes: list[FrameShape]) -> dict[int, Extent]:
     return extents
 
 
-def people_on(index: int, anonymized: dict[int, dict[int, Drawn]], keep: frozenset[int],
+def people_on(index: int, anonymized: dict[int, dict[int, Drawn]], kept_from: dict[int, int | None],
               capsules: dict[int, dict[int, Extent]]) -> list[Person]:
-    """The people on frame `index`, back to front; a kept person crossing another is anonymized there; a
-    person covered whole by choice is not drawn, their capsule is (and their own flags give way to it)."""
-    here = [Person(k, *frames[index], kept=k in keep) for k, frames in anonymized.items() if index in frames]
+    """The people on frame `index`, back to front. A kept person (`kept_from`: kept, up to the frame from
+    which they are no longer confirmed, `keeping.kept_until`) is anonymized where they cross another, and
+    from that frame on; a person covered whole by choice is not drawn, their capsule is (and their own flags
+    give way to it)."""
+    here = [Person(k, *frames[index], kept=k in kept_from) for k, frames in anonymized.items() if index in frames]
     for person in here:
         if person.track in capsules:
             person.points, person.shape.issues = None, []
             person.capsule = capsules[person.track].get(index)
     for person in here:
-        if person.kept and any(_crossing(person.shape, other.shape) for other in here if other is not person):
+        until = kept_from.get(person.track)
+        if person.kept and until is not None and index >= until:
             person.kept = False
-            person.shape.issues.append(("kept, but crossing another person: anonymized here (the tracker "
-                                        "may switch people at a crossing)", "anonymized"))
+            person.shape.issues.append((KEPT_UNCONFIRMED, "anonymized"))
+        elif person.kept and any(crossing(person.shape, other.shape) for other in here if other is not person):
+            person.kept = False
+            person.shape.issues.append((KEPT_CROSSING, "anonymized"))
     return sorted(here, key=lambda p: p.depth)
 
 
@@ -264,14 +272,6 @@ def kept_region(shape: FrameShape) -> np.ndarray:
     if shape.joined is not None:
         own &= ~shape.joined.full()
     return own
-
-
-def _crossing(a: FrameShape, b: FrameShape) -> bool:
-    regions = [s.cover if s.cover is not None else s.person for s in (a, b)]
-    if any(r.empty for r in regions):
-        return False
-    box_a, box_b = (r.box for r in regions)
-    return box_a.x0 < box_b.x1 and box_b.x0 < box_a.x1 and box_a.y0 < box_b.y1 and box_b.y0 < box_a.y1
 
 
 def _everyone(here: list[Person], unfollowed: MaskCrop | None, shape: tuple[int, int]) -> MaskCrop:
