@@ -27,12 +27,12 @@ def test_a_piece_beside_a_person_joins_them_and_a_far_one_stays_unfollowed() -> 
     assert np.array_equal(rest, unowned & ~mask.person) and rest[40:50, 150:160].all() and rest.sum() == 100
 
 
-def test_pieces_joined_to_a_kept_person_are_covered_not_kept() -> None:
-    """A stranger's foot touching the reporter must not come out unchanged with them."""
+def test_a_large_piece_joined_to_a_kept_person_is_covered_not_kept() -> None:
+    """A stranger touching the reporter must not come out unchanged with them."""
     person = np.zeros((120, 200), bool)
     person[20:100, 40:60] = True
     unowned = np.zeros_like(person)
-    unowned[90:100, 62:70] = True  # joined: touches the kept person
+    unowned[30:100, 62:70] = True  # joined: touches the kept person, 560 px: over a quarter of their 1600
     mask = FrameMask(0, person.copy(), np.zeros_like(person), "fused", "whole", 1, False)
     rest, joined = _join_to_people(PeopleFrame(0, {1: mask}, unowned))
     shape = measure_shape(mask, codec.N_POINTS)
@@ -43,3 +43,17 @@ def test_pieces_joined_to_a_kept_person_are_covered_not_kept() -> None:
     assert np.array_equal(with_kept_joins(None, [kept]).full(), unowned)  # covered as unfollowed motion
     kept.kept = False
     assert with_kept_joins(None, [kept]) is None  # anonymized: the piece is drawn with the person
+
+
+def test_a_foot_joined_to_a_kept_person_stays_theirs() -> None:
+    person = np.zeros((120, 200), bool)
+    person[20:100, 40:60] = True
+    unowned = np.zeros_like(person)
+    unowned[94:100, 62:70] = True  # a foot past the box: 48 px
+    mask = FrameMask(0, person.copy(), np.zeros_like(person), "fused", "whole", 1, False)
+    _, joined = _join_to_people(PeopleFrame(0, {1: mask}, unowned))
+    shape = measure_shape(mask, codec.N_POINTS)
+    shape.joined = joined[1]
+    assert np.array_equal(kept_region(shape), person | unowned)
+    assert with_kept_joins(None, [Person(1, shape, None, kept=True)]) is None
+

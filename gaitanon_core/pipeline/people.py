@@ -168,9 +168,7 @@ def _claim_entry(track: PersonTrack, unfollowed: dict[int, MaskCrop], n: int) ->
         else:
             del unfollowed[index]
         # never measured as a whole body: a piece of a person, drawn from their whole-body stand-in
-        shape = measure_shape(FrameMask(index, mine, np.zeros_like(mine), "background", "cut", 1, False), n)
-        shape.joined = shape.person  # all of it was unfollowed motion
-        claimed.append(shape)
+        claimed.append(measure_shape(FrameMask(index, mine, np.zeros_like(mine), "background", "cut", 1, False), n))
         reach, index = mine, index - 1
     track.shapes[:0] = claimed[::-1]
 

@@ -67,6 +67,9 @@ from ..report import COVERED, ClipReport, StageClock
 __all__ = ["AnonymizeOptions", "anonymize_clip", "model_bank"]
 
 
+KEPT_JOIN_SHARE = 0.25  # motion joined to a kept person beyond this share of their own area may be a stranger's
+
+
 @dataclass
 class AnonymizeOptions:
     strength: float | None = None  # None: the models' default (options.default_strength)
@@ -252,12 +255,22 @@ def people_on(index: int, anonymized: dict[int, dict[int, Drawn]], kept_from: di
 
 
 def with_kept_joins(unfollowed: MaskCrop | None, here: list[Person]) -> MaskCrop | None:
-    """What moved unfollowed, with the pieces joined to a kept person put back: shown unchanged, a stranger's
-    foot touching the reporter would stay recognisable, so it is covered (and flagged) instead."""
-    joins = [person.shape.joined for person in here if person.kept and person.shape.joined is not None]
+    """What moved unfollowed, with the large pieces joined to a kept person put back (`foreign_join`):
+    shown unchanged, a stranger touching the reporter would stay recognisable, so it is covered (and flagged)."""
+    joins = [join for person in here if person.kept and (join := foreign_join(person.shape)) is not None]
     if not joins:
         return unfollowed
     return MaskCrop.of(union([unfollowed, *joins], joins[0].shape))
+
+
+def foreign_join(shape: FrameShape) -> MaskCrop | None:
+    """The motion joined to a person that may be someone else's: more than `KEPT_JOIN_SHARE` of the person's
+    own area (a foot past the box or a hand cut off is less)."""
+    joined = shape.joined
+    if joined is None or joined.empty:
+        return None
+    own = np.count_nonzero(shape.person.mask) - np.count_nonzero(joined.mask)
+    return joined if np.count_nonzero(joined.mask) > KEPT_JOIN_SHARE * own else None
 
 
 def kept_people(here: list[Person]) -> np.ndarray | None:
@@ -267,10 +280,12 @@ def kept_people(here: list[Person]) -> np.ndarray | None:
 
 
 def kept_region(shape: FrameShape) -> np.ndarray:
-    """A kept person's own pixels: their mask without the motion joined to them (covered as unfollowed)."""
+    """A kept person's own pixels: their mask without the motion joined to them that may be someone else's
+    (covered as unfollowed)."""
     own = shape.person.full()
-    if shape.joined is not None:
-        own &= ~shape.joined.full()
+    foreign = foreign_join(shape)
+    if foreign is not None:
+        own &= ~foreign.full()
     return own
 
 
