@@ -373,6 +373,7 @@ class MainWindow(MainWindowView):
         self.live_frames.take()  # nothing left over from an earlier render
         self._following_render = True
         self._run(Worker(jobs.anonymize, self.review, self.live_frames.offer), self._on_anonymized, "Anonymizing")
+        self._say_if_stale()  # the new review has the choices now shown
 
     def _review_frame(self, index: int) -> ShownFrame:
         """Runs in the decoding thread: the review's frame where done, else the original alone."""
@@ -478,12 +479,16 @@ class MainWindow(MainWindowView):
         return self.review is not None and self.review.choices == self._choices()
 
     def _on_choices_changed(self) -> None:
-        if self.review is not None and not self._review_has_the_choices():
-            self.clip_label.setText(STALE_CHOICES)
-        elif self.clip is not None and self.clip_label.text() == STALE_CHOICES:  # the choices are back as reviewed
-            self.clip_label.setText(self.clip.describe())
+        self._say_if_stale()
         self._redraw_overlays()
         self._refresh_controls()
+
+    def _say_if_stale(self) -> None:
+        """The status line says when the review copy was made with other choices, and stops saying it when not."""
+        if self.review is not None and not self._review_has_the_choices():
+            self.clip_label.setText(STALE_CHOICES)
+        elif self.clip is not None and self.clip_label.text() == STALE_CHOICES:
+            self.clip_label.setText(self.clip.describe())
 
     # --- report and export -------------------------------------------------------------
     def show_report(self) -> None:

@@ -27,7 +27,7 @@ from ..workers import Worker
 from . import jobs
 
 SEARCHING = "Finding the people in this clip… Until you choose otherwise, everyone is anonymized."
-FOUND = "{count} found. Everyone is anonymized unless you choose Keep unchanged for a person."
+FOUND = "{count} found. Everyone is anonymized unless you choose to keep a person unchanged or cover them whole."
 NOBODY = "Nobody was found in this clip. Anything that moves is still covered."
 CANCELLED = "Search cancelled: everyone will be anonymized. Press Find people to choose someone to keep."
 FAILED = "Could not list the people ({reason}): everyone will be anonymized."

@@ -53,6 +53,8 @@ class PersonRowView(QWidget):
         self.choice = QComboBox()
         self.choice.setObjectName("personChoice")
         self.choice.addItems(CHOICES)
+        self.choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.choice.setMinimumContentsLength(12)  # the panel stays narrow; the open list shows each choice whole
         self.choice.setToolTip("Anonymize: the default. Keep unchanged: this person stays recognisable "
                                "(shape, walk and face as filmed), except where they cross someone. Cover whole: "
                                "a flat grey shape hides them (where they are and how tall they are still show)")
