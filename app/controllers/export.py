@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
 from gaitanon_core.paths import demo_clip_path
@@ -12,6 +13,8 @@ from gaitanon_core.video import ExportOptions, VideoInfo
 
 from ..settings import Settings
 from ..views.export_dialog_view import ExportDialogView
+from .covers import box_text
+from .jobs import Choices
 
 
 def suggested_target(source: Path, folder: str) -> Path:
@@ -22,21 +25,30 @@ def suggested_target(source: Path, folder: str) -> Path:
     return Path(folder) / f"{source.stem}_anonymized.mp4"
 
 
-def kept_text(kept: frozenset[int]) -> str:
-    """The export's reminder of who stays recognisable (empty: everyone is anonymized)."""
-    if not kept:
-        return ""
-    numbers = ", ".join(str(number) for number in sorted(kept))
-    return (f"Kept unchanged, as you chose: person {numbers}. They stay recognisable in this export "
-            "(except where they cross someone); everyone else is anonymized.")
+def _numbers(people: frozenset[int]) -> str:
+    return ", ".join(str(number) for number in sorted(people))
+
+
+def choices_text(choices: Choices, times: np.ndarray) -> str:
+    """The export's reminder of who stays recognisable, who is covered and the boxes (empty: everyone is
+    anonymized, nothing else)."""
+    lines = []
+    if choices.keep_tracks:
+        lines.append(f"Kept unchanged, as you chose: person {_numbers(choices.keep_tracks)}. They stay "
+                     "recognisable in this export (except where they cross someone).")
+    if choices.cover_tracks:
+        lines.append(f"Covered whole by a grey shape, as you chose: person {_numbers(choices.cover_tracks)}.")
+    lines += [f"Cover box: {box_text(box, times)}." for box in choices.cover_boxes]
+    if lines:
+        lines.append("Everyone else is anonymized.")
+    return "\n".join(lines)
 
 
 class ExportDialog(ExportDialogView):
-    def __init__(self, parent: QWidget | None, source: VideoInfo, settings: Settings,
-                 kept: frozenset[int] = frozenset()) -> None:
+    def __init__(self, parent: QWidget | None, source: VideoInfo, settings: Settings, choices_note: str = "") -> None:
         super().__init__(parent)
-        self.kept_note.setText(kept_text(kept))
-        self.kept_note.setVisible(bool(kept))
+        self.kept_note.setText(choices_note)
+        self.kept_note.setVisible(bool(choices_note))
         self.path.setText(str(suggested_target(source.path, settings.last_folder("export"))))
         self.crf.setValue(settings.crf)
         self.preset.setCurrentText(settings.preset)
@@ -62,8 +74,9 @@ class ExportDialog(ExportDialogView):
 
 
 def ask_export_options(parent: QWidget, source: VideoInfo, settings: Settings,
-                       kept: frozenset[int] = frozenset()) -> tuple[Path, ExportOptions] | None:
-    dialog = ExportDialog(parent, source, settings, kept)
+                       choices_note: str = "") -> tuple[Path, ExportOptions] | None:
+    """The target and the options, or None if cancelled; `choices_note` reminds of the People and Cover choices."""
+    dialog = ExportDialog(parent, source, settings, choices_note)
     if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.path.text().strip():
         return None
     target, options = dialog.target(), dialog.options()

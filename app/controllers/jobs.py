@@ -27,6 +27,7 @@ from gaitanon_core.pipeline import (
     preview_with,
     render_review,
 )
+from gaitanon_core.render.covers import CoverBox
 from gaitanon_core.render.faces import DEFAULT_FACES
 from gaitanon_core.report import ClipReport
 from gaitanon_core.video import ExportOptions, SeekableReader, VideoInfo, frame_times, probe, select_frames
@@ -90,6 +91,15 @@ def find_people(control: JobControl, video: Path) -> dict[int, PersonTrack]:
     return people_in_clip(video, progress=control.progress, cancel=control.cancelled)
 
 
+@dataclass(frozen=True)
+class Choices:
+    """The user's choices a review copy is made with: whom to keep, whom to cover whole, the boxes drawn."""
+
+    keep_tracks: frozenset[int] = frozenset()
+    cover_tracks: frozenset[int] = frozenset()
+    cover_boxes: tuple[CoverBox, ...] = ()
+
+
 class ReviewSession:
     """One anonymization of the open clip, from pressing Anonymize to discarding it.
 
@@ -101,10 +111,13 @@ class ReviewSession:
     """
 
     def __init__(self, clip: OpenedClip, alpha: float, models_dir: Path, faces: str = DEFAULT_FACES,
-                 keep_tracks: frozenset[int] = frozenset()) -> None:
+                 choices: Choices = Choices()) -> None:
         self.clip = clip
         self.alpha = alpha
-        self.options = AnonymizeOptions(strength=alpha, models_dir=models_dir, faces=faces, keep_tracks=keep_tracks)
+        self.choices = choices
+        self.options = AnonymizeOptions(strength=alpha, models_dir=models_dir, faces=faces,
+                                        keep_tracks=choices.keep_tracks, cover_tracks=choices.cover_tracks,
+                                        cover_boxes=choices.cover_boxes)
         self.engine: Review | None = None
         self.proxy = FrameProxy((clip.info.width, clip.info.height))
         self.reviewed = select_frames(clip.times, self.options.start, self.options.end)

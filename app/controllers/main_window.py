@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from gaitanon_core.options import VIDEO_SUFFIXES
 from gaitanon_core.paths import demo_clip_path
 from gaitanon_core.paths import models_dir as default_models_dir
-from gaitanon_core.render.faces import DEFAULT_FACES
+from gaitanon_core.render.faces import DEFAULT_FACES, FACE_MODES
 
 from ..errors import show_error
 from ..frame_source import FrameServer, ShownFrame
@@ -30,7 +30,8 @@ from ..views.main_window_view import MainWindowView
 from ..workers import LatestOnly, Worker, cancel_all_and_wait
 from . import jobs
 from .about import build_about_dialog
-from .export import ask_export_options
+from .covers import CoverBoxesController
+from .export import ask_export_options, choices_text
 from .people import PeopleController
 from .report import ReportController
 from .strength import StrengthController
@@ -41,8 +42,9 @@ IN_PROGRESS = "Rendering the review copy…\nThe anonymized frames appear here w
 FOLLOWING = "Rendering the review copy…\nFinished frames appear here as they are done."
 RENDERED = ("Rendering the review copy: {done} of {total} frames done.\n"
             "The anonymized frames appear here when it is done.")
-STALE_CHOICES = ("The review copy was made with other choices of whom to keep unchanged; "
-                 "press Anonymize to make it again with the People panel's choices, then export.")
+STALE_CHOICES = ("The review copy was made with other choices of whom to keep or cover, or other cover boxes; "
+                 "press Anonymize to make it again with the choices now shown, then export.")
+HIDDEN_FACE_MODES = tuple(mode for mode in FACE_MODES if mode != "keep")  # "keep" is the unchecked Hide faces
 LIVE_FRAMES_PER_S = 10  # live preview while rendering: enough to watch, little drawing work taken from the render
 
 
@@ -83,7 +85,11 @@ class MainWindow(MainWindowView):
         self.report_control = ReportController(self, lambda: self.review, self._jump_to,
                                                 lambda: self.export(report_seen=True))
         self.people = PeopleController(self.people_view, self._jump_to)
-        self.people.changed.connect(self._on_people_changed)
+        self.people.changed.connect(self._on_choices_changed)
+        self.covers = CoverBoxesController(self.cover_boxes_view, self.frames.original, lambda: self.current)
+        self.covers.changed.connect(self._on_choices_changed)
+        self.face_mode.addItems(HIDDEN_FACE_MODES)
+        self.face_mode.setCurrentText(DEFAULT_FACES)
         self.play_timer = QTimer(self)
         self.play_timer.timeout.connect(self._play_tick)
         self._connect_widgets()
@@ -114,6 +120,7 @@ class MainWindow(MainWindowView):
             box.toggled.connect(self._on_overlay_toggled)
         self.overlay_people.toggled.connect(self._redraw_overlays)
         self.fit_button.clicked.connect(self.frames.fit)
+        self.hide_faces.toggled.connect(self._refresh_controls)
         self.anonymize_button.clicked.connect(self.anonymize)
         self.cancel_button.clicked.connect(self.cancel_job)
         self.report_button.clicked.connect(self.show_report)
@@ -186,6 +193,7 @@ class MainWindow(MainWindowView):
         self.setWindowTitle(f"{clip.info.path.name} — gaitanon")
         self.clip_label.setText(clip.describe())
         self.frame_server.set_provider(clip.original_frame)
+        self.covers.set_clip(clip)
         self.people.find(clip)
         self.timeline.slider.setRange(0, self._last_index())
         self.current = -1
@@ -331,6 +339,7 @@ class MainWindow(MainWindowView):
             for pane in self.frames.panes():
                 pane.show_overlay(name, image)
         self.frames.original.show_overlay("people", self._people_overlay(shown))
+        self.frames.original.show_boxes(self.covers.rects_on(shown.index) if shown is not None else [])
 
     def _people_overlay(self, shown: ShownFrame | None) -> QImage | None:
         """Each listed person's outline and number on the original, in their panel colour."""
@@ -359,11 +368,12 @@ class MainWindow(MainWindowView):
         self.pause()
         self._discard_review()
         self.review = jobs.ReviewSession(self.clip, self.strength_control.alpha, self.models_dir, self._faces(),
-                                         self.people.keep_tracks())
+                                         self._choices())
         self.frame_server.set_provider(self._review_frame)
         self.live_frames.take()  # nothing left over from an earlier render
         self._following_render = True
         self._run(Worker(jobs.anonymize, self.review, self.live_frames.offer), self._on_anonymized, "Anonymizing")
+        self._say_if_stale()  # the new review has the choices now shown
 
     def _review_frame(self, index: int) -> ShownFrame:
         """Runs in the decoding thread: the review's frame where done, else the original alone."""
@@ -452,23 +462,33 @@ class MainWindow(MainWindowView):
         self.export_button.setEnabled(exportable)
         self.export_action.setEnabled(exportable)
         self.people.set_locked(busy)
+        self.covers.set_locked(busy)
         self.strength.slider.setEnabled(not busy and len(self.strength_control.entries) > 1)
         self.hide_faces.setEnabled(not busy)
+        self.face_mode.setEnabled(not busy and self.hide_faces.isChecked())
         self.open_action.setEnabled(not busy)
         self.batch_action.setEnabled(not busy)
 
-    # --- people ------------------------------------------------------------------------
-    def _review_has_the_choices(self) -> bool:
-        """Whether the review copy keeps exactly the people the panel now keeps (else it must be made again)."""
-        return self.review is not None and self.review.options.keep_tracks == self.people.keep_tracks()
+    # --- people and cover boxes ----------------------------------------------------------
+    def _choices(self) -> jobs.Choices:
+        """Whom the People panel keeps or covers, and the boxes drawn."""
+        return jobs.Choices(self.people.keep_tracks(), self.people.cover_tracks(), self.covers.cover_boxes())
 
-    def _on_people_changed(self) -> None:
-        if self.review is not None and not self._review_has_the_choices():
-            self.clip_label.setText(STALE_CHOICES)
-        elif self.clip is not None and self.clip_label.text() == STALE_CHOICES:  # the choices are back as reviewed
-            self.clip_label.setText(self.clip.describe())
+    def _review_has_the_choices(self) -> bool:
+        """Whether the review copy was made with exactly the choices now shown (else it must be made again)."""
+        return self.review is not None and self.review.choices == self._choices()
+
+    def _on_choices_changed(self) -> None:
+        self._say_if_stale()
         self._redraw_overlays()
         self._refresh_controls()
+
+    def _say_if_stale(self) -> None:
+        """The status line says when the review copy was made with other choices, and stops saying it when not."""
+        if self.review is not None and not self._review_has_the_choices():
+            self.clip_label.setText(STALE_CHOICES)
+        elif self.clip is not None and self.clip_label.text() == STALE_CHOICES:
+            self.clip_label.setText(self.clip.describe())
 
     # --- report and export -------------------------------------------------------------
     def show_report(self) -> None:
@@ -487,7 +507,8 @@ class MainWindow(MainWindowView):
             return
         if not self.report_control.confirm_flagged(self.review):
             return
-        choice = ask_export_options(self, self.clip.info, self.settings, self.review.options.keep_tracks)
+        note = choices_text(self.review.choices, self.clip.times)
+        choice = ask_export_options(self, self.clip.info, self.settings, note)
         if choice is None:
             return
         target, options = choice
@@ -507,8 +528,8 @@ class MainWindow(MainWindowView):
         BatchController(self, self.settings, alpha, self.models_dir, self._faces()).exec()
 
     def _faces(self) -> str:
-        """The engine's face mode for the "Hide faces" checkbox."""
-        return DEFAULT_FACES if self.hide_faces.isChecked() else "keep"
+        """The engine's face mode: how faces are hidden, or "keep" where "Hide faces" is off."""
+        return self.face_mode.currentText() if self.hide_faces.isChecked() else "keep"
 
     # --- history -----------------------------------------------------------------------
     def _on_remember_recent(self, enabled: bool) -> None:

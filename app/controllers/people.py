@@ -1,9 +1,11 @@
 """The People panel's behaviour: find the open clip's people in the background, keep the user's choice for each.
 
 Everyone is anonymized unless the user explicitly keeps a person (the reporter,
-say), one by one, after a confirmation that the person stays recognisable. The
-numbers are the engine's track numbers for the whole clip, the same ones the
-review's anonymization gives, so `keep_tracks` goes into its options as it is.
+say), one by one, after a confirmation that the person stays recognisable, or
+covers a person whole (a flat grey shape: safer than anonymizing, so no question
+is asked). The numbers are the engine's track numbers for the whole clip, the
+same ones the review's anonymization gives, so `keep_tracks` and `cover_tracks`
+go into its options as they are.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from gaitanon_core.shape.tracking import MaskCrop
 
 from ..errors import plain_sentence
 from ..views.images import Outline, rgb_to_qimage, track_colour
-from ..views.people_view import ANONYMIZE, KEEP, PeopleView, PersonRowView
+from ..views.people_view import ANONYMIZE, COVER, KEEP, PeopleView, PersonRowView
 from ..workers import Worker
 from . import jobs
 
 SEARCHING = "Finding the people in this clip… Until you choose otherwise, everyone is anonymized."
-FOUND = "{count} found. Everyone is anonymized unless you choose Keep unchanged for a person."
+FOUND = "{count} found. Everyone is anonymized unless you choose to keep a person unchanged or cover them whole."
 NOBODY = "Nobody was found in this clip. Anything that moves is still covered."
 CANCELLED = "Search cancelled: everyone will be anonymized. Press Find people to choose someone to keep."
 FAILED = "Could not list the people ({reason}): everyone will be anonymized."
@@ -42,7 +44,7 @@ def people_count(count: int) -> str:
 
 
 class PeopleController(QObject):
-    """Runs the search, fills the panel, confirms a Keep, and answers who is kept and where everyone is."""
+    """Runs the search, fills the panel, confirms a Keep, and answers who is kept or covered and where everyone is."""
 
     changed = Signal()  # the list of people or a choice changed
 
@@ -150,9 +152,16 @@ class PeopleController(QObject):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
 
+    def _chosen(self, choice: int) -> frozenset[int]:
+        return frozenset(row.number for row in self.view.rows if row.choice.currentIndex() == choice)
+
     def keep_tracks(self) -> frozenset[int]:
         """The people the user chose to leave unchanged (none by default)."""
-        return frozenset(row.number for row in self.view.rows if row.choice.currentIndex() == KEEP)
+        return self._chosen(KEEP)
+
+    def cover_tracks(self) -> frozenset[int]:
+        """The people the user chose to cover whole with a grey shape (none by default)."""
+        return self._chosen(COVER)
 
     def set_locked(self, locked: bool) -> None:
         """No change of choice while the review copy renders (it uses the choices it started with)."""

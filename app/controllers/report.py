@@ -38,11 +38,23 @@ def summary_html(review: Review) -> str:
 
 
 def people_lines(review: Review) -> list[str]:
-    """One line per person: what was done to them, and whether the user chose to keep them."""
-    kept = review.options.keep_tracks
-    return [f"Person {number}{' (kept unchanged, as you chose)' if number in kept else ''}: "
-            f"{counts['anonymized']} frames anonymized, {counts['covered']} covered, {counts['kept']} kept unchanged."
-            for number, counts in sorted(review.report.people.items())]
+    """One line per person: what was done to them, and whether the user chose to keep or cover them; then how
+    many frames the cover boxes were painted on."""
+    report = review.report
+    lines = [f"Person {number}{choice_note(review, number)}: {counts['anonymized']} frames anonymized, "
+             f"{counts['covered']} covered, {counts['kept']} kept unchanged."
+             for number, counts in sorted(report.people.items())]
+    boxes = len(review.options.cover_boxes)
+    if boxes:
+        lines.append(f"Cover boxes: {boxes} drawn, painted grey on {report.cover_box_frames} frames.")
+    return lines
+
+
+def choice_note(review: Review, number: int) -> str:
+    """What the user chose for person `number`, in brackets (nothing for the default, anonymizing)."""
+    if number in review.options.keep_tracks:
+        return " (kept unchanged, as you chose)"
+    return " (covered whole, as you chose)" if number in review.report.covered_by_choice else ""
 
 
 def privacy_html(review: Review) -> str:

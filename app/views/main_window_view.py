@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .cover_boxes_view import CoverBoxesView
 from .frame_pair_view import FramePairView
 from .people_view import PeopleView
 from .strength_view import StrengthView
@@ -106,9 +108,16 @@ class MainWindowView(QMainWindow):
         self.timeline = TimelineView()
         self.strength = StrengthView()
         self.hide_faces = _checkbox("hideFaces", "Hide faces",
-                                    "Blur the head of every anonymized person in the output (a face identifies "
-                                    "people too); a person kept unchanged keeps their face")
+                                    "Hide the head of every anonymized person in the output (a visible face "
+                                    "identifies people too); a person kept unchanged keeps their face")
         self.hide_faces.setChecked(True)
+        self.face_mode = QComboBox()
+        self.face_mode.setObjectName("faceMode")
+        self.face_mode.setToolTip("How a hidden face is hidden: blurred, pixelated or filled flat")
+        faces = QHBoxLayout()
+        faces.addWidget(self.hide_faces)
+        faces.addWidget(self.face_mode)
+        faces.addStretch(1)
         self.anonymize_button = _push("anonymizeButton", "Anonymize")
         self.anonymize_button.setDefault(True)
         self.cancel_button = _push("cancelButton", "Cancel")
@@ -124,7 +133,7 @@ class MainWindowView(QMainWindow):
         for button in (self.anonymize_button, self.cancel_button, self.report_button, self.export_button):
             row.addWidget(button)
         actions.addLayout(row)
-        actions.addWidget(self.hide_faces)
+        actions.addLayout(faces)
         actions.addWidget(self.progress)
         actions.addWidget(self.eta_label)
         bottom = QHBoxLayout()
@@ -133,10 +142,16 @@ class MainWindowView(QMainWindow):
         bottom.addLayout(actions, 2)
 
         self.people_view = PeopleView()
+        self.cover_boxes_view = CoverBoxesView()
+        choices = QWidget()
+        column = QVBoxLayout(choices)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.people_view, 3)
+        column.addWidget(self.cover_boxes_view, 2)
         views = QSplitter()
         views.setObjectName("viewsSplitter")
         views.addWidget(self.frames)
-        views.addWidget(self.people_view)
+        views.addWidget(choices)
         views.setStretchFactor(0, 1)
         views.setStretchFactor(1, 0)
         central = QWidget()

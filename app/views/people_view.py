@@ -11,13 +11,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
-ANONYMIZE, KEEP = 0, 1  # the choice box's items, in this order: anonymizing comes first, it is the default
-CHOICES = ("Anonymize", "Keep unchanged (recognisable)")
+from .row_list import RowList
+
+ANONYMIZE, KEEP, COVER = 0, 1, 2  # the choice box's items, in this order: anonymizing comes first, it is the default
+CHOICES = ("Anonymize", "Keep unchanged (recognisable)", "Cover whole (grey shape)")
 THUMBNAIL_HEIGHT = 72
 SWATCH_SIDE = 14
 
@@ -52,8 +53,11 @@ class PersonRowView(QWidget):
         self.choice = QComboBox()
         self.choice.setObjectName("personChoice")
         self.choice.addItems(CHOICES)
+        self.choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.choice.setMinimumContentsLength(12)  # the panel stays narrow; the open list shows each choice whole
         self.choice.setToolTip("Anonymize: the default. Keep unchanged: this person stays recognisable "
-                               "(shape, walk and face as filmed), except where they cross someone")
+                               "(shape, walk and face as filmed), except where they cross someone. Cover whole: "
+                               "a flat grey shape hides them (where they are and how tall they are still show)")
         self.go_to = QPushButton("Show")
         self.go_to.setObjectName("personShow")
         self.go_to.setToolTip("Go to the first frame this person is in")
@@ -91,29 +95,22 @@ class PeopleView(QGroupBox):
         buttons.addWidget(self.progress, 1)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.find_button)
-        self.rows: list[PersonRowView] = []
-        self._list = QVBoxLayout()
-        self._list.addStretch(1)
-        holder = QWidget()
-        holder.setLayout(self._list)
-        scroll = QScrollArea()
-        scroll.setObjectName("peopleList")
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(holder)
+        self.list = RowList("peopleList")
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.list, 1)
         self.setMinimumWidth(300)
 
+    @property
+    def rows(self) -> list[PersonRowView]:
+        return self.list.rows
+
     def clear_rows(self) -> None:
-        for row in self.rows:
-            row.deleteLater()
-        self.rows = []
+        self.list.clear_rows()
 
     def add_row(self, row: PersonRowView) -> None:
-        self._list.insertWidget(self._list.count() - 1, row)  # above the stretch
-        self.rows.append(row)
+        self.list.add_row(row)
 
     def show_searching(self, searching: bool) -> None:
         self.progress.setVisible(searching)

@@ -3,8 +3,9 @@
 Run under a real X server, e.g.:
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/take_screenshots.py
 It anonymizes the demo clip with the shipped models (or the models folder given
-as the only argument) and grabs the screen; for the flagged-frame report it
-renders the same walker with three frames where the person vanishes.
+as the only argument) and grabs the screen; then again with the walker covered
+whole and a cover box drawn over the picture on the wall; for the flagged-frame
+report it renders the same walker with three frames where the person vanishes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gaitanon_core.paths import demo_clip_path  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 FRAME = 100  # the walker is in mid-stride, whole, in the middle of the room
+PICTURE_BOX = (272, 36, 58, 52)  # x, y, width, height: the picture on the wall, covered by a box in covers.png
 
 
 def wait_until(condition, timeout_s: float = 300.0) -> None:
@@ -63,9 +65,24 @@ def demo_with_a_gap(folder: Path) -> Path:
     return folder / "demo_walker_gap.mp4"
 
 
+def grab_covers(window) -> None:
+    """The walker covered whole (People panel) and a box over the picture on the wall (Cover boxes panel)."""
+    from app.views.people_view import COVER
+
+    wait_until(lambda: window.people.worker is None and window.people_view.rows)
+    window.people_view.rows[0].choice.setCurrentIndex(COVER)
+    window.covers.add_box(PICTURE_BOX, FRAME - 60, FRAME + 40)
+    window.anonymize_button.click()
+    wait_until(lambda: window.job is None)
+    window.go_to(FRAME)
+    wait_until(lambda: window._last_shown.index == FRAME and window._last_shown.anonymized is not None)
+    grab(window, "covers.png")
+
+
 def main() -> None:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
     app = create_application()
+    from app.controllers.export import ask_export_options, choices_text
     from app.controllers.main_window import MainWindow
     from app.settings import Settings
 
@@ -103,8 +120,11 @@ def main() -> None:
         grab(dialog, name)
         answer(dialog)
 
+    window.overlay_xor.setChecked(False)
+    grab_covers(window)
+    # The export dialog itself (past the flagged frames' question), with its note on the covers.
     QTimer.singleShot(50, lambda: capture("export_dialog.png", lambda dialog: dialog.reject()))
-    window.export(report_seen=True)
+    ask_export_options(window, window.clip.info, window.settings, choices_text(window.review.choices, window.clip.times))
 
     # The same walker, vanishing for three frames: the report lists the bridged frames.
     window.open_clip(demo_with_a_gap(Path(tempfile.mkdtemp())))
