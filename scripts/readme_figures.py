@@ -58,11 +58,15 @@ def handheld_frames() -> tuple[np.ndarray, float, None]:
 
 
 def largest_whole_body(shots: list[PreviewFrame]) -> PreviewFrame:
-    """The frame whose original silhouette is largest without touching the picture's border."""
+    """The frame whose largest piece of original silhouette (the walker; covered motion elsewhere is not) is
+    largest without touching the picture's border."""
     def area(shot: PreviewFrame) -> int:
-        mask = shot.original_silhouette
-        touches = mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()
-        return 0 if touches else int(np.count_nonzero(mask))
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(shot.original_silhouette.astype(np.uint8))
+        if count < 2:
+            return 0
+        x, y, w, h, size = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))]
+        inside = x > 0 and y > 0 and x + w < labels.shape[1] and y + h < labels.shape[0]
+        return int(size) if inside else 0
     return max(shots, key=area)
 
 
