@@ -148,6 +148,10 @@ def test_a_person_covered_whole_and_a_box_are_exported_grey(window, crowd_clips,
     assert not window.export_button.isEnabled()
     window.covers.add_box(pixels, first, last)  # the same box again: the review has the choices again
     assert window.export_button.isEnabled()
+    window.face_mode.setCurrentText("pixelate")  # another way of hiding faces than the review's
+    assert not window.export_button.isEnabled() and "press Anonymize" in window.clip_label.text()
+    window.face_mode.setCurrentText("blur")
+    assert window.export_button.isEnabled()
 
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: QMessageBox.StandardButton.Yes)  # flagged: go on
     target, notes = tmp_path / "covered.mp4", []

@@ -42,8 +42,8 @@ IN_PROGRESS = "Rendering the review copy…\nThe anonymized frames appear here w
 FOLLOWING = "Rendering the review copy…\nFinished frames appear here as they are done."
 RENDERED = ("Rendering the review copy: {done} of {total} frames done.\n"
             "The anonymized frames appear here when it is done.")
-STALE_CHOICES = ("The review copy was made with other choices of whom to keep or cover, or other cover boxes; "
-                 "press Anonymize to make it again with the choices now shown, then export.")
+STALE_CHOICES = ("The review copy was made with other choices of whom to keep or cover, other cover boxes or "
+                 "another way of hiding faces; press Anonymize to make it again with the choices now shown, then export.")
 HIDDEN_FACE_MODES = tuple(mode for mode in FACE_MODES if mode != "keep")  # "keep" is the unchecked Hide faces
 LIVE_FRAMES_PER_S = 10  # live preview while rendering: enough to watch, little drawing work taken from the render
 
@@ -120,7 +120,8 @@ class MainWindow(MainWindowView):
             box.toggled.connect(self._on_overlay_toggled)
         self.overlay_people.toggled.connect(self._redraw_overlays)
         self.fit_button.clicked.connect(self.frames.fit)
-        self.hide_faces.toggled.connect(self._refresh_controls)
+        self.hide_faces.toggled.connect(self._on_choices_changed)
+        self.face_mode.currentTextChanged.connect(self._on_choices_changed)
         self.anonymize_button.clicked.connect(self.anonymize)
         self.cancel_button.clicked.connect(self.cancel_job)
         self.report_button.clicked.connect(self.show_report)
@@ -475,8 +476,10 @@ class MainWindow(MainWindowView):
         return jobs.Choices(self.people.keep_tracks(), self.people.cover_tracks(), self.covers.cover_boxes())
 
     def _review_has_the_choices(self) -> bool:
-        """Whether the review copy was made with exactly the choices now shown (else it must be made again)."""
-        return self.review is not None and self.review.choices == self._choices()
+        """Whether the review copy was made with exactly the choices now shown, faces included (else it must be
+        made again)."""
+        return (self.review is not None and self.review.choices == self._choices()
+                and self.review.options.faces == self._faces())
 
     def _on_choices_changed(self) -> None:
         self._say_if_stale()
