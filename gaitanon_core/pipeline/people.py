@@ -182,10 +182,18 @@ def _near(person: np.ndarray) -> np.ndarray:
 
 
 def _grown(mask: np.ndarray, share: float) -> np.ndarray:
-    """`mask` dilated by `share` of its height (at least 2 px)."""
-    rows = np.flatnonzero(mask.any(axis=1))
+    """`mask` grown by `share` of its height (at least 2 px): within that distance of it.
+
+    By a distance transform of the mask's box grown by the radius, not a dilation
+    of the frame: a 0.15-height disc is 450 px wide on a 4K person (17 s a call)."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     radius = max(2, int(share * (rows[-1] - rows[0] + 1)))
-    return cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)) > 0
+    y0, x0 = max(rows[0] - radius, 0), max(cols[0] - radius, 0)
+    y1, x1 = min(rows[-1] + radius + 1, mask.shape[0]), min(cols[-1] + radius + 1, mask.shape[1])
+    grown = np.zeros_like(mask, dtype=bool)
+    outside = np.ascontiguousarray(~mask[y0:y1, x0:x1]).astype(np.uint8)
+    grown[y0:y1, x0:x1] = cv2.distanceTransform(outside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) <= radius
+    return grown
 
 
 def _pieces_touching(motion: np.ndarray, region: np.ndarray) -> np.ndarray:
