@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import combinations
 
 import cv2
 import numpy as np
@@ -31,7 +32,9 @@ from .silhouettes import BodyWatch, ClipSegmenter, FrameMask
 
 __all__ = ["BoxTracker", "PeopleFrame", "Sighting", "follow_people"]
 
-KEYFRAME_S = 0.12  # the detector runs about 8 times a second; the tracker carries the boxes between
+KEYFRAME_S = 0.12  # the detector runs about 8 times a second while anything is unsettled; the tracker carries
+CALM_KEYFRAME_S = 0.5  # the boxes between; twice a second while every track is found and nothing else moves
+NEAR_PEOPLE = 0.25  # two people whose boxes come this share of their height close are unsettled (a crossing)
 UNSURE_CONFIDENCE = 0.3  # detections from here up to detection.MIN_CONFIDENCE only continue tracks
 MATCH_IOU = 0.3  # a detection continues a track when their boxes overlap at least this much, or when ...
 NEAR_CENTRES = 0.35  # ... their centres are this many box heights apart at most, their heights alike and
@@ -280,6 +283,9 @@ class _Follower:
     def __init__(self, segmenter: ClipSegmenter, detector: PersonDetector, fps: float) -> None:
         self.segmenter, self.detector = segmenter, detector
         self.keyframe = max(1, round(KEYFRAME_S * fps))
+        self.calm_keyframe = max(self.keyframe, round(CALM_KEYFRAME_S * fps))
+        self.detected = -self.calm_keyframe  # the position of the last keyframe
+        self.calm = False  # the last frame was settled (`_settled`)
         self.tracker = BoxTracker(max(1, round(LOST_S * fps)), max(1, round(REMEMBER_S * fps)), fps)
         self.bodies: dict[int, BodyWatch] = {}
 
@@ -287,8 +293,9 @@ class _Follower:
         small = self.segmenter.at_work_size(image)
         shape = small.shape[:2]
         difference = self.segmenter.work.difference(small)
-        if position % self.keyframe == 0:
+        if position - self.detected >= (self.calm_keyframe if self.calm else self.keyframe):
             self.tracker.update(position, self._sightings(image, small, difference))
+            self.detected = position
         boxes = self.tracker.boxes(position, shape)
         masks = {}
         for track, box in boxes.items():
@@ -305,6 +312,7 @@ class _Follower:
             owned |= person | shadow
         unowned = self.segmenter.unowned_motion(difference, owned)
         moved = camera_moved(small, self.segmenter.work, owned | unowned, difference)
+        self.calm = not moved and _settled(masks, boxes, unowned)
         people = {track: self._full(self._frame_mask(track, index, masks[track], occluded[track], shape), image)
                   for track in boxes}
         return PeopleFrame(index, people, self._full_mask(unowned, image.shape[:2]), moved)
@@ -336,6 +344,19 @@ class _Follower:
             empty = np.zeros(shape, bool)
             return FrameMask(index, empty, empty.copy(), "none", "absent", 0, False)
         return FrameMask(index, masks[0], masks[1], "fused", body.state(box, occluded, shape, index), 1, False)
+
+
+def _settled(masks: dict[int, tuple[np.ndarray, np.ndarray]], boxes: dict[int, Box], unowned: np.ndarray) -> bool:
+    """Nothing for the detector to settle soon: every track found on its box, nothing moving that no track
+    follows (someone coming in), no two people near each other (about to cross)."""
+    if unowned.any() or any(not person.any() for person, _ in masks.values()):
+        return False
+    return not any(_near(a, b, NEAR_PEOPLE * max(a.height, b.height)) for a, b in combinations(boxes.values(), 2))
+
+
+def _near(a: Box, b: Box, reach: float) -> bool:
+    """Do the boxes come within `reach` px of each other?"""
+    return a.x0 - reach < b.x1 and b.x0 - reach < a.x1 and a.y0 - reach < b.y1 and b.y0 - reach < a.y1
 
 
 def _box_mask(box: Box, shape: tuple[int, int]) -> np.ndarray:
