@@ -47,7 +47,7 @@ STATIC, MOVING = "static", "moving"
 MAX_UNSTEADY = 0.5  # refuse a clip when the camera's motion into more than this share of its frames is unknown
 MAX_MISMATCH = 0.10  # ... unless the one background matched at least this closely (policy.CAMERA_MOTION_LIMIT):
 # a plain scene gives the tracker too few corners, a static camera's median still fits it
-STILL_EVERY = 5  # every fifth frame is measured directly against the first to tell a static camera
+STILL_EVERY = 10  # every tenth frame is measured directly against the first to tell a static camera
 RADIUS = max(NEIGHBOUR_OFFSETS)  # frames each side a frame's background is made from
 # A person's box, grown by this share of their height, lends nothing to the backgrounds; nor does the floor
 # FEET_REACH of the height either side of their lowest FEET_ROWS (a shadow cast sideways). Unseen background
