@@ -26,7 +26,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .background import camera_moved
-from .detection import MIN_CONFIDENCE, PersonDetector
+from .detection import MIN_CONFIDENCE, PersonDetector, shared_detector
 from .person_mask import Box
 from .silhouettes import BodyWatch, ClipSegmenter, FrameMask
 
@@ -293,7 +293,7 @@ class _Follower:
         small = self.segmenter.at_work_size(image)
         shape = small.shape[:2]
         difference = self.segmenter.work.difference(small)
-        if position - self.detected >= (self.calm_keyframe if self.calm else self.keyframe):
+        if self._keyframe(position):
             self.tracker.update(position, self._sightings(image, small, difference))
             self.detected = position
         boxes = self.tracker.boxes(position, shape)
@@ -316,6 +316,11 @@ class _Follower:
         people = {track: self._full(self._frame_mask(track, index, masks[track], occluded[track], shape), image)
                   for track in boxes}
         return PeopleFrame(index, people, self._full_mask(unowned, image.shape[:2]), moved)
+
+    def _keyframe(self, position: int) -> bool:
+        """Every `keyframe`-th frame while anything is unsettled, every `calm_keyframe` frames at most while all
+        is calm; always on the `keyframe` grid, so that two passes over a clip ask for the same frames."""
+        return position % self.keyframe == 0 and (not self.calm or position - self.detected >= self.calm_keyframe)
 
     def _sightings(self, image: np.ndarray, small: np.ndarray, difference: np.ndarray) -> list[Sighting]:
         """The detector's people on this frame (the unsure ones too), each with their colours (read on the
@@ -388,6 +393,6 @@ def _settle_overlaps(masks: dict[int, tuple[np.ndarray, np.ndarray]], boxes: dic
 def follow_people(segmenter: ClipSegmenter, frames: Iterable[tuple[int, np.ndarray]], fps: float,
                   detector: PersonDetector | None = None) -> Iterator[PeopleFrame]:
     """Every person in (index, frame) pairs, in order: one `PeopleFrame` per frame."""
-    follower = _Follower(segmenter, detector or PersonDetector(), fps)
+    follower = _Follower(segmenter, detector or shared_detector(), fps)
     for position, (index, image) in enumerate(frames):
         yield follower.frame(position, index, image)

@@ -40,8 +40,8 @@ from .events import Ticker
 from .people import ClipPeople
 
 __all__ = ["MOVING", "STATIC", "UNSEEN", "UNSTEADY", "Camera", "PeopleMasks", "backdrop", "backdrop_box",
-           "judge_camera", "measure_camera", "offsets_from_first", "on_own_backgrounds", "still", "survey_camera", "union",
-           "windowed"]
+           "judge_camera", "measure_camera", "offsets_from_first", "on_own_backgrounds", "still", "survey_camera",
+           "union", "windowed"]
 
 STATIC, MOVING = "static", "moving"
 MAX_UNSTEADY = 0.5  # refuse a clip when the camera's motion into more than this share of its frames is unknown
