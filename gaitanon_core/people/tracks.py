@@ -277,6 +277,18 @@ class BoxTracker:
         self._lose([t for t in self.tracks if not any(t is k for k in kept)])
 
 
+@dataclass
+class _Segmented:
+    """One frame's tracks segmented (working resolution)."""
+
+    boxes: dict[int, Box]
+    masks: dict[int, tuple[np.ndarray, np.ndarray]]  # track -> (person, shadow)
+    occluded: dict[int, bool]
+    unowned: np.ndarray
+    moved: bool
+    settled: bool  # see `_settled`; False where the camera moved
+
+
 class _Follower:
     """Per frame: detect on keyframes, place every track, segment each on its box, settle overlaps."""
 
@@ -294,8 +306,24 @@ class _Follower:
         shape = small.shape[:2]
         difference = self.segmenter.work.difference(small)
         if self._keyframe(position):
-            self.tracker.update(position, self._sightings(image, small, difference))
-            self.detected = position
+            self._detect(position, image, small, difference)
+        found = self._segment(position, small, difference)
+        if not found.settled and position % self.keyframe == 0 and self.detected != position:
+            # the calm this keyframe was skipped for is over (a person lost, someone coming in): detect after all
+            self._detect(position, image, small, difference)
+            found = self._segment(position, small, difference)
+        self.calm = found.settled
+        people = {track: self._full(self._frame_mask(track, index, found.masks[track], found.occluded[track], shape),
+                                    image) for track in found.boxes}
+        return PeopleFrame(index, people, self._full_mask(found.unowned, image.shape[:2]), found.moved)
+
+    def _detect(self, position: int, image: np.ndarray, small: np.ndarray, difference: np.ndarray) -> None:
+        self.tracker.update(position, self._sightings(image, small, difference))
+        self.detected = position
+
+    def _segment(self, position: int, small: np.ndarray, difference: np.ndarray) -> _Segmented:
+        """Every track segmented on its box (at the working size), overlaps settled, what moves unowned."""
+        shape = small.shape[:2]
         boxes = self.tracker.boxes(position, shape)
         masks = {}
         for track, box in boxes.items():
@@ -312,10 +340,7 @@ class _Follower:
             owned |= person | shadow
         unowned = self.segmenter.unowned_motion(difference, owned)
         moved = camera_moved(small, self.segmenter.work, owned | unowned, difference)
-        self.calm = not moved and _settled(masks, boxes, unowned)
-        people = {track: self._full(self._frame_mask(track, index, masks[track], occluded[track], shape), image)
-                  for track in boxes}
-        return PeopleFrame(index, people, self._full_mask(unowned, image.shape[:2]), moved)
+        return _Segmented(boxes, masks, occluded, unowned, moved, not moved and _settled(masks, boxes, unowned))
 
     def _keyframe(self, position: int) -> bool:
         """Every `keyframe`-th frame while anything is unsettled, every `calm_keyframe` frames at most while all
