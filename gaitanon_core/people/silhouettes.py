@@ -39,7 +39,8 @@ from .background import (
     sample_indices,
 )
 from .person_mask import Box, PersonMaskModel, PersonPrediction
-from ..video import VideoInfo, probe, read_frames
+from ..video import VideoInfo, frame_times, probe, read_frames, select_frames
+from ..video.stream import read_chosen_frames
 
 LEVEL_IN = 35.0  # colour difference that counts as foreground where the learned mask says person
 LEVEL_OUT = 40.0  # ... and where it says background (tuned on CASIA-B clips 002 and 003)
@@ -518,13 +519,12 @@ def segment_clip(path: str | Path, info: VideoInfo | None = None, start: float |
 
 
 def sample_frames(path: str | Path, info: VideoInfo, start: float | None, end: float | None) -> list[np.ndarray]:
-    """Frames spread evenly over [start, end], read in one streaming pass."""
-    first = start or 0.0
-    last = info.duration if end is None else min(end, info.duration)
-    expected = max(1, int(round((last - first) / max(info.duration, 1e-9) * info.frame_count)))
-    wanted = set(sample_indices(expected, MAX_SAMPLES).tolist())
-    samples = [frame.image for k, frame in enumerate(read_frames(path, info, start, end)) if k in wanted]
+    """Frames spread evenly over [start, end], read in one pass that hands over only them."""
+    excerpt = select_frames(frame_times(info.path), start, end)
+    wanted = [excerpt[k] for k in sample_indices(len(excerpt), MAX_SAMPLES)]
+    samples = [frame.image for frame in read_chosen_frames(path, wanted, info)]
     if not samples:
+        first, last = start or 0.0, info.duration if end is None else min(end, info.duration)
         raise ValueError(f"no frames to sample between {first:.2f} s and {last:.2f} s")
     return samples
 

@@ -19,19 +19,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import combinations
 
 import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .background import camera_moved
-from .detection import MIN_CONFIDENCE, PersonDetector
+from .detection import MIN_CONFIDENCE, PersonDetector, shared_detector
 from .person_mask import Box
 from .silhouettes import BodyWatch, ClipSegmenter, FrameMask
 
 __all__ = ["BoxTracker", "PeopleFrame", "Sighting", "follow_people"]
 
-KEYFRAME_S = 0.12  # the detector runs about 8 times a second; the tracker carries the boxes between
+KEYFRAME_S = 0.12  # the detector runs about 8 times a second while anything is unsettled; the tracker carries
+CALM_KEYFRAME_S = 0.25  # the boxes between; four times a second while every track is found and nothing else moves
+NEAR_PEOPLE = 0.25  # two people whose boxes come this share of their height close are unsettled (a crossing)
 UNSURE_CONFIDENCE = 0.3  # detections from here up to detection.MIN_CONFIDENCE only continue tracks
 MATCH_IOU = 0.3  # a detection continues a track when their boxes overlap at least this much, or when ...
 NEAR_CENTRES = 0.35  # ... their centres are this many box heights apart at most, their heights alike and
@@ -274,12 +277,27 @@ class BoxTracker:
         self._lose([t for t in self.tracks if not any(t is k for k in kept)])
 
 
+@dataclass
+class _Segmented:
+    """One frame's tracks segmented (working resolution)."""
+
+    boxes: dict[int, Box]
+    masks: dict[int, tuple[np.ndarray, np.ndarray]]  # track -> (person, shadow)
+    occluded: dict[int, bool]
+    unowned: np.ndarray
+    moved: bool
+    settled: bool  # see `_settled`; False where the camera moved
+
+
 class _Follower:
     """Per frame: detect on keyframes, place every track, segment each on its box, settle overlaps."""
 
     def __init__(self, segmenter: ClipSegmenter, detector: PersonDetector, fps: float) -> None:
         self.segmenter, self.detector = segmenter, detector
         self.keyframe = max(1, round(KEYFRAME_S * fps))
+        self.calm_keyframe = max(self.keyframe, round(CALM_KEYFRAME_S * fps))
+        self.detected = -self.calm_keyframe  # the position of the last keyframe
+        self.calm = False  # the last frame was settled (`_settled`)
         self.tracker = BoxTracker(max(1, round(LOST_S * fps)), max(1, round(REMEMBER_S * fps)), fps)
         self.bodies: dict[int, BodyWatch] = {}
 
@@ -287,8 +305,25 @@ class _Follower:
         small = self.segmenter.at_work_size(image)
         shape = small.shape[:2]
         difference = self.segmenter.work.difference(small)
-        if position % self.keyframe == 0:
-            self.tracker.update(position, self._sightings(image, small, difference))
+        if self._keyframe(position):
+            self._detect(position, image, small, difference)
+        found = self._segment(position, small, difference)
+        if not found.settled and position % self.keyframe == 0 and self.detected != position:
+            # the calm this keyframe was skipped for is over (a person lost, someone coming in): detect after all
+            self._detect(position, image, small, difference)
+            found = self._segment(position, small, difference)
+        self.calm = found.settled
+        people = {track: self._full(self._frame_mask(track, index, found.masks[track], found.occluded[track], shape),
+                                    image) for track in found.boxes}
+        return PeopleFrame(index, people, self._full_mask(found.unowned, image.shape[:2]), found.moved)
+
+    def _detect(self, position: int, image: np.ndarray, small: np.ndarray, difference: np.ndarray) -> None:
+        self.tracker.update(position, self._sightings(image, small, difference))
+        self.detected = position
+
+    def _segment(self, position: int, small: np.ndarray, difference: np.ndarray) -> _Segmented:
+        """Every track segmented on its box (at the working size), overlaps settled, what moves unowned."""
+        shape = small.shape[:2]
         boxes = self.tracker.boxes(position, shape)
         masks = {}
         for track, box in boxes.items():
@@ -305,9 +340,12 @@ class _Follower:
             owned |= person | shadow
         unowned = self.segmenter.unowned_motion(difference, owned)
         moved = camera_moved(small, self.segmenter.work, owned | unowned, difference)
-        people = {track: self._full(self._frame_mask(track, index, masks[track], occluded[track], shape), image)
-                  for track in boxes}
-        return PeopleFrame(index, people, self._full_mask(unowned, image.shape[:2]), moved)
+        return _Segmented(boxes, masks, occluded, unowned, moved, not moved and _settled(masks, boxes, unowned))
+
+    def _keyframe(self, position: int) -> bool:
+        """Every `keyframe`-th frame while anything is unsettled, every `calm_keyframe` frames at most while all
+        is calm; always on the `keyframe` grid, so that two passes over a clip ask for the same frames."""
+        return position % self.keyframe == 0 and (not self.calm or position - self.detected >= self.calm_keyframe)
 
     def _sightings(self, image: np.ndarray, small: np.ndarray, difference: np.ndarray) -> list[Sighting]:
         """The detector's people on this frame (the unsure ones too), each with their colours (read on the
@@ -336,6 +374,19 @@ class _Follower:
             empty = np.zeros(shape, bool)
             return FrameMask(index, empty, empty.copy(), "none", "absent", 0, False)
         return FrameMask(index, masks[0], masks[1], "fused", body.state(box, occluded, shape, index), 1, False)
+
+
+def _settled(masks: dict[int, tuple[np.ndarray, np.ndarray]], boxes: dict[int, Box], unowned: np.ndarray) -> bool:
+    """Nothing for the detector to settle soon: every track found on its box, nothing moving that no track
+    follows (someone coming in), no two people near each other (about to cross)."""
+    if unowned.any() or any(not person.any() for person, _ in masks.values()):
+        return False
+    return not any(_near(a, b, NEAR_PEOPLE * max(a.height, b.height)) for a, b in combinations(boxes.values(), 2))
+
+
+def _near(a: Box, b: Box, reach: float) -> bool:
+    """Do the boxes come within `reach` px of each other?"""
+    return a.x0 - reach < b.x1 and b.x0 - reach < a.x1 and a.y0 - reach < b.y1 and b.y0 - reach < a.y1
 
 
 def _box_mask(box: Box, shape: tuple[int, int]) -> np.ndarray:
@@ -367,6 +418,6 @@ def _settle_overlaps(masks: dict[int, tuple[np.ndarray, np.ndarray]], boxes: dic
 def follow_people(segmenter: ClipSegmenter, frames: Iterable[tuple[int, np.ndarray]], fps: float,
                   detector: PersonDetector | None = None) -> Iterator[PeopleFrame]:
     """Every person in (index, frame) pairs, in order: one `PeopleFrame` per frame."""
-    follower = _Follower(segmenter, detector or PersonDetector(), fps)
+    follower = _Follower(segmenter, detector or shared_detector(), fps)
     for position, (index, image) in enumerate(frames):
         yield follower.frame(position, index, image)

@@ -33,19 +33,21 @@ from ..people.silhouettes import ClipSegmenter
 from ..render.colouring import LIGHT_RING_PX, bounding_box, scene_margin
 from ..people.person_mask import Box
 from ..shape.tracking import MaskCrop
-from ..video import Frame, VideoInfo, read_frames
+from ..video import Frame, VideoInfo, frame_times, read_frames, select_frames
+from ..video.stream import read_chosen_frames
 from ..video.camera_motion import STATIC_SHIFT, CameraMotion, corner_error, estimate_camera_motion, register
 from .events import Ticker
 from .people import ClipPeople
 
 __all__ = ["MOVING", "STATIC", "UNSEEN", "UNSTEADY", "Camera", "PeopleMasks", "backdrop", "backdrop_box",
-           "judge_camera", "measure_camera", "on_own_backgrounds", "survey_camera", "union", "windowed"]
+           "judge_camera", "measure_camera", "offsets_from_first", "on_own_backgrounds", "still", "survey_camera",
+           "union", "windowed"]
 
 STATIC, MOVING = "static", "moving"
 MAX_UNSTEADY = 0.5  # refuse a clip when the camera's motion into more than this share of its frames is unknown
 MAX_MISMATCH = 0.10  # ... unless the one background matched at least this closely (policy.CAMERA_MOTION_LIMIT):
 # a plain scene gives the tracker too few corners, a static camera's median still fits it
-STILL_EVERY = 5  # every fifth frame is measured directly against the first to tell a static camera
+STILL_EVERY = 10  # every tenth frame is measured directly against the first to tell a static camera
 RADIUS = max(NEIGHBOUR_OFFSETS)  # frames each side a frame's background is made from
 # A person's box, grown by this share of their height, lends nothing to the backgrounds; nor does the floor
 # FEET_REACH of the height either side of their lowest FEET_ROWS (a shadow cast sideways). Unseen background
@@ -134,34 +136,39 @@ class Camera:
 
 
 def measure_camera(info: VideoInfo, start: float | None, end: float | None, people: ClipPeople,
-                   ticker: Ticker) -> tuple[CameraMotion, list[float | None]]:
-    """The camera's path over the clip, the first pass's people left out (one more streaming read); and every
-    STILL_EVERY-th frame's offset from the first frame, measured directly (None: not measured)."""
+                   ticker: Ticker) -> CameraMotion:
+    """The camera's path over the clip, the first pass's people left out (one more streaming read)."""
     masks = PeopleMasks(people, unfollowed=False, boxes=False)  # a moving camera's first pass: motion everywhere
     frames = _checked(read_frames(info.path, info, start, end), ticker)
-    pictures = ((frame.image, masks.mask(frame.index, frame.image.shape[:2])) for frame in frames)
-    offsets: list[float | None] = []
-    images, found = tee(_offsets_from_first(pictures, offsets))
-    return estimate_camera_motion((image for image, _ in images), (mask for _, mask in found)), offsets
+    images, found = tee((frame.image, masks.mask(frame.index, frame.image.shape[:2])) for frame in frames)
+    return estimate_camera_motion((image for image, _ in images), (mask for _, mask in found))
 
 
 Picture = tuple[np.ndarray, np.ndarray | None]  # a frame and where its people are
 
 
-def _offsets_from_first(pictures: Iterable[Picture], offsets: list[float | None]) -> Iterator[Picture]:
-    """The pictures, passed on; every STILL_EVERY-th one's offset (px at a corner) from the first is appended to
-    `offsets`. Chained steps drift by hundredths of a pixel a frame (6 px over the 127 frames of a static
-    CASIA-B clip): stillness is judged on direct measurements."""
+def offsets_from_first(info: VideoInfo, start: float | None, end: float | None, people: ClipPeople,
+                       ticker: Ticker) -> list[float | None]:
+    """Every STILL_EVERY-th frame's offset (px at a corner) from the first, measured directly (None: not measured),
+    the first pass's people left out; it stops at the first offset beyond STATIC_SHIFT (the camera moves: the
+    rest cannot make it static). Chained steps drift by hundredths of a pixel a frame (6 px over the 127 frames
+    of a static CASIA-B clip): stillness is judged on direct measurements."""
+    masks = PeopleMasks(people, unfollowed=False, boxes=False)
     first: Picture | None = None
-    for position, (image, mask) in enumerate(pictures):
+    offsets: list[float | None] = []
+    excerpt = select_frames(frame_times(info.path), start, end)
+    for frame in _checked(read_chosen_frames(info.path, excerpt[::STILL_EVERY], info), ticker):
+        picture = (frame.image, masks.mask(frame.index, frame.image.shape[:2]))
         if first is None:
-            first = (image, mask)
-        elif position % STILL_EVERY == 0:
-            step = register(image, first[0], np.eye(3), mask, first[1])
-            # Enough agreeing points measure an offset (a plain room gives few: not "reliable" for a chain); a
-            # wrong one is safe either way: a static clip on the moving route, or the static route's own checks.
-            offsets.append(corner_error(step.homography, np.eye(3), image.shape[:2]) if step.confidence > 0 else None)
-        yield image, mask
+            first = picture
+            continue
+        step = register(picture[0], first[0], np.eye(3), picture[1], first[1])
+        # Enough agreeing points measure an offset (a plain room gives few: not "reliable" for a chain); a
+        # wrong one is safe either way: a static clip on the moving route, or the static route's own checks.
+        offsets.append(corner_error(step.homography, np.eye(3), picture[0].shape[:2]) if step.confidence > 0 else None)
+        if offsets[-1] is not None and offsets[-1] > STATIC_SHIFT:
+            break
+    return offsets
 
 
 def _checked(frames: Iterable[Frame], ticker: Ticker) -> Iterator[Frame]:
@@ -172,16 +179,30 @@ def _checked(frames: Iterable[Frame], ticker: Ticker) -> Iterator[Frame]:
 
 def survey_camera(info: VideoInfo, start: float | None, end: float | None, first: int, people: ClipPeople,
                   ticker: Ticker) -> Camera:
-    """The clip's camera, measured and judged (its first frame is clip index `first`)."""
-    motion, offsets = measure_camera(info, start, end, people, ticker)
+    """The clip's camera, measured and judged (its first frame is clip index `first`). A still one is told by
+    its direct offsets alone; the path, frame to frame, is measured only for a camera that may move."""
+    offsets = offsets_from_first(info, start, end, people, ticker)
+    if still(offsets):
+        return Camera(STATIC, still_motion(len(select_frames(frame_times(info.path), start, end))), first)
+    motion = measure_camera(info, start, end, people, ticker)
     return Camera(judge_camera(motion, offsets, people), motion, first)
 
 
-def judge_camera(motion: CameraMotion, offsets: list[float | None], people: ClipPeople) -> str:
-    """STATIC when the frames measured against the first (`measure_camera`) stay within STATIC_SHIFT of it,
-    else MOVING; refuses (InputError) a clip whose camera motion mostly cannot be followed."""
+def still(offsets: list[float | None]) -> bool:
+    """Most frames measured against the first, and all within STATIC_SHIFT of it."""
     measured = [offset for offset in offsets if offset is not None]
-    if len(measured) >= 0.5 * len(offsets) and all(offset <= STATIC_SHIFT for offset in measured):
+    return len(measured) >= 0.5 * len(offsets) and all(offset <= STATIC_SHIFT for offset in measured)
+
+
+def still_motion(frames: int) -> CameraMotion:
+    """The path of a camera judged still: every frame where the first is, each step sure."""
+    return CameraMotion(np.tile(np.eye(3), (frames, 1, 1)), np.ones(frames))
+
+
+def judge_camera(motion: CameraMotion, offsets: list[float | None], people: ClipPeople) -> str:
+    """STATIC when the frames measured against the first (`offsets_from_first`) stay within STATIC_SHIFT of it,
+    else MOVING; refuses (InputError) a clip whose camera motion mostly cannot be followed."""
+    if still(offsets):
         return STATIC
     frames, unsteady = len(motion.flagged), int(motion.flagged.sum())
     if unsteady > MAX_UNSTEADY * frames:

@@ -14,7 +14,7 @@ import queue
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,7 @@ from ..errors import InputError
 from .ffmpeg import Watchdog, ffmpeg_args, source_input, start_ffmpeg, stop_ffmpeg, stopped_by_signal
 from .probing import ShowinfoLog, VideoInfo, frame_times, probe, select_frames
 
-__all__ = ["FRAME_TIMEOUT_S", "Frame", "SeekableReader", "read_frames"]
+__all__ = ["FRAME_TIMEOUT_S", "Frame", "SeekableReader", "read_chosen_frames", "read_frames"]
 
 # ffmpeg must deliver each decoded frame within this long.
 FRAME_TIMEOUT_S = 60.0
@@ -45,7 +45,7 @@ def _seek_point(times: np.ndarray, first: int) -> float | None:
     return seek if seek > 0 else None
 
 
-def _decoder_command(info: VideoInfo, seek: float | None) -> list[str]:
+def _decoder_command(info: VideoInfo, seek: float | None, pick: str | None = None) -> list[str]:
     # Seek to the key frame before `seek` and keep the file's own timestamps: showinfo
     # then reports each decoded frame's pts, which names the frame whatever the seek did.
     args = [] if seek is None else ["-ss", f"{seek:.6f}", "-noaccurate_seek"]
@@ -53,6 +53,8 @@ def _decoder_command(info: VideoInfo, seek: float | None) -> list[str]:
     args += ["-copyts", *source_input(info.path), "-map", f"0:{info.video_stream}", "-an", "-sn", "-dn"]
     # A stream that changes size midway is scaled to the size probed, the size of every Frame.
     frames = f"showinfo,scale={info.width}:{info.height}"
+    if pick is not None:  # only these frames are converted and piped (each is still decoded)
+        frames = f"select='{pick}',{frames}"
     args += ["-fps_mode", "passthrough", "-vf", frames, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
     return ffmpeg_args("-nostats", *args, loglevel="info")
 
@@ -98,10 +100,11 @@ def _frame_index(times: np.ndarray, time: float) -> int:
     return right - 1 if right and abs(times[right - 1] - time) <= abs(times[right] - time) else right
 
 
-def _decode(info: VideoInfo, times: np.ndarray, seek: float | None) -> Iterator[tuple[int, np.ndarray]]:
-    """(index, upright RGB image) of every frame ffmpeg decodes from `seek` on."""
+def _decode(info: VideoInfo, times: np.ndarray, seek: float | None,
+            pick: str | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """(index, upright RGB image) of every frame ffmpeg decodes from `seek` on (those `pick` selects)."""
     frame_bytes = info.width * info.height * 3
-    process = start_ffmpeg(_decoder_command(info, seek), stdout=subprocess.PIPE, stderr_pipe=True)
+    process = start_ffmpeg(_decoder_command(info, seek, pick), stdout=subprocess.PIPE, stderr_pipe=True)
     clock = _FrameClock(process, info.start_time)
     watchdog = Watchdog(process, FRAME_TIMEOUT_S)
     try:
@@ -172,6 +175,31 @@ def read_frames(path, info: VideoInfo | None = None, start=None, end=None) -> It
         return
     if (yield from _excerpt(info, times, wanted, _seek_point(times, wanted.start))):
         yield from _excerpt(info, times, wanted, None)
+
+
+def read_chosen_frames(path, indices: Sequence[int], info: VideoInfo | None = None) -> Iterator[Frame]:
+    """Only the frames at `indices` (clip positions, ascending), upright, in one pass from the start: ffmpeg
+    still decodes every frame before the last one chosen, but converts and hands over only these, so a pass that
+    samples the clip costs a fraction of a full read. A frame the decoder does not give is left out."""
+    info = info or probe(path)
+    times = frame_times(info.path)
+    chosen = [k for k in indices if 0 <= k < len(times)]
+    if not chosen:
+        return
+    with closing(_decode(info, times, None, _selection(chosen))) as decoded:
+        wanted = set(chosen)
+        for index, image in decoded:
+            if index in wanted:
+                yield Frame(index=index, time=float(times[index]), image=image)
+            if index >= chosen[-1]:
+                return
+
+
+def _selection(indices: Sequence[int]) -> str:
+    """ffmpeg's `select` expression for the frames at `indices` (decoded from the start: `n` is the index)."""
+    if isinstance(indices, range):
+        return f"between(n,{indices.start},{indices[-1]})*not(mod(n-{indices.start},{indices.step}))"
+    return "+".join(f"eq(n,{k})" for k in indices)
 
 
 class SeekableReader:

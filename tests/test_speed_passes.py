@@ -1,0 +1,102 @@
+"""The fast passes of issue #15: what they skip must not change what they give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gaitanon_core.people import tracks
+from gaitanon_core.people.detection import PersonDetector
+from gaitanon_core.people.person_mask import Box
+from gaitanon_core.pipeline import camera
+from gaitanon_core.pipeline.events import Ticker
+from gaitanon_core.pipeline.people import ClipPeople
+from gaitanon_core.video import probe, read_frames
+from gaitanon_core.video.stream import read_chosen_frames
+from training.demo_walker import WalkerIdentity, render_walk, write_clip
+
+
+@pytest.fixture(scope="module")
+def walk(tmp_path_factory) -> Path:
+    clip = render_walk(WalkerIdentity(), (320, 180))  # smaller, too few corners to measure the camera by
+    return write_clip_at(tmp_path_factory.mktemp("walk") / "walk.mp4", clip.frames, clip.fps)
+
+
+def write_clip_at(path: Path, frames: np.ndarray, fps: float) -> Path:
+    write_clip(path, frames, fps)
+    return path
+
+
+def test_the_chosen_frames_are_those_of_a_full_read(walk: Path) -> None:
+    every = {frame.index: frame for frame in read_frames(walk)}
+    for chosen in (range(2, len(every), 7), [0, 5, 6, len(every) - 1]):
+        picked = list(read_chosen_frames(walk, chosen))
+        assert [frame.index for frame in picked] == list(chosen)
+        for frame in picked:
+            assert frame.time == every[frame.index].time
+            assert np.array_equal(frame.image, every[frame.index].image)
+
+
+def test_the_detector_remembers_a_frame_it_saw(walk: Path) -> None:
+    detector = PersonDetector()
+    forward = detector.net.forward
+    runs = []
+    detector.net = type("Counted", (), {"setInput": detector.net.setInput,
+                                        "forward": lambda self: runs.append(1) or forward()})()
+    frames = [frame.image for frame in read_frames(walk)][20:23]
+    first = [detector.people(image, 0.3) for image in frames]
+    again = [detector.people(image, 0.3) for image in frames]
+    assert first == again and len(runs) == len(frames)
+    assert detector.people(frames[0], 0.9) == [d for d in first[0] if d.confidence >= 0.9]
+
+
+def test_a_still_camera_is_judged_without_measuring_its_path(walk: Path, monkeypatch) -> None:
+    def path_measured(*_):
+        raise AssertionError("a still camera's path was measured")
+
+    monkeypatch.setattr(camera, "measure_camera", path_measured)
+    info = probe(walk)
+    judged = camera.survey_camera(info, None, None, 0, ClipPeople({}, {}), Ticker(info.frame_count, None, None))
+    assert judged.kind == camera.STATIC
+    assert len(judged.motion.flagged) == info.frame_count and not judged.motion.flagged.any()
+
+
+def test_the_camera_stops_looking_once_it_saw_it_move() -> None:
+    assert camera.still([0.2, None, 1.4])
+    assert not camera.still([0.2, 3.0])
+    assert not camera.still([None, None, 0.3])
+
+
+@pytest.mark.parametrize("calm_from", [0, 7, 1000])
+def test_keyframes_stay_on_the_grid_and_thin_out_while_calm(calm_from: int) -> None:
+    """The detector every 3rd frame while busy, every 6th once calm (from `calm_from` on), always on the grid."""
+    follower = tracks._Follower.__new__(tracks._Follower)
+    follower.keyframe, follower.calm_keyframe = 3, 6
+    follower.detected, follower.calm = -6, False
+    keyframes = []
+    for position in range(30):
+        if follower._keyframe(position):
+            keyframes.append(position)
+            follower.detected = position
+        follower.calm = position >= calm_from
+    assert all(k % 3 == 0 for k in keyframes)
+    busy = [k for k in keyframes if k <= calm_from]
+    assert busy == list(range(0, min(calm_from, 29) + 1, 3))
+    calm = [k for k in keyframes if k > calm_from]
+    assert all(b - a == 6 for a, b in zip(calm, calm[1:]))
+
+
+def test_people_near_each_other_or_motion_nobody_follows_are_not_calm() -> None:
+    shape = (90, 160)
+    found = np.zeros(shape, bool)
+    found[20:60, 20:30] = True
+    masks = {1: (found, np.zeros(shape, bool)), 2: (found, np.zeros(shape, bool))}
+    apart = {1: Box(20, 20, 30, 60), 2: Box(100, 20, 110, 60)}
+    near = {1: Box(20, 20, 30, 60), 2: Box(35, 20, 45, 60)}
+    nothing = np.zeros(shape, bool)
+    assert tracks._settled(masks, apart, nothing)
+    assert not tracks._settled(masks, near, nothing)
+    assert not tracks._settled(masks, apart, found)
+    assert not tracks._settled({1: (nothing, nothing)}, {1: apart[1]}, nothing)
