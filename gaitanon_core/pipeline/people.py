@@ -91,15 +91,16 @@ class ClipPeople:
 
 
 def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n: int,
-                thumbnails: bool = False, detector: PersonDetector | None = None) -> ClipPeople:
-    """Every person in `frames`, by track id: measured shapes (and thumbnails if asked for)."""
+                thumbnails: bool = False, detector: PersonDetector | None = None, join: bool = True) -> ClipPeople:
+    """Every person in `frames`, by track id: measured shapes (and thumbnails if asked for). `join`: motion
+    touching a person becomes theirs (`_join_to_people`); else it stays unfollowed (covered)."""
     tracks: dict[int, PersonTrack] = {}
     unfollowed: dict[int, MaskCrop] = {}
     mismatched: set[int] = set()
     pictures, source = tee(frames)  # the follower takes one frame at a time: tee holds just that one
     followed = follow_people(segmenter, ((frame.index, frame.image) for frame in source), fps, detector)
     for frame, people in zip(pictures, followed):
-        unowned, joined = _join_to_people(people)
+        unowned, joined = _join_to_people(people) if join else (people.unowned, {})
         if unowned is not None and unowned.any():
             unfollowed[frame.index] = MaskCrop.of(unowned)
         if _mismatched(people):

@@ -209,7 +209,10 @@ def find_people_again(segmenter: ClipSegmenter, info: VideoInfo, options: Anonym
     first pass's people left out)."""
     frames = clock.iterate("decode", read_frames(info.path, info, options.start, options.end))
     aligned = on_own_backgrounds(frames, camera, PeopleMasks(first, unfollowed=False, boxes=True), segmenter)
-    return clock.call("silhouette", find_people, segmenter, clock.iterate("camera background", aligned), info.fps, n)
+    # No joins here: against a background made from neighbours, what no neighbour saw moves too, and joined to a
+    # person it drew them a larger, wrong body; left unfollowed, it is covered and flagged.
+    return clock.call("silhouette", find_people, segmenter, clock.iterate("camera background", aligned), info.fps, n,
+                      False, None, False)
 
 
 Drawn = tuple[FrameShape, np.ndarray | None]  # one person's frame and its anonymized contour (None: not drawn)
