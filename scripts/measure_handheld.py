@@ -3,7 +3,8 @@
 For each of the four colour clips: a handheld version (`training.handheld_clips`,
 the seeds of SEEDS) is anonymized, and so is the static clip. Per clip:
 
-- person IoU: the route's original silhouettes on the handheld clip, warped back
+- person IoU: the route's people's own silhouettes on the handheld clip (not the
+  motion no track follows, which is covered and flagged), warped back
   to the static clip's grid with the true transforms and normalised the
   dataset's way, against CASIA-B's own silhouettes; beside it the static run's
   figure on the same frames (those where the body is wholly in both views);
@@ -71,7 +72,7 @@ def measure_clip(subject: str, seed: int, folder: Path) -> dict[str, float]:
     originals = [f.original_silhouette for f in still]
     whole = [t for t, f in enumerate(still) if f.original_silhouette.sum() > 200 and not _at_edge(originals[t])
              and in_view(originals[t], clip.transforms[t], size)]
-    back = [warp_to_static(f.original_silhouette, clip.transforms[t], source_size) for t, f in enumerate(moving)]
+    back = [warp_to_static(f.people_silhouette, clip.transforms[t], source_size) for t, f in enumerate(moving)]
     alignment = CLIP_ALIGNMENT[subject]
     dataset = [k for k in range(alignment.frames) if alignment.first_frame + k in whole]
     handheld_masks = resegment_in_static([f.anonymized for f in moving], clip.transforms, static)
@@ -79,7 +80,7 @@ def measure_clip(subject: str, seed: int, folder: Path) -> dict[str, float]:
     return {
         "frames": len(static), "whole": len(whole),
         "iou_handheld": float(casiab_ious(back, subject)[dataset].mean()),
-        "iou_static": float(casiab_ious(originals, subject)[dataset].mean()),
+        "iou_static": float(casiab_ious([f.people_silhouette for f in still], subject)[dataset].mean()),
         "changed_handheld": float(np.mean(changed_shares(handheld_masks, originals, whole) >= MIN_CHANGE)),
         "changed_static": float(np.mean(changed_shares(static_masks, originals, whole) >= MIN_CHANGE)),
         "covered": len({f.index for f in moving_report.flagged if f.action == "covered"}),

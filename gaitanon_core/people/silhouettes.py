@@ -171,6 +171,7 @@ class ClipSegmenter:
         region = person[rows, cols].astype(np.uint8)
         foreground = (colour_difference(frame[rows, cols], self.background.image[rows, cols])
                       > np.maximum(self.background.threshold[rows, cols], LEVEL_IN))
+        foreground = np.where(self.background.never_seen[rows, cols], region > 0, foreground)  # as in `_fuse`
         inner = cv2.erode(region, _disc(2 * band + 1)).astype(bool)
         outer = cv2.dilate(region, _disc(2 * band + 1)).astype(bool)
         refined = inner | (outer & foreground & ~shadow[rows, cols])
@@ -290,6 +291,10 @@ class ClipSegmenter:
         level = LEVEL_OUT - (LEVEL_OUT - LEVEL_IN) * probability
         foreground = difference[rows, cols] > np.maximum(level, self.work.threshold[rows, cols])
         learned = probability > 0.5
+        # Where no sample showed the scene empty (a moving camera's neighbours all had someone there), the
+        # difference says nothing either way: the learned mask decides. Taken as motion, it grew the body.
+        unseen = self.work.never_seen[rows, cols]
+        foreground = np.where(unseen, learned, foreground)
         feet_level = (np.arange(region.height)[:, None] + region.y0) >= main.box.y0 + SHADOW_ROWS * size
         rejected = probability < SHADOW_MAX_PERSON
         shadow = foreground & rejected & feet_level

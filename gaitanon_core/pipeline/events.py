@@ -40,12 +40,21 @@ class PreviewFrame:
     original_silhouette: np.ndarray  # HxW bool
     anonymized_silhouette: np.ndarray
     xor: np.ndarray  # where the two silhouettes differ (the paper's Figure 18)
+    unfollowed: np.ndarray | None = None  # HxW bool, part of original_silhouette: what moved that no track follows
 
     @classmethod
     def of(cls, index: int, time: float, original: np.ndarray, anonymized: np.ndarray,
-           original_silhouette: np.ndarray, anonymized_silhouette: np.ndarray) -> PreviewFrame:
+           original_silhouette: np.ndarray, anonymized_silhouette: np.ndarray,
+           unfollowed: np.ndarray | None = None) -> PreviewFrame:
         return cls(index, time, original, anonymized, original_silhouette, anonymized_silhouette,
-                   original_silhouette ^ anonymized_silhouette)
+                   original_silhouette ^ anonymized_silhouette, unfollowed)
+
+    @property
+    def people_silhouette(self) -> np.ndarray:
+        """The tracked people's own original silhouettes, without what moved unfollowed."""
+        if self.unfollowed is None:
+            return self.original_silhouette
+        return self.original_silhouette & ~self.unfollowed
 
 
 FrameSink = Callable[[PreviewFrame], None]  # each finished frame; `anonymized` is the very picture encoded

@@ -367,10 +367,12 @@ def colour_people(frame: Frame, here: list[Person], unfollowed: MaskCrop | None,
 def preview_of(frame: Frame, image: np.ndarray, here: list[Person], unfollowed: MaskCrop | None) -> PreviewFrame:
     """The frame for the review: everyone's original and anonymized silhouettes together; what moved that no
     track follows counts as original silhouette (it was taken out, like a person)."""
-    before = np.zeros(frame.image.shape[:2], bool) if unfollowed is None else unfollowed.full()
+    moved = None if unfollowed is None else unfollowed.full()
+    before = np.zeros(frame.image.shape[:2], bool)
     after = np.zeros_like(before)
     for person in here:
         before |= person.shape.person.full()
         if person.silhouette is not None:
             after |= person.silhouette
-    return PreviewFrame.of(frame.index, frame.time, frame.image, image, before, after)
+    return PreviewFrame.of(frame.index, frame.time, frame.image, image, before if moved is None else before | moved,
+                           after, None if moved is None else moved & ~before)
