@@ -4,9 +4,11 @@ of frames no camera motion ties together."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import cv2
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from model_fixtures import build_model_bank
@@ -20,7 +22,7 @@ from gaitanon_core.people.silhouettes import segment_clip
 from gaitanon_core.pipeline.camera import MOVING, STATIC, backdrop, judge_camera, windowed
 from gaitanon_core.pipeline.people import ClipPeople
 from gaitanon_core.shape import codec
-from gaitanon_core.video import Frame, read_frames
+from gaitanon_core.video import Frame, probe, read_frames
 from gaitanon_core.video.camera_motion import CameraMotion
 from tests.conftest import needs_shared_data
 from tests.hardening import leakcheck
@@ -104,15 +106,30 @@ def _away_from(mask: np.ndarray, height: float) -> np.ndarray:
     return cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) == 0
 
 
+def write_rotated(frames: np.ndarray, fps: float, path: Path) -> Path:
+    """The clip as a phone held sideways stores it: the pixels turned a quarter (portrait) and a rotation flag
+    that turns them back on display."""
+    plain = path.with_name("stored-" + path.name)
+    write_clip(plain, np.ascontiguousarray(np.rot90(frames, 3, axes=(1, 2))), fps)
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-display_rotation", "90", "-i", str(plain),
+                    "-c", "copy", str(path)], check=True, timeout=60)
+    return path
+
+
 @needs_shared_data
 @pytest.mark.slow
+@pytest.mark.parametrize("rotated", [False, True], ids=["landscape", "portrait-pixels-with-rotation-flag"])
 def test_a_handheld_casia_clip_is_anonymized_everywhere_and_only_around_the_walker(
-        models: Path, shared_data: Path, tmp_path: Path) -> None:
+        rotated: bool, models: Path, shared_data: Path, tmp_path: Path) -> None:
     static_path = shared_data / "clips" / "002-nm-01-090.avi"
     static, fps = read_static_clip(static_path)
     clip = make_handheld(static[FRAMES], fps, seed=1)
     source, target = tmp_path / "handheld.mp4", tmp_path / "out.mp4"
-    write_handheld(clip, source)
+    if rotated:
+        write_rotated(clip.frames, clip.fps, source)
+        assert probe(source).rotation == 270
+    else:
+        write_handheld(clip, source)
     report = pipeline.anonymize_clip(source, target, pipeline.AnonymizeOptions(models_dir=models, seed=0))
     assert report.camera == "moving" and "camera: moving" in "\n".join(report.summary_lines())
     inputs, outputs = ([f.image for f in read_frames(p)] for p in (source, target))
