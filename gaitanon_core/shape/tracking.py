@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import cv2
 import numpy as np
 
 from ..errors import InputError
@@ -33,6 +34,11 @@ LOOKAHEAD_S = 2.5  # how far the masks run ahead of the pictures (a body enterin
 HISTORY_S = 2.5  # how far back whole-body frames are kept for smoothing and for completing a leaving body
 STAND_IN_CANDIDATES = 30  # whole-body shapes tried when completing a partly visible body (about one gait cycle)
 WALKER_DRIFT = 0.05  # body heights a walker may move per frame (a brisk walk is about 0.03 at 25 fps)
+# A partly visible body's smoothed place is a line through the nearest whole-body frames; a moving camera (or a
+# walker changing pace) leaves it behind, a body's width or more. It is moved onto what is visible when that is
+# at least ANCHOR_MIN_VISIBLE of the whole body.
+ANCHOR_MIN_VISIBLE = 0.25
+ANCHOR_ROWS = 64  # the overlap is searched on the body drawn this many rows tall (as the network's grid)
 
 
 @dataclass(frozen=True)
@@ -177,10 +183,12 @@ def _stand_in(window: deque[FrameShape], at: int) -> np.ndarray | None:
     whole body is near, or none overlaps a body seen away from the edges.
     """
     shape = window[at]
+    whole = sorted((s for s in window if s.own_contour is not None), key=lambda s: abs(s.index - shape.index))
+    if whole:
+        shape.transform = anchored(shape.person, shape.transform, whole[0].own_contour)
     top, left, bottom, right = grown_box(shape.person, shape.transform.scale)
     visible = shape.person.full()[top:bottom, left:right]
     in_box = codec.CanonicalTransform(shape.transform.scale, shape.transform.x0 - left, shape.transform.y0 - top)
-    whole = sorted((s for s in window if s.own_contour is not None), key=lambda s: abs(s.index - shape.index))
     best, best_iou = None, 0.0
     for candidate in whole[:STAND_IN_CANDIDATES]:
         placed = codec.contour_to_mask(candidate.own_contour, in_box, visible.shape)
@@ -193,6 +201,56 @@ def _stand_in(window: deque[FrameShape], at: int) -> np.ndarray | None:
         # pixels off): the nearest whole body still stands in; the band removes the sliver itself.
         best = whole[0].own_contour
     return best
+
+
+def anchored(person: MaskCrop, transform: codec.CanonicalTransform,
+             contour: np.ndarray) -> codec.CanonicalTransform:
+    """`transform` moved so that the whole body `contour`, placed by it, matches the visible `person` best:
+    the most overlap over what both show inside the frame (a body leaving by an edge goes on beyond it), the
+    nearest such place to where it was, anywhere within one body height of what is visible; as it was where
+    too little is visible to tell."""
+    factor = min(1.0, ANCHOR_ROWS / transform.scale)
+    top, left, bottom, right = grown_box(person, transform.scale)
+    visible = _reduced(person.full()[top:bottom, left:right], factor)
+    body, origin = _drawn_alone(contour, transform.scale * factor)
+    seen = np.count_nonzero(visible)
+    if seen < ANCHOR_MIN_VISIBLE * np.count_nonzero(body):
+        return transform
+    # For the body drawn with its top-left corner at (u, v) of the visible box grown by its size: the overlap,
+    # and how much of it is inside the frame.
+    rows, cols = body.shape
+    padded = cv2.copyMakeBorder(visible.astype(np.float32), rows, rows, cols, cols, cv2.BORDER_CONSTANT)
+    ys = top + (np.arange(padded.shape[0]) - rows + 0.5) / factor - 0.5  # full-frame place of each padded pixel
+    xs = left + (np.arange(padded.shape[1]) - cols + 0.5) / factor - 0.5
+    frame = ((ys >= -0.5) & (ys < person.shape[0] - 0.5))[:, None] & ((xs >= -0.5) & (xs < person.shape[1] - 0.5))
+    template = body.astype(np.float32)
+    overlap = cv2.matchTemplate(padded, template, cv2.TM_CCORR)
+    inside = cv2.matchTemplate(frame.astype(np.float32), template, cv2.TM_CCORR)
+    match = overlap / np.maximum(inside + seen - overlap, 1.0)  # IoU within the frame
+    origin_y = ys[: match.shape[0]] + origin[1] / factor  # where the body's canonical origin lands, per (v, u)
+    origin_x = xs[: match.shape[1]] + origin[0] / factor
+    best = match >= match.max() - 1e-6
+    distance = np.hypot(origin_y[:, None] - transform.y0, origin_x[None, :] - transform.x0)
+    v, u = np.unravel_index(int(np.argmin(np.where(best, distance, np.inf))), match.shape)
+    return replace(transform, x0=float(origin_x[u]), y0=float(origin_y[v]))
+
+
+def _drawn_alone(contour: np.ndarray, scale: float) -> tuple[np.ndarray, tuple[float, float]]:
+    """(mask of the canonical `contour` drawn `scale` px tall on a canvas of its own, (x, y) of the canonical
+    origin on it)."""
+    points = np.asarray(contour, np.float64) * scale
+    low = np.floor(points.min(axis=0)) - 1
+    size = np.ceil(points.max(axis=0) - low).astype(int) + 2
+    origin = (float(-low[0]), float(-low[1]))
+    mask = codec.contour_to_mask(contour, codec.CanonicalTransform(scale, *origin), (int(size[1]), int(size[0])))
+    return mask, origin
+
+
+def _reduced(mask: np.ndarray, factor: float) -> np.ndarray:
+    if factor >= 1.0:
+        return mask
+    size = (max(1, round(mask.shape[1] * factor)), max(1, round(mask.shape[0] * factor)))
+    return cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
 
 
 def _lost_person_region(window: deque[FrameShape], at: int) -> MaskCrop | None:
