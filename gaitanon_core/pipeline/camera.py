@@ -26,8 +26,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..people.moving_background import (
-    NEIGHBOUR_OFFSETS, CompensatedBackground, Filled, FrameCache, Transforms, View, aligned_background, compensated_background,
-    fill_behind, resized,
+    NEIGHBOUR_OFFSETS, CompensatedBackground, Filled, FrameCache, Transforms, View, aligned_background,
+    compensated_background, fill_behind, resized,
 )
 from ..people.silhouettes import ClipSegmenter
 from ..render.colouring import LIGHT_RING_PX, bounding_box, scene_margin
