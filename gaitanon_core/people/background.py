@@ -42,12 +42,18 @@ def sample_indices(frame_count: int, samples: int = MAX_SAMPLES) -> np.ndarray:
 MEDIAN_ROWS = 32  # rows sorted at a time: bounds the float copy to a strip, whatever the frame size
 
 
+NETWORK_SAMPLES = 32  # uint8 stacks of at most this many samples are sorted by a network (`_network_median`)
+
+
 def median_of_valid(stack: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel median over the samples marked valid, and how many were valid.
 
-    `stack` is (N, H, W) or (N, H, W, C), `valid` (N, H, W). Done a strip of rows at a time.
+    `stack` is (N, H, W) or (N, H, W, C), `valid` (N, H, W). A uint8 stack of up to NETWORK_SAMPLES is sorted
+    whole by a sorting network (the same result, several times faster); others a strip of rows at a time.
     """
     count = valid.sum(axis=0)
+    if stack.dtype == np.uint8 and len(stack) <= NETWORK_SAMPLES:
+        return _network_median(stack, valid, count), count
     median = np.empty(stack.shape[1:], np.float32)
     for top in range(0, stack.shape[1], MEDIAN_ROWS):
         rows = slice(top, top + MEDIAN_ROWS)
@@ -67,6 +73,53 @@ def _strip_median(stack: np.ndarray, valid: np.ndarray, count: np.ndarray) -> np
     low = np.take_along_axis(values, np.broadcast_to(np.clip((count_b - 1) // 2, 0, None), index_shape), axis=-1)
     high = np.take_along_axis(values, np.broadcast_to(np.clip(count_b // 2, 0, len(stack) - 1), index_shape), axis=-1)
     return np.where(count_b > 0, (low + high) * 0.5, 0.0)[..., 0]
+
+
+def _comparators(n: int) -> list[tuple[int, int]]:
+    """Batcher's odd-even merge sort for `n` items: pairs (i, j), i < j, to put in order one after another.
+    Built for the next power of two; pairs reaching past `n` are dropped (those places would hold +inf,
+    which a comparator leaves where it is)."""
+    size = 1
+    while size < n:
+        size *= 2
+    pairs = []
+    p = 1
+    while p < size:
+        k = p
+        while k >= 1:
+            for j in range(k % p, size - k, 2 * k):
+                for i in range(min(k, size - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p) and i + j + k < n:
+                        pairs.append((i + j, i + j + k))
+            k //= 2
+        p *= 2
+    return pairs
+
+
+def _network_median(stack: np.ndarray, valid: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """`_strip_median`'s result for a uint8 stack: the invalid samples set to 255 (no valid one is above it,
+    and a valid 255 that sorts among them is the same value), every pixel's samples sorted at once by a
+    sorting network of elementwise min / max, then the middle one or two valid ones taken. The masks are
+    spread over the channels first: numpy's broadcasting is slow on a trailing axis of 3."""
+    channels = stack.shape[3:]
+    invalid = np.logical_not(valid).view(np.uint8) * np.uint8(255)
+    items = list(np.maximum(stack, _spread(invalid, channels)))
+    for i, j in _comparators(len(items)):
+        items[i], items[j] = np.minimum(items[i], items[j]), np.maximum(items[i], items[j])
+    at = np.minimum(count, 127).astype(np.int8)
+    low_at, high_at = _spread((at - 1) // 2, channels), _spread(at // 2, channels)
+    low, high = items[0].copy(), items[0].copy()
+    for n in range(1, len(items)):
+        np.copyto(low, items[n], where=low_at == n)
+        np.copyto(high, items[n], where=high_at == n)
+    median = (low.astype(np.float32) + high.astype(np.float32)) * np.float32(0.5)
+    median[_spread(count == 0, channels)] = 0.0
+    return median
+
+
+def _spread(array: np.ndarray, channels: tuple[int, ...]) -> np.ndarray:
+    """`array` repeated over a trailing channel axis (unchanged when there is none)."""
+    return np.repeat(array[..., None], channels[0], axis=-1) if channels else array
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,17 @@ flat-filled and reported so the caller covers it (never a ghost).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
 
 import cv2
 import numpy as np
 
-from ..video.camera_motion import CameraMotion, register
+from ..video.camera_motion import CameraMotion, Prepared, prepare, register_prepared
 from .background import FOREGROUND_LEVEL, SAMPLE_MARGIN, BackgroundModel, colour_difference, median_of_valid, odd_size
 
-__all__ = ["NEIGHBOUR_OFFSETS", "SLIVER_PX", "AlignedBackground", "CompensatedBackground", "Filled", "Transforms",
+__all__ = ["NEIGHBOUR_OFFSETS", "SLIVER_PX", "AlignedBackground", "CompensatedBackground", "Filled", "FrameCache",
+           "Transforms",
            "aligned_background", "compensated_background", "fill_behind", "foreground", "neighbour_transform",
            "resized", "View", "warp_into"]
 
@@ -76,17 +77,22 @@ class View:
         return cls(np.array([[fx, 0.0, 0.5 * fx - 0.5], [0.0, fy, 0.5 * fy - 0.5], [0.0, 0.0, 1.0]]), small)
 
 
-def _usable(neighbour_people: np.ndarray | None, to_target: np.ndarray, source: tuple[int, int],
-            shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) bool of `shape`: target pixels a neighbour (of `source` size) saw, away from its borders and from its
-    people (with a margin)."""
+def _lends(neighbour_people: np.ndarray | None, source: tuple[int, int]) -> np.ndarray:
+    """(H, W) uint8 of `source` size: 255 where a neighbour may lend the background, 0 on its people (with a
+    margin)."""
     usable = np.full(source, 255, np.uint8)
     if neighbour_people is not None and neighbour_people.any():
         grow = odd_size(SAMPLE_MARGIN * source[0])
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
         people = cv2.dilate(neighbour_people.astype(np.uint8), disc)
         usable[people > 0] = 0
-    warped = warp_into(usable, to_target, shape, cv2.INTER_NEAREST)
+    return usable
+
+
+def _usable(lends: np.ndarray, to_target: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool of `shape`: target pixels a neighbour saw, away from its borders and from its people (`lends`,
+    that neighbour's `_lends`)."""
+    warped = warp_into(lends, to_target, shape, cv2.INTER_NEAREST)
     # Outside the target frame counts as usable here: only the neighbour's own border is eroded.
     return cv2.erode(warped, np.ones((2 * EDGE_PX + 1,) * 2, np.uint8)) > 0
 
@@ -94,17 +100,55 @@ def _usable(neighbour_people: np.ndarray | None, to_target: np.ndarray, source: 
 Transforms = dict[tuple[int, int], np.ndarray]  # (source, target) -> the measured (3, 3) between them
 
 
+@dataclass
+class FrameCache:
+    """What the backgrounds make of a frame, made once however many of its neighbours' backgrounds it serves
+    (about ten): the frame prepared for registration and where it may lend the background (`_lends`), by
+    frame. It holds the people masks it was made with: use one per set of masks, and `keep` only the frames
+    still in the window."""
+
+    prepared: dict[int, Prepared] = field(default_factory=dict)
+    lends: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def keep(self, frames: Iterable[int]) -> None:
+        """Forget every frame not in `frames`."""
+        kept = set(frames)
+        for store in (self.prepared, self.lends):
+            for index in [k for k in store if k not in kept]:
+                del store[index]
+
+
+def _prepared(frames: Sequence[np.ndarray], people: Sequence[np.ndarray | None], index: int,
+              cache: FrameCache | None) -> Prepared:
+    if cache is None:
+        return prepare(frames[index], people[index])
+    if index not in cache.prepared:
+        cache.prepared[index] = prepare(frames[index], people[index])
+    return cache.prepared[index]
+
+
+def _lends_of(frames: Sequence[np.ndarray], people: Sequence[np.ndarray | None], index: int,
+              cache: FrameCache | None) -> np.ndarray:
+    if cache is None:
+        return _lends(people[index], frames[index].shape[:2])
+    if index not in cache.lends:
+        cache.lends[index] = _lends(people[index], frames[index].shape[:2])
+    return cache.lends[index]
+
+
 def neighbour_transform(frames: Sequence[np.ndarray], people: Sequence[np.ndarray | None], motion: CameraMotion,
-                        source: int, target: int, known: Transforms | None = None) -> np.ndarray:
+                        source: int, target: int, known: Transforms | None = None,
+                        cache: FrameCache | None = None) -> np.ndarray:
     """(3, 3) frame `source` -> frame `target`'s pixel coordinates: measured directly where that works (a chain
     of steps drifts), else the chain. `known` keeps what was measured, both ways: each pair is registered once
-    however many frames' backgrounds it serves."""
+    however many frames' backgrounds it serves; `cache` keeps each frame's preparation (`FrameCache`)."""
     if known is not None and (source, target) in known:
         return known[source, target]
     chained = motion.between(source, target)
     if abs(source - target) == 1:  # the chain's one step was measured directly already
         return chained
-    direct = register(frames[source], frames[target], chained, people[source], people[target])
+    direct = register_prepared(_prepared(frames, people, source, cache), _prepared(frames, people, target, cache),
+                               chained, guided=True)
     matrix = direct.homography if direct.reliable else chained
     if known is not None:
         back = np.linalg.inv(matrix)
@@ -114,7 +158,8 @@ def neighbour_transform(frames: Sequence[np.ndarray], people: Sequence[np.ndarra
 
 def compensated_background(frames: Sequence[np.ndarray], people: Sequence[np.ndarray | None], motion: CameraMotion,
                            frame: int, offsets: Sequence[int] = NEIGHBOUR_OFFSETS,
-                           known: Transforms | None = None, view: View | None = None) -> CompensatedBackground:
+                           known: Transforms | None = None, view: View | None = None,
+                           cache: FrameCache | None = None) -> CompensatedBackground:
     """Frame `frame`'s background from the neighbours at `offsets` each side that reliable steps link to it.
 
     `frames[i]` / `people[i]` are frame i's RGB picture and (H, W) bool mask of
@@ -122,7 +167,7 @@ def compensated_background(frames: Sequence[np.ndarray], people: Sequence[np.nda
     (a list, or a dict holding just the window). `known`: see `neighbour_transform`.
     `view`: only a box of the frame, or the frame reduced (None: the whole frame
     at full size); the neighbours are warped straight into it, which costs in
-    proportion to its pixels.
+    proportion to its pixels. `cache`: see `FrameCache` (None: nothing kept).
     """
     full = frames[frame].shape[:2]
     view = view or View(np.eye(3), full)
@@ -132,9 +177,9 @@ def compensated_background(frames: Sequence[np.ndarray], people: Sequence[np.nda
         return CompensatedBackground(np.zeros((*view.shape, 3), np.uint8), np.zeros(view.shape, bool))
     warped, usable = [], []
     for s in neighbours:
-        to_target = view.matrix @ neighbour_transform(frames, people, motion, s, frame, known)
+        to_target = view.matrix @ neighbour_transform(frames, people, motion, s, frame, known, cache)
         warped.append(warp_into(frames[s], to_target, view.shape))
-        usable.append(_usable(people[s], to_target, full, view.shape))
+        usable.append(_usable(_lends_of(frames, people, s, cache), to_target, view.shape))
     median, count = median_of_valid(np.stack(warped), np.stack(usable))
     return CompensatedBackground(np.clip(median + 0.5, 0, 255).astype(np.uint8), count > 0)
 

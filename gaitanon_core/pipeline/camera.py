@@ -26,8 +26,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..people.moving_background import (
-    NEIGHBOUR_OFFSETS, CompensatedBackground, Filled, Transforms, View, aligned_background, compensated_background,
-    fill_behind, resized,
+    NEIGHBOUR_OFFSETS, CompensatedBackground, Filled, FrameCache, Transforms, View, aligned_background,
+    compensated_background, fill_behind, resized,
 )
 from ..people.silhouettes import ClipSegmenter
 from ..render.colouring import LIGHT_RING_PX, bounding_box, scene_margin
@@ -47,6 +47,7 @@ STATIC, MOVING = "static", "moving"
 MAX_UNSTEADY = 0.5  # refuse a clip when the camera's motion into more than this share of its frames is unknown
 MAX_MISMATCH = 0.10  # ... unless the one background matched at least this closely (policy.CAMERA_MOTION_LIMIT):
 # a plain scene gives the tracker too few corners, a static camera's median still fits it
+KEPT_MASKS = 4 * max(NEIGHBOUR_OFFSETS) + 2  # people masks kept made (`PeopleMasks.mask`): two windows' worth
 STILL_EVERY = 10  # every tenth frame is measured directly against the first to tell a static camera
 RADIUS = max(NEIGHBOUR_OFFSETS)  # frames each side a frame's background is made from
 # A person's box, grown by this share of their height, lends nothing to the backgrounds; nor does the floor
@@ -86,11 +87,19 @@ class PeopleMasks:
         if unfollowed:
             for index, region in people.unfollowed.items():
                 self.regions[index].append(region)
+        self._made: dict[tuple[int, tuple[int, int]], np.ndarray | None] = {}
 
     def mask(self, index: int, shape: tuple[int, int]) -> np.ndarray | None:
-        """(H, W) bool of frame `index`, or None when no one is there."""
-        mask = union(self.regions.get(index, ()), shape)
-        return mask if mask.any() else None
+        """(H, W) bool of frame `index` (read-only), or None when no one is there. The latest few are kept: a
+        frame serves the backgrounds of the frames around it."""
+        key = (index, tuple(shape))
+        if key not in self._made:
+            if len(self._made) >= KEPT_MASKS:
+                del self._made[next(iter(self._made))]  # the oldest made
+            mask = union(self.regions.get(index, ()), shape)
+            mask.setflags(write=False)
+            self._made[key] = mask if mask.any() else None
+        return self._made[key]
 
 
 def _surroundings(person: MaskCrop, shadow: MaskCrop) -> MaskCrop:
@@ -115,6 +124,8 @@ class Camera:
     motion: CameraMotion
     first: int  # the clip index of the motion's frame 0
     known: Transforms = field(default_factory=dict)  # neighbour transforms measured so far, by motion positions
+    # what the backgrounds made of the frames in the window, and the people masks it was made with
+    cache: tuple[PeopleMasks | None, FrameCache] = field(default_factory=lambda: (None, FrameCache()))
 
     @property
     def moving(self) -> bool:
@@ -131,8 +142,12 @@ class Camera:
         shape = frame.image.shape[:2]
         images = {k - self.first: f.image for k, f in window.items()}
         masks = {k - self.first: people.mask(k, shape) for k in window}
+        if self.cache[0] is not people:
+            self.cache = (people, FrameCache())
+        cache = self.cache[1]
+        cache.keep(images)
         return compensated_background(images, masks, self.motion, frame.index - self.first, known=self.known,
-                                      view=view)
+                                      view=view, cache=cache)
 
 
 def measure_camera(info: VideoInfo, start: float | None, end: float | None, people: ClipPeople,
