@@ -58,10 +58,10 @@ def handheld_frames() -> tuple[np.ndarray, float, None]:
 
 
 def largest_whole_body(shots: list[PreviewFrame]) -> PreviewFrame:
-    """The frame whose largest piece of original silhouette (the walker; covered motion elsewhere is not) is
-    largest without touching the picture's border."""
+    """The frame whose largest piece of the people's own silhouettes (not the covered motion no track follows)
+    is largest without touching the picture's border."""
     def area(shot: PreviewFrame) -> int:
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(shot.original_silhouette.astype(np.uint8))
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(shot.people_silhouette.astype(np.uint8))
         if count < 2:
             return 0
         x, y, w, h, size = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))]
