@@ -95,7 +95,7 @@ def anonymize_timed(source: Path, target: Path) -> Run:
 def measure(name: str, source: Path, repeats: int) -> Figures:
     frames = probe(source).frame_count
     runs = [anonymize_timed(source, source.with_name(f"{source.stem}_out{k}.mp4")) for k in range(repeats)]
-    print(f"{name} {source.stem}: " + ", ".join(f"{r.wall_s:.1f} s wall / {r.cpu_s:.1f} s CPU" for r in runs),
+    print(f"{name} {source.stem}: " + ", ".join(f"{r.wall_s:.1f} s wall / {r.cpu_s:.1f} s CPU / {r.peak_rss_mb:.0f} MiB peak" for r in runs),
           file=sys.stderr, flush=True)
     width, height = probe(source).width, probe(source).height
     return Figures(name, f"{width}x{height}", frames, frames / statistics.median(r.wall_s for r in runs),
