@@ -9,6 +9,12 @@ The clips are made into a temporary folder:
 - handheld (`--handheld`): CASIA-B 002 filmed by a drawn handheld camera (`training.handheld_clips`, seed 4,
   as scripts/measure_handheld.py) and the static clip enlarged to the same size, 5 s each.
 
+With `--lengths S [S ...]` it measures memory against clip length instead (issue #15: "a 10-minute 720p clip
+under 2 GiB peak"): the walker at each of `--sizes` and the crowd, looped to each length, one run each (or
+`--repeats`); a table of peak resident memory and CPU seconds per clip, then per clip kind a least-squares line
+of peak RSS against frames (MiB + KiB per frame) and where that line reaches at a 10-minute clip of that size.
+That last figure is an extrapolation of the measured lengths, not a measurement.
+
 Each clip is anonymized `--repeats` times, each time by a fresh `python -m gaitanon_core.cli anonymize IN -o OUT
 --seed 1` process. Per clip: the median wall-time frames per second, the median CPU seconds per frame (the
 process and its ffmpeg children, from wait4: on a machine shared with other work it is the steadier figure),
@@ -17,6 +23,7 @@ and the largest peak resident memory of a run. Targets (#15, #17): one walker >=
 
     python scripts/measure_speed.py [--sizes 640x480 1280x720] [--repeats 3] [--no-crowd] [--handheld]
                                     [--json FILE]
+    python scripts/measure_speed.py --lengths 10 40 120 [--sizes 640x480 1280x720] [--no-crowd]
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ CROWD = [WalkerPath(random_identity(11)), WalkerPath(random_identity(12), direct
          WalkerPath(random_identity(13), delay=45)]
 HANDHELD_SEED = 4  # as scripts/measure_handheld.py for clip 002
 LOSSLESS_CRF = 8
+TEN_MINUTES_S = 600.0
 
 
 @dataclass
@@ -87,7 +95,7 @@ def anonymize_timed(source: Path, target: Path) -> Run:
 def measure(name: str, source: Path, repeats: int) -> Figures:
     frames = probe(source).frame_count
     runs = [anonymize_timed(source, source.with_name(f"{source.stem}_out{k}.mp4")) for k in range(repeats)]
-    print(f"{name} {source.stem}: " + ", ".join(f"{r.wall_s:.1f} s wall / {r.cpu_s:.1f} s CPU" for r in runs),
+    print(f"{name} {source.stem}: " + ", ".join(f"{r.wall_s:.1f} s wall / {r.cpu_s:.1f} s CPU / {r.peak_rss_mb:.0f} MiB peak" for r in runs),
           file=sys.stderr, flush=True)
     width, height = probe(source).width, probe(source).height
     return Figures(name, f"{width}x{height}", frames, frames / statistics.median(r.wall_s for r in runs),
@@ -95,12 +103,87 @@ def measure(name: str, source: Path, repeats: int) -> Figures:
                    runs)
 
 
-def crowd_clip(folder: Path) -> Path:
-    """The three walkers' room, looped to CLIP_S and scaled to CROWD_SIZE."""
-    clip = render_crowd(CROWD, CROWD_ROOM)
+def crowd_clip(folder: Path, seconds: float = CLIP_S) -> Path:
+    """The three walkers' room, looped to `seconds` and scaled to CROWD_SIZE."""
     room = folder / "crowd.mp4"
-    write_clip(room, clip.frames, clip.fps, crf=LOSSLESS_CRF)
-    return scaled_copy(room, CROWD_SIZE, folder, CLIP_S)
+    if not room.is_file():
+        clip = render_crowd(CROWD, CROWD_ROOM)
+        write_clip(room, clip.frames, clip.fps, crf=LOSSLESS_CRF)
+    return scaled_copy(room, CROWD_SIZE, folder, seconds)
+
+
+def looped(make, folder: Path, seconds: float) -> Path:
+    """`make(folder, seconds)`'s clip, renamed for its length (scaled_copy names by size only)."""
+    clip = make(folder, seconds)
+    target = clip.with_name(f"{clip.stem}_{seconds:g}s.mp4")
+    clip.replace(target)
+    return target
+
+
+@dataclass
+class Length:
+    clip: str
+    size: str
+    seconds: float
+    frames: int
+    peak_rss_mb: float  # the largest of the runs
+    cpu_s: float  # median over the runs
+
+
+def measure_lengths(clip: Path, sizes: list[str], lengths: list[float], crowd: bool, repeats: int) -> list[Length]:
+    """Peak memory and CPU of one whole anonymize process per clip kind and length (shortest first)."""
+    kinds = [("walker", lambda folder, seconds, size=size: scaled_copy(clip, size, folder, seconds))
+             for size in sizes]
+    if crowd:
+        kinds.append(("3 walkers", crowd_clip))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="gaitanon-lengths-") as scratch:
+        folder = Path(scratch)
+        for name, make in kinds:
+            for seconds in sorted(lengths):
+                source = looped(make, folder, seconds)
+                try:
+                    figures = measure(name, source, repeats)
+                except RuntimeError as error:  # the log goes with the folder: its end is shown, the rest go on
+                    log = source.with_name(f"{source.stem}_out0.log").read_text(errors="replace")
+                    print(f"{error}\n{log[-2000:]}", file=sys.stderr, flush=True)
+                    continue
+                rows.append(Length(name, figures.size, seconds, figures.frames, figures.peak_rss_mb,
+                                   statistics.median(r.cpu_s for r in figures.runs)))
+                for leftover in folder.glob(f"{source.stem}*"):  # the clips grow long: one at a time on disk
+                    leftover.unlink()
+    return rows
+
+
+def length_fits(rows: list[Length]) -> list[tuple[str, str, float, float, float, float]]:
+    """Per clip kind with two lengths or more: (clip, size, MiB at no frames, KiB per frame, frames in ten
+    minutes, MiB there by the line: an extrapolation)."""
+    fits = []
+    for key in dict.fromkeys((row.clip, row.size) for row in rows):
+        mine = [row for row in rows if (row.clip, row.size) == key]
+        if len({row.frames for row in mine}) < 2:
+            continue
+        slope, base = np.polyfit([row.frames for row in mine], [row.peak_rss_mb for row in mine], 1)
+        fps = mine[-1].frames / mine[-1].seconds
+        ten = round(TEN_MINUTES_S * fps)
+        fits.append((*key, float(base), float(slope * 1024.0), ten, float(base + slope * ten)))
+    return fits
+
+
+def print_lengths(rows: list[Length]) -> None:
+    print_markdown(["clip", "size", "length s", "frames", "peak RSS MiB", "CPU s"],
+                   [[row.clip, row.size, f"{row.seconds:g}", row.frames, f"{row.peak_rss_mb:.0f}", f"{row.cpu_s:.0f}"]
+                    for row in rows])
+    print()
+    print_markdown(["clip", "size", "MiB at 0 frames (fit)", "KiB per frame (fit)", "10 min: frames",
+                    "10 min: MiB (extrapolated)"],
+                   [[clip, size, f"{base:.0f}", f"{per_frame:.1f}", ten, f"{at_ten:.0f}"]
+                    for clip, size, base, per_frame, ten, at_ten in length_fits(rows)])
+
+
+def print_markdown(header: list[str], rows: list[list]) -> None:
+    for cells in (header, ["---"] * len(header), *rows):
+        print("| " + " | ".join(str(cell) for cell in cells) + " |")
 
 
 def handheld_pair(clip: Path, folder: Path) -> tuple[Path, Path]:
@@ -116,35 +199,47 @@ def handheld_pair(clip: Path, folder: Path) -> tuple[Path, Path]:
 
 
 def print_table(rows: list[Figures]) -> None:
-    print("| clip | size | frames | fps (median, wall) | CPU ms per frame (median) | peak RSS MiB |")
-    print("|---|---|---|---|---|---|")
-    for row in rows:
-        print(f"| {row.clip} | {row.size} | {row.frames} | {row.fps:.1f} | {row.cpu_ms_per_frame:.0f} | "
-              f"{row.peak_rss_mb:.0f} |")
+    print_markdown(["clip", "size", "frames", "fps (median, wall)", "CPU ms per frame (median)", "peak RSS MiB"],
+                   [[row.clip, row.size, row.frames, f"{row.fps:.1f}", f"{row.cpu_ms_per_frame:.0f}",
+                     f"{row.peak_rss_mb:.0f}"] for row in rows])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="*", default=list(DEFAULT_SIZES), help="WIDTHxHEIGHT of the walker clip")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per clip (the median is reported)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="runs per clip (the median is reported); 3, or 1 with --lengths")
     parser.add_argument("--no-crowd", action="store_true", help="leave out the three walkers")
     parser.add_argument("--handheld", action="store_true", help="also time a handheld clip against a static one")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    parser.add_argument("--lengths", nargs="*", type=float, default=None,
+                        help="seconds: peak memory against clip length instead of speed (one run each by default)")
     args = parser.parse_args(argv)
     clip = default_clip()
+    if args.lengths:
+        repeats = args.repeats or 1
+        rows = measure_lengths(clip, args.sizes, args.lengths, not args.no_crowd, repeats)
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        print(f"walker clip: {clip.name}, looped; {os.cpu_count()} cores, load average {load}; {repeats} run(s) each, "
+              f"whole `gaitanon-cli anonymize --seed 1` process, peak RSS from wait4")
+        print_lengths(rows)
+        if args.json:
+            args.json.write_text(json.dumps([asdict(row) for row in rows], indent=2) + "\n")
+        return 0
+    repeats = args.repeats or 3
     rows: list[Figures] = []
     with tempfile.TemporaryDirectory(prefix="gaitanon-speed-") as scratch:
         folder = Path(scratch)
         for size in args.sizes:
-            rows.append(measure("walker", scaled_copy(clip, size, folder, CLIP_S), args.repeats))
+            rows.append(measure("walker", scaled_copy(clip, size, folder, CLIP_S), repeats))
         if not args.no_crowd:
-            rows.append(measure("3 walkers", crowd_clip(folder), args.repeats))
+            rows.append(measure("3 walkers", crowd_clip(folder), repeats))
         if args.handheld:
-            rows += [measure(name, source, args.repeats) for name, source in
+            rows += [measure(name, source, repeats) for name, source in
                      zip(("handheld", "static"), handheld_pair(clip, folder))]
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"walker clip: {clip.name}; {os.cpu_count()} cores, load average {load}; "
-          f"{args.repeats} runs each, whole `gaitanon-cli anonymize` process")
+          f"{repeats} runs each, whole `gaitanon-cli anonymize` process")
     print_table(rows)
     if args.handheld:
         handheld, static = rows[-2:]

@@ -36,8 +36,7 @@ def person_look(image: np.ndarray, shape: FrameShape) -> np.ndarray | None:
     region = shape.person
     if region.empty:
         return None
-    height, width = region.mask.shape
-    return colour_look(image[region.box.slices()], region.mask, np.array([0, 0, width, height]))
+    return colour_look(image[region.box.slices()], region.mask, np.array([0, 0, region.width, region.height]))
 
 
 def crossing(a: FrameShape, b: FrameShape) -> bool:

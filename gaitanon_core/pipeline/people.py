@@ -56,7 +56,7 @@ class PersonTrack:
         return sum(1 for s in self.shapes if not s.person.empty)
 
     def consider_thumbnail(self, image: np.ndarray, shape: FrameShape) -> None:
-        area = int(np.count_nonzero(shape.person.mask))
+        area = shape.person.area
         if shape.body == "whole" and area > self._thumbnail_area:
             box = shape.person.box.grown(THUMBNAIL_PAD, image.shape[:2])
             self.thumbnail, self._thumbnail_area = image[box.slices()].copy(), area

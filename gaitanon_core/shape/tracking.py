@@ -41,30 +41,55 @@ ANCHOR_MIN_VISIBLE = 0.25
 ANCHOR_ROWS = 64  # the overlap is searched on the body drawn this many rows tall (as the network's grid)
 
 
-@dataclass(frozen=True)
 class MaskCrop:
-    """A bool mask kept as its bounding box only (the look-ahead holds many)."""
+    """A bool mask kept as its bounding box only, its pixels packed eight to a byte (a clip's people hold one
+    or more per person and frame, from the first pass to the last frame written: memory grows with the clip).
 
-    top: int
-    left: int
-    mask: np.ndarray
-    shape: tuple[int, int]
+    `mask` unpacks a fresh, read-only (H, W) bool array on each access; `height`, `width`, `area`, `empty`,
+    `box` and `full()` need no unpacked copy. Immutable."""
+
+    __slots__ = ("top", "left", "shape", "height", "width", "area", "_bits")
+
+    def __init__(self, top: int, left: int, mask: np.ndarray, shape: tuple[int, int]) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.ndim != 2:
+            raise ValueError(f"a mask crop is two-dimensional, not {mask.shape}")
+        for name, value in (("top", int(top)), ("left", int(left)), ("shape", tuple(shape)),
+                            ("height", mask.shape[0]), ("width", mask.shape[1]),
+                            ("area", int(np.count_nonzero(mask))), ("_bits", np.packbits(mask, axis=None))):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError(f"a MaskCrop is immutable ({name})")
+
+    def __repr__(self) -> str:
+        return f"MaskCrop(top={self.top}, left={self.left}, size={self.height}x{self.width}, shape={self.shape})"
+
+    def __reduce__(self):
+        return MaskCrop, (self.top, self.left, self.mask, self.shape)
 
     @classmethod
     def of(cls, full: np.ndarray) -> MaskCrop:
         rows, cols = np.flatnonzero(full.any(axis=1)), np.flatnonzero(full.any(axis=0))
         if rows.size == 0:
             return cls(0, 0, np.zeros((0, 0), bool), full.shape)
-        crop = full[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy()
+        crop = full[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
         return cls(int(rows[0]), int(cols[0]), crop, full.shape)
 
     @property
+    def mask(self) -> np.ndarray:
+        """The cropped (height, width) bool mask: a fresh, read-only array."""
+        mask = np.unpackbits(self._bits, count=self.height * self.width).view(bool).reshape(self.height, self.width)
+        mask.flags.writeable = False
+        return mask
+
+    @property
     def empty(self) -> bool:
-        return self.mask.size == 0
+        return self.height * self.width == 0
 
     @property
     def box(self) -> Box:
-        return Box(self.left, self.top, self.left + self.mask.shape[1], self.top + self.mask.shape[0])
+        return Box(self.left, self.top, self.left + self.width, self.top + self.height)
 
     def touches_edge(self) -> bool:
         """Whether the mask reaches (nearly: a segmenter may miss the last pixels) an edge of the frame."""
@@ -72,7 +97,7 @@ class MaskCrop:
 
     def full(self) -> np.ndarray:
         out = np.zeros(self.shape, bool)
-        out[self.top : self.top + self.mask.shape[0], self.left : self.left + self.mask.shape[1]] = self.mask
+        out[self.top : self.top + self.height, self.left : self.left + self.width] = self.mask
         return out
 
 
@@ -91,10 +116,36 @@ class FrameShape:
     own_contour: np.ndarray | None = None  # the whole body's contour in its own frame (a stand-in for others)
     transform: codec.CanonicalTransform | None = None  # smoothed full-body transform
     contour: np.ndarray | None = None  # what the network sees (N canonical points)
-    fine: np.ndarray | None = None  # the full-resolution outline, same frame (whole bodies)
+    detail: int = 0  # whole bodies: n of the full-resolution outline (`fine`), made from the mask when drawn
     cover: MaskCrop | None = None  # region to paint with the background when the person is not anonymized
     joined: MaskCrop | None = None  # motion no track followed that was joined to this person (part of `person`)
     issues: list[tuple[str, str]] = field(default_factory=list)  # (reason, action) for the report
+
+    @property
+    def fine(self) -> np.ndarray | None:
+        """The full-resolution outline (k * n canonical points, `codec.detailed_contour`) of a whole body, same
+        frame as `contour`; None for others. Made from the mask and the transform when asked for, not kept: a
+        clip's shapes live from the first pass to the last frame written, and at 720p each would hold about
+        20 KB more (the same outline each time: the mask and transform do not change)."""
+        if not self.detail or self.transform is None:
+            return None
+        last = _last_fine
+        if last is not None and last[0] is self and last[1] is self.person and last[2] is self.transform \
+                and last[3] == self.detail:
+            return last[4]
+        fine = codec.detailed_contour(self.person.full(), self.transform, self.detail)
+        fine.flags.writeable = False
+        _set_last_fine((self, self.person, self.transform, self.detail, fine))
+        return fine
+
+
+# The last outline `FrameShape.fine` made: a drawn frame asks for it twice (its silhouette, then the warp's pairs).
+_last_fine: tuple | None = None
+
+
+def _set_last_fine(entry: tuple) -> None:
+    global _last_fine
+    _last_fine = entry
 
 
 def measure_shape(mask: FrameMask, n: int) -> FrameShape:
@@ -149,7 +200,7 @@ def complete_shape(window: deque[FrameShape], at: int, n: int) -> FrameShape:
     if shape.measured is not None:
         person = shape.person.full()
         shape.contour, _ = codec.mask_to_contour(person, n, transform=shape.transform)
-        shape.fine = codec.detailed_contour(person, shape.transform, n)
+        shape.detail = n  # the full-resolution outline is made when the frame is drawn (`FrameShape.fine`)
     else:
         shape.contour = _stand_in(window, at)
         if shape.contour is None:
@@ -158,7 +209,7 @@ def complete_shape(window: deque[FrameShape], at: int, n: int) -> FrameShape:
 
 
 def _cover(shape: FrameShape, reason: str) -> FrameShape:
-    shape.contour, shape.fine = None, None
+    shape.contour, shape.detail = None, 0
     shape.cover = shape.person
     shape.issues.append((reason, COVERED))
     return shape
@@ -270,7 +321,7 @@ def _lost_person_region(window: deque[FrameShape], at: int) -> MaskCrop | None:
     if all(s.person.touches_edge() for s in seen):
         return None
     index = frames[at].index
-    boxes = [grown_box(s.person, WALKER_DRIFT * abs(s.index - index) * s.person.mask.shape[0]) for s in seen]
+    boxes = [grown_box(s.person, WALKER_DRIFT * abs(s.index - index) * s.person.height) for s in seen]
     top, left = min(b[0] for b in boxes), min(b[1] for b in boxes)
     bottom, right = max(b[2] for b in boxes), max(b[3] for b in boxes)
     return MaskCrop(top, left, np.ones((bottom - top, right - left), bool), frames[at].person.shape)
@@ -292,8 +343,9 @@ def anonymized_outlines(shape: FrameShape, points: np.ndarray | None) -> tuple[n
     """
     if points is None or shape.transform is None:
         return None
-    if shape.fine is not None:
-        return shape.fine, codec.restore_detail(shape.fine, shape.contour, points)
+    fine = shape.fine
+    if fine is not None:
+        return fine, codec.restore_detail(fine, shape.contour, points)
     return shape.contour, np.asarray(points, np.float64)
 
 
@@ -303,7 +355,7 @@ def anonymized_silhouette(shape: FrameShape, points: np.ndarray | None) -> np.nd
     if outlines is None:
         return np.zeros(shape.person.shape, bool)
     # A stand-in's outline was traced on the 64-row grid: drawn larger, it is grown back to the body's width.
-    rows = None if shape.fine is not None else codec.CASIAB_SIZE
+    rows = None if shape.detail else codec.CASIAB_SIZE
     return codec.contour_to_mask(outlines[1], shape.transform, shape.person.shape, outline_rows=rows)
 
 

@@ -196,9 +196,15 @@ def read_chosen_frames(path, indices: Sequence[int], info: VideoInfo | None = No
 
 
 def _selection(indices: Sequence[int]) -> str:
-    """ffmpeg's `select` expression for the frames at `indices` (decoded from the start: `n` is the index)."""
-    if isinstance(indices, range):
-        return f"between(n,{indices.start},{indices[-1]})*not(mod(n-{indices.start},{indices.step}))"
+    """ffmpeg's `select` expression for the frames at `indices` (decoded from the start: `n` is the index).
+
+    Evenly spaced indices (a range, or a list that is one) become one `between` and `mod`: ffmpeg refuses a
+    chain of more than about a hundred `eq` terms ("Cannot allocate memory"), which every tenth frame of a
+    clip over 40 s would be."""
+    steps = {b - a for a, b in zip(indices, indices[1:])}
+    if len(indices) > 1 and len(steps) == 1 and min(steps) > 0:
+        start, step = indices[0], steps.pop()
+        return f"between(n,{start},{indices[-1]})*not(mod(n-{start},{step}))"
     return "+".join(f"eq(n,{k})" for k in indices)
 
 
