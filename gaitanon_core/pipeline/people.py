@@ -93,7 +93,8 @@ class ClipPeople:
 def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n: int,
                 thumbnails: bool = False, detector: PersonDetector | None = None, join: bool = True) -> ClipPeople:
     """Every person in `frames`, by track id: measured shapes (and thumbnails if asked for). `join`: motion
-    touching a person becomes theirs (`_join_to_people`); else it stays unfollowed (covered)."""
+    touching a person becomes theirs (`_join_to_people`), and so does the motion where they came from before
+    their track starts (`_claim_entry`); else it stays unfollowed (covered)."""
     tracks: dict[int, PersonTrack] = {}
     unfollowed: dict[int, MaskCrop] = {}
     mismatched: set[int] = set()
@@ -116,7 +117,7 @@ def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n
                 track.looks[frame.index] = person_look(frame.image, shape)
             if thumbnails:
                 track.consider_thumbnail(frame.image, shape)
-    for track in tracks.values():
+    for track in tracks.values() if join else ():
         _claim_entry(track, unfollowed, n)
     kept = {k: t for k, t in ((k, t.trimmed()) for k, t in sorted(tracks.items())) if t.shapes}
     return ClipPeople(kept, unfollowed, mismatched)

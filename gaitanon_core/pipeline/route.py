@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -209,10 +209,11 @@ def find_people_again(segmenter: ClipSegmenter, info: VideoInfo, options: Anonym
     first pass's people left out)."""
     frames = clock.iterate("decode", read_frames(info.path, info, options.start, options.end))
     aligned = on_own_backgrounds(frames, camera, PeopleMasks(first, unfollowed=False, boxes=True), segmenter)
-    # No joins here: against a background made from neighbours, what no neighbour saw moves too, and joined to a
-    # person it drew them a larger, wrong body; left unfollowed, it is covered and flagged.
-    return clock.call("silhouette", find_people, segmenter, clock.iterate("camera background", aligned), info.fps, n,
-                      False, None, False)
+    # No joins or entry claims here: against a background made from neighbours, what no neighbour saw moves too;
+    # joined to a person it drew them a larger, wrong body, and claimed as where they came from it drew a body over
+    # the scene (a striped post at the start of handheld CASIA-B 003); left unfollowed, it is covered and flagged.
+    return clock.call("silhouette", partial(find_people, join=False), segmenter,
+                      clock.iterate("camera background", aligned), info.fps, n)
 
 
 Drawn = tuple[FrameShape, np.ndarray | None]  # one person's frame and its anonymized contour (None: not drawn)
