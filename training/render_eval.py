@@ -187,7 +187,7 @@ def _whole_shape(index: int, mask: np.ndarray, n: int) -> FrameShape:
     contour, transform = codec.mask_to_contour(mask, n)
     return FrameShape(index=index, person=MaskCrop.of(mask), shadow=MaskCrop.of(np.zeros_like(mask)),
                       segmenter="true", body="whole", people=1, camera_moved=False, measured=transform,
-                      transform=transform, contour=contour, fine=codec.detailed_contour(mask, transform, n))
+                      transform=transform, contour=contour, detail=n)
 
 
 def demo_walker_measures(detector=None, clip: WalkerClip | None = None, seed: int = 0) -> dict[str, dict]:
