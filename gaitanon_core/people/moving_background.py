@@ -14,7 +14,8 @@ flat-filled and reported so the caller covers it (never a ghost).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from functools import partial
+from typing import Callable, Iterable, Sequence, TypeVar
 
 import cv2
 import numpy as np
@@ -98,6 +99,7 @@ def _usable(lends: np.ndarray, to_target: np.ndarray, shape: tuple[int, int]) ->
 
 
 Transforms = dict[tuple[int, int], np.ndarray]  # (source, target) -> the measured (3, 3) between them
+Item = TypeVar("Item")
 
 
 @dataclass
@@ -118,22 +120,13 @@ class FrameCache:
                 del store[index]
 
 
-def _prepared(frames: Sequence[np.ndarray], people: Sequence[np.ndarray | None], index: int,
-              cache: FrameCache | None) -> Prepared:
-    if cache is None:
-        return prepare(frames[index], people[index])
-    if index not in cache.prepared:
-        cache.prepared[index] = prepare(frames[index], people[index])
-    return cache.prepared[index]
-
-
-def _lends_of(frames: Sequence[np.ndarray], people: Sequence[np.ndarray | None], index: int,
-              cache: FrameCache | None) -> np.ndarray:
-    if cache is None:
-        return _lends(people[index], frames[index].shape[:2])
-    if index not in cache.lends:
-        cache.lends[index] = _lends(people[index], frames[index].shape[:2])
-    return cache.lends[index]
+def _made_once(store: dict[int, Item] | None, index: int, make: Callable[[], Item]) -> Item:
+    """`make()`, kept in `store` by frame `index` (a `FrameCache` field; None: nothing kept)."""
+    if store is None:
+        return make()
+    if index not in store:
+        store[index] = make()
+    return store[index]
 
 
 def neighbour_transform(frames: Sequence[np.ndarray], people: Sequence[np.ndarray | None], motion: CameraMotion,
@@ -147,8 +140,9 @@ def neighbour_transform(frames: Sequence[np.ndarray], people: Sequence[np.ndarra
     chained = motion.between(source, target)
     if abs(source - target) == 1:  # the chain's one step was measured directly already
         return chained
-    direct = register_prepared(_prepared(frames, people, source, cache), _prepared(frames, people, target, cache),
-                               chained, guided=True)
+    prepared = None if cache is None else cache.prepared
+    ends = [_made_once(prepared, k, partial(prepare, frames[k], people[k])) for k in (source, target)]
+    direct = register_prepared(*ends, chained, guided=True)
     matrix = direct.homography if direct.reliable else chained
     if known is not None:
         back = np.linalg.inv(matrix)
@@ -179,7 +173,8 @@ def compensated_background(frames: Sequence[np.ndarray], people: Sequence[np.nda
     for s in neighbours:
         to_target = view.matrix @ neighbour_transform(frames, people, motion, s, frame, known, cache)
         warped.append(warp_into(frames[s], to_target, view.shape))
-        usable.append(_usable(_lends_of(frames, people, s, cache), to_target, view.shape))
+        lends = _made_once(None if cache is None else cache.lends, s, partial(_lends, people[s], frames[s].shape[:2]))
+        usable.append(_usable(lends, to_target, view.shape))
     median, count = median_of_valid(np.stack(warped), np.stack(usable))
     return CompensatedBackground(np.clip(median + 0.5, 0, 255).astype(np.uint8), count > 0)
 

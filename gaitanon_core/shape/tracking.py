@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -129,23 +130,15 @@ class FrameShape:
         20 KB more (the same outline each time: the mask and transform do not change)."""
         if not self.detail or self.transform is None:
             return None
-        last = _last_fine
-        if last is not None and last[0] is self and last[1] is self.person and last[2] is self.transform \
-                and last[3] == self.detail:
-            return last[4]
-        fine = codec.detailed_contour(self.person.full(), self.transform, self.detail)
-        fine.flags.writeable = False
-        _set_last_fine((self, self.person, self.transform, self.detail, fine))
-        return fine
+        return _fine_outline(self.person, self.transform, self.detail)
 
 
-# The last outline `FrameShape.fine` made: a drawn frame asks for it twice (its silhouette, then the warp's pairs).
-_last_fine: tuple | None = None
-
-
-def _set_last_fine(entry: tuple) -> None:
-    global _last_fine
-    _last_fine = entry
+@lru_cache(maxsize=1)  # a drawn frame asks twice (its silhouette, then the warp's pairs); crops hash by identity
+def _fine_outline(person: MaskCrop, transform: codec.CanonicalTransform, n: int) -> np.ndarray:
+    """`codec.detailed_contour` of a whole body's mask (read-only)."""
+    fine = codec.detailed_contour(person.full(), transform, n)
+    fine.flags.writeable = False
+    return fine
 
 
 def measure_shape(mask: FrameMask, n: int) -> FrameShape:
