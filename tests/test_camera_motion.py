@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from gaitanon_core.video.camera_motion import (
-    CameraMotion, corner_error, estimate_camera_motion, estimate_step, is_static, register,
+    STATIC_SHIFT, CameraMotion, corner_error, estimate_camera_motion, estimate_step, is_static, register,
+    working_offset,
 )
 from moving_scenes import similarity, texture, view
 
@@ -49,6 +50,19 @@ def test_a_far_neighbour_is_registered_directly_from_a_rough_guess() -> None:
     step = register(_frame(scene, np.eye(3)), _frame(scene, truth), guess)
     assert step.reliable
     assert corner_error(step.homography, truth, SHAPE) < TOLERANCE_PX
+
+
+def test_stillness_is_judged_in_the_registration_s_pixels() -> None:
+    """A still clip scaled up 4x measures 4x its sub-pixel jitter in full-size pixels (1.52 px at 720p, which sent
+    a still CASIA-B clip down the moving route): the offset is counted at working size (at most 640 px)."""
+    scene = cv2.resize(_scene(), None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
+    shape = (4 * SHAPE[0], 4 * SHAPE[1])
+    jitter = similarity(1.6, 0.0)  # 0.4 px of the original clip
+    frames = [view(scene, matrix @ similarity(-4 * MARGIN, -4 * MARGIN), shape) for matrix in (np.eye(3), jitter)]
+    offset = working_offset(register(frames[1], frames[0], np.eye(3)).homography, shape)
+    assert offset == pytest.approx(0.8, abs=0.15) and offset <= STATIC_SHIFT
+    assert working_offset(jitter, SHAPE) == pytest.approx(1.6)  # at working size already: moving
+    assert working_offset(jitter, SHAPE) > STATIC_SHIFT
 
 
 def test_a_static_clip_reads_static_and_a_slow_pan_does_not() -> None:

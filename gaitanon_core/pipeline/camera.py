@@ -35,7 +35,7 @@ from ..people.person_mask import Box
 from ..shape.tracking import MaskCrop
 from ..video import Frame, VideoInfo, frame_times, read_frames, select_frames
 from ..video.stream import read_chosen_frames
-from ..video.camera_motion import STATIC_SHIFT, CameraMotion, corner_error, estimate_camera_motion, register
+from ..video.camera_motion import STATIC_SHIFT, CameraMotion, estimate_camera_motion, register, working_offset
 from .events import Ticker
 from .people import ClipPeople
 
@@ -164,9 +164,9 @@ Picture = tuple[np.ndarray, np.ndarray | None]  # a frame and where its people a
 
 def offsets_from_first(info: VideoInfo, start: float | None, end: float | None, people: ClipPeople,
                        ticker: Ticker) -> list[float | None]:
-    """Every STILL_EVERY-th frame's offset (px at a corner) from the first, measured directly (None: not measured),
-    the first pass's people left out; it stops at the first offset beyond STATIC_SHIFT (the camera moves: the
-    rest cannot make it static). Chained steps drift by hundredths of a pixel a frame (6 px over the 127 frames
+    """Every STILL_EVERY-th frame's offset (px at a corner, at the registration's working size) from the first,
+    measured directly (None: not measured), the first pass's people left out; it stops at the first offset beyond
+    STATIC_SHIFT (the camera moves: the rest cannot make it static). Chained steps drift by hundredths of a pixel a frame (6 px over the 127 frames
     of a static CASIA-B clip): stillness is judged on direct measurements."""
     masks = PeopleMasks(people, unfollowed=False, boxes=False)
     first: Picture | None = None
@@ -180,7 +180,7 @@ def offsets_from_first(info: VideoInfo, start: float | None, end: float | None, 
         step = register(picture[0], first[0], np.eye(3), picture[1], first[1])
         # Enough agreeing points measure an offset (a plain room gives few: not "reliable" for a chain); a
         # wrong one is safe either way: a static clip on the moving route, or the static route's own checks.
-        offsets.append(corner_error(step.homography, np.eye(3), picture[0].shape[:2]) if step.confidence > 0 else None)
+        offsets.append(working_offset(step.homography, picture[0].shape[:2]) if step.confidence > 0 else None)
         if offsets[-1] is not None and offsets[-1] > STATIC_SHIFT:
             break
     return offsets

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 __all__ = ["CameraMotion", "Prepared", "Step", "corner_error", "estimate_camera_motion", "estimate_step", "is_static",
-           "prepare", "register", "register_prepared"]
+           "prepare", "register", "register_prepared", "working_offset"]
 
 WORK_SIDE = 640  # frames are tracked at most this wide (or high): sub-pixel enough, and fast at 720p and above
 MAX_CORNERS = 400
@@ -54,8 +54,10 @@ RANSAC_PX = 2.0  # a point agrees with the global motion within this distance (w
 # footage strays by about a pixel)
 MIN_INLIERS = 30  # fewer agreeing points than this measure nothing
 GOOD_INLIERS = 100  # this many agreeing points give full confidence
-# A static camera's frames stay this close to the first (px at a corner); as the static route's
-# own check (people.background.MAX_SHIFT), not imported: the engine's video layer sits below people.
+# A static camera's frames stay this close to the first (px at a corner, at working size: the registration's
+# precision is in those pixels, and a still clip scaled up 4x to 720p measured 4x its sub-pixel jitter, 1.52
+# full-size px, and took the moving route); as the static route's own check (people.background.MAX_SHIFT), not
+# imported: the engine's video layer sits below people.
 STATIC_SHIFT = 1.5
 MIN_CONFIDENCE = 0.5  # below this a step is not trusted (parallax, fast motion, a cut, a blank picture)
 
@@ -303,8 +305,14 @@ def corner_error(estimated: np.ndarray, truth: np.ndarray, shape: tuple[int, int
     return float(np.linalg.norm(a - b, axis=2).max())
 
 
+def working_offset(homography: np.ndarray, shape: tuple[int, int]) -> float:
+    """How far (px at a corner, at working size) `homography` moves a frame of `shape` from where it was."""
+    return corner_error(homography, np.eye(3), shape) * _working_scale(shape)
+
+
 def is_static(motion: CameraMotion, shape: tuple[int, int], tolerance: float = STATIC_SHIFT) -> bool:
-    """True when no reliably measured frame has moved more than `tolerance` px (at a corner) from the first.
+    """True when no reliably measured frame has moved more than `tolerance` px (at a corner, at working size)
+    from the first.
 
     A clip whose motion could mostly not be measured is not called static: the
     static route would paint one still background over a scene that may move.
@@ -312,4 +320,4 @@ def is_static(motion: CameraMotion, shape: tuple[int, int], tolerance: float = S
     reliable = ~motion.flagged
     if reliable.mean() < 0.5:
         return False
-    return all(corner_error(matrix, np.eye(3), shape) <= tolerance for matrix in motion.to_first[reliable])
+    return all(working_offset(matrix, shape) <= tolerance for matrix in motion.to_first[reliable])
