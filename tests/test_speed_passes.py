@@ -12,9 +12,11 @@ from gaitanon_core.people.detection import PersonDetector
 from gaitanon_core.people.person_mask import Box
 from gaitanon_core.pipeline import camera
 from gaitanon_core.pipeline.events import Ticker
-from gaitanon_core.pipeline.people import ClipPeople
-from gaitanon_core.video import probe, read_frames
+from gaitanon_core.people.tracks import PeopleFrame
+from gaitanon_core.pipeline.people import clip_segmenter, find_people
+from gaitanon_core.video import Frame, probe, read_frames
 from gaitanon_core.video.stream import read_chosen_frames
+from moving_scenes import similarity, texture, view
 from training.demo_walker import WalkerIdentity, render_walk, write_clip
 
 
@@ -52,15 +54,29 @@ def test_the_detector_remembers_a_frame_it_saw(walk: Path) -> None:
     assert detector.people(frames[0], 0.9) == [d for d in first[0] if d.confidence >= 0.9]
 
 
-def test_a_still_camera_is_judged_without_measuring_its_path(walk: Path, monkeypatch) -> None:
+def test_a_still_camera_is_judged_in_the_people_pass_without_measuring_its_path(walk: Path, monkeypatch) -> None:
     def path_measured(*_):
         raise AssertionError("a still camera's path was measured")
 
     monkeypatch.setattr(camera, "measure_camera", path_measured)
     info = probe(walk)
-    judged = camera.survey_camera(info, None, None, 0, ClipPeople({}, {}), Ticker(info.frame_count, None, None))
+    stillness = camera.StillnessWatch(0)
+    people = find_people(clip_segmenter(info, None, None), read_frames(walk, info), info.fps, 64,
+                         watch=stillness.see)
+    assert len(stillness.offsets) == (info.frame_count - 1) // camera.STILL_EVERY  # every tenth after the first
+    judged = camera.survey_camera(info, None, None, 0, people, stillness.offsets, Ticker(info.frame_count, None, None))
     assert judged.kind == camera.STATIC
     assert len(judged.motion.flagged) == info.frame_count and not judged.motion.flagged.any()
+
+
+def test_the_stillness_watch_stops_at_the_first_frame_that_moved() -> None:
+    scene = texture((300, 400), 3)
+    nobody = PeopleFrame(0, {})
+    stillness = camera.StillnessWatch(first=5)
+    for index, dx in enumerate([0.0] * 15 + [3.0] * 20, start=5):
+        image = view(scene, similarity(dx - 40, -30), (240, 320))
+        stillness.see(Frame(index, index / 25, image), nobody)
+    assert len(stillness.offsets) == 2 and stillness.offsets[0] < 0.3 and 2.5 < stillness.offsets[1] < 3.5
 
 
 def test_the_camera_stops_looking_once_it_saw_it_move() -> None:

@@ -30,17 +30,19 @@ from ..people.moving_background import (
     compensated_background, fill_behind, resized,
 )
 from ..people.silhouettes import ClipSegmenter
+from ..people.tracks import PeopleFrame
 from ..render.colouring import LIGHT_RING_PX, bounding_box, scene_margin
 from ..people.person_mask import Box
 from ..shape.tracking import MaskCrop
 from ..video import Frame, VideoInfo, frame_times, read_frames, select_frames
-from ..video.stream import read_chosen_frames
-from ..video.camera_motion import STATIC_SHIFT, CameraMotion, estimate_camera_motion, register, working_offset
+from ..video.camera_motion import (
+    STATIC_SHIFT, CameraMotion, Prepared, estimate_camera_motion, prepare, register_prepared, working_offset,
+)
 from .events import Ticker
 from .people import ClipPeople
 
 __all__ = ["MOVING", "STATIC", "UNSEEN", "UNSTEADY", "Camera", "PeopleMasks", "backdrop", "backdrop_box",
-           "judge_camera", "measure_camera", "offsets_from_first", "on_own_backgrounds", "still", "survey_camera",
+           "StillnessWatch", "judge_camera", "measure_camera", "on_own_backgrounds", "still", "survey_camera",
            "union", "windowed"]
 
 STATIC, MOVING = "static", "moving"
@@ -159,31 +161,37 @@ def measure_camera(info: VideoInfo, start: float | None, end: float | None, peop
     return estimate_camera_motion((image for image, _ in images), (mask for _, mask in found))
 
 
-Picture = tuple[np.ndarray, np.ndarray | None]  # a frame and where its people are
+class StillnessWatch:
+    """Every STILL_EVERY-th frame's offset (px at a corner, at the registration's working size) from the excerpt's
+    first frame (clip index `first`), measured directly as the people pass reads the frames (`see`, for
+    `find_people`'s `watch`: no pass of its own), with that pass's people left out; None: not measured. It stops
+    at the first offset beyond STATIC_SHIFT (the camera moves: the rest cannot make it static). Chained steps
+    drift by hundredths of a pixel a frame (6 px over the 127 frames of a static CASIA-B clip): stillness is
+    judged on direct measurements."""
 
+    def __init__(self, first: int) -> None:
+        self.first = first
+        self.offsets: list[float | None] = []
+        self._reference: Prepared | None = None
 
-def offsets_from_first(info: VideoInfo, start: float | None, end: float | None, people: ClipPeople,
-                       ticker: Ticker) -> list[float | None]:
-    """Every STILL_EVERY-th frame's offset (px at a corner, at the registration's working size) from the first,
-    measured directly (None: not measured), the first pass's people left out; it stops at the first offset beyond
-    STATIC_SHIFT (the camera moves: the rest cannot make it static). Chained steps drift by hundredths of a pixel a frame (6 px over the 127 frames
-    of a static CASIA-B clip): stillness is judged on direct measurements."""
-    masks = PeopleMasks(people, unfollowed=False, boxes=False)
-    first: Picture | None = None
-    offsets: list[float | None] = []
-    excerpt = select_frames(frame_times(info.path), start, end)
-    for frame in _checked(read_chosen_frames(info.path, excerpt[::STILL_EVERY], info), ticker):
-        picture = (frame.image, masks.mask(frame.index, frame.image.shape[:2]))
-        if first is None:
-            first = picture
-            continue
-        step = register(picture[0], first[0], np.eye(3), picture[1], first[1])
+    def see(self, frame: Frame, people: PeopleFrame) -> None:
+        if (frame.index - self.first) % STILL_EVERY or (self.offsets and self.offsets[-1] is not None
+                                                        and self.offsets[-1] > STATIC_SHIFT):
+            return
+        picture = prepare(frame.image, _everyone_on(people))
+        if self._reference is None:
+            self._reference = picture
+            return
+        step = register_prepared(picture, self._reference, np.eye(3))
         # Enough agreeing points measure an offset (a plain room gives few: not "reliable" for a chain); a
         # wrong one is safe either way: a static clip on the moving route, or the static route's own checks.
-        offsets.append(working_offset(step.homography, picture[0].shape[:2]) if step.confidence > 0 else None)
-        if offsets[-1] is not None and offsets[-1] > STATIC_SHIFT:
-            break
-    return offsets
+        self.offsets.append(working_offset(step.homography, frame.image.shape[:2]) if step.confidence > 0 else None)
+
+
+def _everyone_on(people: PeopleFrame) -> np.ndarray | None:
+    """(H, W) bool: every person and shadow the pass found on a frame (None: no one)."""
+    masks = [mask.person | mask.shadow for mask in people.people.values()]
+    return np.logical_or.reduce(masks) if masks else None
 
 
 def _checked(frames: Iterable[Frame], ticker: Ticker) -> Iterator[Frame]:
@@ -193,10 +201,10 @@ def _checked(frames: Iterable[Frame], ticker: Ticker) -> Iterator[Frame]:
 
 
 def survey_camera(info: VideoInfo, start: float | None, end: float | None, first: int, people: ClipPeople,
-                  ticker: Ticker) -> Camera:
-    """The clip's camera, measured and judged (its first frame is clip index `first`). A still one is told by
-    its direct offsets alone; the path, frame to frame, is measured only for a camera that may move."""
-    offsets = offsets_from_first(info, start, end, people, ticker)
+                  offsets: list[float | None], ticker: Ticker) -> Camera:
+    """The clip's camera, judged (its first frame is clip index `first`). A still one is told by its direct
+    `offsets` from the first frame alone (`StillnessWatch`); the path, frame to frame, is measured only for a
+    camera that may move."""
     if still(offsets):
         return Camera(STATIC, still_motion(len(select_frames(frame_times(info.path), start, end))), first)
     motion = measure_camera(info, start, end, people, ticker)
@@ -215,7 +223,7 @@ def still_motion(frames: int) -> CameraMotion:
 
 
 def judge_camera(motion: CameraMotion, offsets: list[float | None], people: ClipPeople) -> str:
-    """STATIC when the frames measured against the first (`offsets_from_first`) stay within STATIC_SHIFT of it,
+    """STATIC when the frames measured against the first (`StillnessWatch`) stay within STATIC_SHIFT of it,
     else MOVING; refuses (InputError) a clip whose camera motion mostly cannot be followed."""
     if still(offsets):
         return STATIC

@@ -9,7 +9,7 @@ run, for the same --start/--end.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import tee
 
@@ -91,16 +91,20 @@ class ClipPeople:
 
 
 def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n: int,
-                thumbnails: bool = False, detector: PersonDetector | None = None, join: bool = True) -> ClipPeople:
+                thumbnails: bool = False, detector: PersonDetector | None = None, join: bool = True,
+                watch: Callable[[Frame, PeopleFrame], None] | None = None) -> ClipPeople:
     """Every person in `frames`, by track id: measured shapes (and thumbnails if asked for). `join`: motion
     touching a person becomes theirs (`_join_to_people`), and so does the motion where they came from before
-    their track starts (`_claim_entry`); else it stays unfollowed (covered)."""
+    their track starts (`_claim_entry`); else it stays unfollowed (covered). `watch` sees each frame with the
+    people found on it (e.g. the camera's stillness, measured without a pass of its own)."""
     tracks: dict[int, PersonTrack] = {}
     unfollowed: dict[int, MaskCrop] = {}
     mismatched: set[int] = set()
     pictures, source = tee(frames)  # the follower takes one frame at a time: tee holds just that one
     followed = follow_people(segmenter, ((frame.index, frame.image) for frame in source), fps, detector)
     for frame, people in zip(pictures, followed):
+        if watch is not None:
+            watch(frame, people)
         unowned, joined = _join_to_people(people) if join else (people.unowned, {})
         if unowned is not None and unowned.any():
             unfollowed[frame.index] = MaskCrop.of(unowned)

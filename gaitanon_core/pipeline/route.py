@@ -44,8 +44,8 @@ from ..people.silhouettes import ClipSegmenter
 from ..video import ExportOptions, Frame, VideoInfo, VideoWriter, frame_times, probe, read_frames, select_frames
 from ..video.writer import check_target_free
 from .camera import (
-    RADIUS, UNSEEN, UNSTEADY, Camera, PeopleMasks, backdrop, backdrop_box, on_own_backgrounds, survey_camera, union,
-    windowed,
+    RADIUS, UNSEEN, UNSTEADY, Camera, PeopleMasks, StillnessWatch, backdrop, backdrop_box, on_own_backgrounds,
+    survey_camera, union, windowed,
 )
 from .events import CancelCheck, FrameSink, PreviewFrame, ProgressCallback, Ticker
 from .keeping import KEPT_CROSSING, KEPT_UNCONFIRMED, crossing, kept_until
@@ -148,9 +148,11 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     segmenter = clock.call("background", clip_segmenter, info, options.start, options.end)
     background = segmenter.background.image
     seen = ticker.watch(read_frames(info.path, info, options.start, options.end))
-    people = clock.call("silhouette", find_people, segmenter, clock.iterate("decode", seen), info.fps, n)
+    stillness = StillnessWatch(selected.start)
+    people = clock.call("silhouette", partial(find_people, watch=stillness.see), segmenter,
+                        clock.iterate("decode", seen), info.fps, n)
     camera = clock.call("camera motion", survey_camera, info, options.start, options.end, selected.start, people,
-                        ticker)
+                        stillness.offsets, ticker)
     report.camera = camera.kind
     if camera.moving:
         people = find_people_again(segmenter, info, options, camera, people, n, clock)
