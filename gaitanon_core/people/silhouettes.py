@@ -205,10 +205,12 @@ class ClipSegmenter:
         body = self._body.state(box, any(_overlap(box, o) for o in others), frame.shape[:2], index)
         return FrameMask(index, person, shadow, "fused", body, len(people), False)
 
-    def person_on(self, frame: np.ndarray, difference: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray] | None:
+    def person_on(self, frame: np.ndarray, difference: np.ndarray, box: Box, detail: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
         """(person, shadow) masks of the one person on `box` (working resolution, like `frame` and
-        `difference`), fused as for the main walker; None where the learned model sees no person there."""
-        candidate = _Candidate(box, self.model.predict(frame, box))
+        `difference`), fused as for the main walker; None where the learned model sees no person there.
+        `detail`: the frame at full resolution, for the learned model's view of small people."""
+        candidate = _Candidate(box, self.model.predict(frame, box, detail=detail))
         if not candidate.is_person:
             return None
         return self._fuse(frame, difference, candidate)

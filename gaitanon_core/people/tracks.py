@@ -307,11 +307,11 @@ class _Follower:
         difference = self.segmenter.work.difference(small)
         if self._keyframe(position):
             self._detect(position, image, small, difference)
-        found = self._segment(position, small, difference)
+        found = self._segment(position, image, small, difference)
         if not found.settled and position % self.keyframe == 0 and self.detected != position:
             # the calm this keyframe was skipped for is over (a person lost, someone coming in): detect after all
             self._detect(position, image, small, difference)
-            found = self._segment(position, small, difference)
+            found = self._segment(position, image, small, difference)
         self.calm = found.settled
         people = {track: self._full(self._frame_mask(track, index, found.masks[track], found.occluded[track], shape),
                                     image) for track in found.boxes}
@@ -321,13 +321,14 @@ class _Follower:
         self.tracker.update(position, self._sightings(image, small, difference))
         self.detected = position
 
-    def _segment(self, position: int, small: np.ndarray, difference: np.ndarray) -> _Segmented:
-        """Every track segmented on its box (at the working size), overlaps settled, what moves unowned."""
+    def _segment(self, position: int, image: np.ndarray, small: np.ndarray, difference: np.ndarray) -> _Segmented:
+        """Every track segmented on its box (at the working size; the learned model reads small people from the
+        full-resolution `image`), overlaps settled, what moves unowned."""
         shape = small.shape[:2]
         boxes = self.tracker.boxes(position, shape)
         masks = {}
         for track, box in boxes.items():
-            fused = self.segmenter.person_on(small, difference, box)
+            fused = self.segmenter.person_on(small, difference, box, image)
             if fused is None:
                 fused = (np.zeros(shape, bool), np.zeros(shape, bool))
             near = _box_mask(box.grown(NEAR_BOX, shape), shape)

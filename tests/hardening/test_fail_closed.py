@@ -45,8 +45,8 @@ def _patch_segmenter(monkeypatch, change) -> None:
         current["position"] = position
         return real_frame(self, position, index, image)
 
-    def person_on(self, frame, difference, box):
-        return change(current["position"], real_person_on(self, frame, difference, box))
+    def person_on(self, frame, difference, box, detail=None):
+        return change(current["position"], real_person_on(self, frame, difference, box, detail))
 
     monkeypatch.setattr(tracks._Follower, "frame", frame)
     monkeypatch.setattr(silhouettes.ClipSegmenter, "person_on", person_on)
