@@ -156,13 +156,19 @@ def test_cancel_leaves_nothing(case: WalkerCase, tmp_path: Path, monkeypatch, af
     assert seen and seen[-1].done <= after_checks, "cancel is seen at once, also before the first frame is finished"
 
 
-def test_progress_counts_to_the_end_with_an_eta(case: WalkerCase, tmp_path: Path, monkeypatch) -> None:
+def test_progress_counts_each_pass_to_the_end_with_an_eta(case: WalkerCase, tmp_path: Path, monkeypatch) -> None:
+    """The people pass and the drawing each count the frames to the end (one count over the first pass said 100 %
+    while the drawing, about half the time, had not started)."""
     use_truth(monkeypatch, case)
     seen = []
     run_pipeline(case.video, tmp_path / "out.mp4", _options(case, start=1.0, end=3.0), progress=seen.append)
-    assert seen[-1].done == seen[-1].total == 50
-    assert seen[0].eta_s is None and seen[-1].eta_s == 0.0
-    assert all(p.eta_s >= 0 for p in seen[1:])
+    stages = list(dict.fromkeys(p.stage for p in seen))
+    assert stages == ["finding people", "drawing"]
+    for stage in stages:
+        mine = [p for p in seen if p.stage == stage]
+        assert mine[-1].done == mine[-1].total == 50
+        assert mine[0].eta_s is None and mine[-1].eta_s == 0.0
+        assert all(p.eta_s >= 0 for p in mine[1:])
 
 
 @pytest.mark.parametrize("change, message", [

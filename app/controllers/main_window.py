@@ -40,7 +40,7 @@ VIDEO_FILTER = f"Videos ({' '.join('*' + suffix for suffix in sorted(VIDEO_SUFFI
 NOT_YET = "Not anonymized yet.\nChoose a strength and press Anonymize."
 IN_PROGRESS = "Rendering the review copy…\nThe anonymized frames appear here when it is done."
 FOLLOWING = "Rendering the review copy…\nFinished frames appear here as they are done."
-RENDERED = ("Rendering the review copy: {done} of {total} frames done.\n"
+RENDERED = ("Rendering the review copy, {stage}: {done} of {total} frames.\n"
             "The anonymized frames appear here when it is done.")
 STALE_CHOICES = ("The review copy was made with other choices of whom to keep or cover, other cover boxes or "
                  "another way of hiding faces; press Anonymize to make it again with the choices now shown, then export.")
@@ -389,7 +389,7 @@ class MainWindow(MainWindowView):
         self.progress.setFormat(f"{progress.stage}: %v / %m frames")
         self.eta_label.setText(format_eta(progress.eta_s))
         if self.review is not None and not self.review.complete and not self._following_render:
-            self.frames.anonymized.show_placeholder(RENDERED.format(done=progress.done, total=progress.total))
+            self.frames.anonymized.show_placeholder(RENDERED.format(stage=progress.stage, done=progress.done, total=progress.total))
 
     def _on_anonymized(self, _review: jobs.ReviewSession) -> None:
         self.eta_label.setText("Done: review the frames, then Export (the report comes first).")

@@ -137,7 +137,7 @@ class ProgressLine:
     def __call__(self, progress: Progress) -> None:
         share = progress.done / progress.total if progress.total else 1.0
         eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s is not None else ""
-        text = f"{self.name}: {progress.done}/{progress.total} frames ({share:.0%}){eta}"
+        text = f"{self.name}: {progress.stage} {progress.done}/{progress.total} frames ({share:.0%}){eta}"
         finished = progress.done >= progress.total
         if self.live:
             print(f"\r{text}\033[K", end="\n" if finished else "", file=sys.stderr, flush=True)

@@ -156,7 +156,7 @@ def measure_camera(info: VideoInfo, start: float | None, end: float | None, peop
                    ticker: Ticker) -> CameraMotion:
     """The camera's path over the clip, the first pass's people left out (one more streaming read)."""
     masks = PeopleMasks(people, unfollowed=False, boxes=False)  # a moving camera's first pass: motion everywhere
-    frames = _checked(read_frames(info.path, info, start, end), ticker)
+    frames = ticker.watch(read_frames(info.path, info, start, end), "measuring the camera")
     images, found = tee((frame.image, masks.mask(frame.index, frame.image.shape[:2])) for frame in frames)
     return estimate_camera_motion((image for image, _ in images), (mask for _, mask in found))
 
@@ -192,12 +192,6 @@ def _everyone_on(people: PeopleFrame) -> np.ndarray | None:
     """(H, W) bool: every person and shadow the pass found on a frame (None: no one)."""
     masks = [mask.person | mask.shadow for mask in people.people.values()]
     return np.logical_or.reduce(masks) if masks else None
-
-
-def _checked(frames: Iterable[Frame], ticker: Ticker) -> Iterator[Frame]:
-    for frame in frames:
-        ticker.check_cancel()
-        yield frame
 
 
 def survey_camera(info: VideoInfo, start: float | None, end: float | None, first: int, people: ClipPeople,

@@ -63,14 +63,17 @@ FrameSink = Callable[[PreviewFrame], None]  # each finished frame; `anonymized` 
 class Ticker:
     """Progress with an ETA at most every PROGRESS_INTERVAL_S, and the cancel check on every frame.
 
-    Progress counts the frames the segmenter has taken in: it leads the
-    finished frames by the look-ahead, and finishing the rest after it takes
-    little time. The rate is measured from the first frame on, so the set-up
-    does not inflate the ETA.
+    Each pass over the frames (`watch`) is a stage of its own, counted from 0 to
+    `total` with its own ETA: a clip is read more than once (its people, then the
+    drawing; a moving camera's path and its people again), and one count over the
+    first pass showed 100 % while the drawing, about half the time, was still to
+    come. The rate is measured from a pass's first frame on, so its set-up does not
+    inflate the ETA.
     """
 
     def __init__(self, total: int, progress: ProgressCallback | None, cancel: CancelCheck | None) -> None:
         self.total, self.progress, self.cancel = total, progress, cancel
+        self.stage = "anonymize"
         self.done = 0
         self.started: float | None = None
         self.last = 0.0
@@ -79,8 +82,10 @@ class Ticker:
         if self.cancel is not None and self.cancel():
             raise Cancelled("anonymization cancelled; nothing was written")
 
-    def watch(self, items: Iterable[Item]) -> Iterator[Item]:
-        """Pass the frames on to the segmenter, counting them and checking for cancel."""
+    def watch(self, items: Iterable[Item], stage: str | None = None) -> Iterator[Item]:
+        """Pass one pass's frames on, counting them (from 0, as `stage` when given) and checking for cancel."""
+        self.stage = stage or self.stage
+        self.done, self.started, self.last = 0, None, 0.0
         for item in items:
             self.check_cancel()
             self.done += 1
@@ -94,7 +99,7 @@ class Ticker:
         if self.progress is None or (now - self.last < PROGRESS_INTERVAL_S and self.done < self.total):
             return
         self.last = now
-        self.progress(Progress("anonymize", self.done, self.total, self._eta(now)))
+        self.progress(Progress(self.stage, self.done, self.total, self._eta(now)))
 
     def _eta(self, now: float) -> float | None:
         if self.done >= self.total:

@@ -229,5 +229,5 @@ def people_in_clip(source, start: float | None = None, end: float | None = None,
     info = probe(source)
     total = len(select_frames(frame_times(info.path), start, end))
     ticker = Ticker(total, progress, cancel)
-    frames = ticker.watch(read_frames(info.path, info, start, end))
+    frames = ticker.watch(read_frames(info.path, info, start, end), "finding people")
     return find_people(clip_segmenter(info, start, end), frames, info.fps, codec.N_POINTS, thumbnails=True).tracks

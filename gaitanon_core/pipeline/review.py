@@ -78,7 +78,7 @@ def export_review(review: Review, target, export: ExportOptions, progress: Progr
     times = frame_times(review.info.path)
     wanted = select_frames(times, review.options.start, review.options.end)
     with VideoWriter(target, review.info, export, review.options.start, review.options.end) as writer:
-        for index, frame in zip(wanted, ticker.watch(read_frames(review.video))):
+        for index, frame in zip(wanted, ticker.watch(read_frames(review.video), "exporting")):
             writer.write(frame.image, float(times[index]))
     return Path(target)
 

@@ -147,7 +147,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     ticker = Ticker(total, progress, cancel)
     segmenter = clock.call("background", clip_segmenter, info, options.start, options.end)
     background = segmenter.background.image
-    seen = ticker.watch(read_frames(info.path, info, options.start, options.end))
+    seen = ticker.watch(read_frames(info.path, info, options.start, options.end), "finding people")
     stillness = StillnessWatch(selected.start)
     people = clock.call("silhouette", partial(find_people, watch=stillness.see), segmenter,
                         clock.iterate("decode", seen), info.fps, n)
@@ -155,7 +155,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
                         stillness.offsets, ticker)
     report.camera = camera.kind
     if camera.moving:
-        people = find_people_again(segmenter, info, options, camera, people, n, clock)
+        people = find_people_again(segmenter, info, options, camera, people, n, clock, ticker)
     check_keep_tracks(options.keep_tracks | options.cover_tracks, people.tracks)
     report.covered_by_choice = sorted(options.cover_tracks)
     contours = {k: [shape for run in t.runs() for shape in clock.iterate("contour", complete_shapes(run, n, info.fps))]
@@ -170,7 +170,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     walks = {k: WalkSampler(total) for k in people.tracks}
     masks = PeopleMasks(people, unfollowed=True, boxes=True)
 
-    frames = clock.iterate("decode", read_frames(info.path, info, options.start, options.end))
+    frames = clock.iterate("decode", ticker.watch(read_frames(info.path, info, options.start, options.end), "drawing"))
     with VideoWriter(target, info, options.export, options.start, options.end) as writer:
         for frame, window in windowed(frames, RADIUS if camera.moving else 0):
             here = people_on(frame.index, anonymized, kept_from, capsules)
@@ -197,7 +197,6 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
             refuse_unsafe_clip(report)
             if on_frame is not None:
                 on_frame(preview_of(frame, image, here, unfollowed))
-            ticker.check_cancel()
     main_walk = max(walks.values(), key=lambda w: len(w.original), default=WalkSampler(total))
     report.privacy = clock.call("privacy check", check_clip_privacy, main_walk, options.models_dir,
                                 report.model)
@@ -206,10 +205,11 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
 
 
 def find_people_again(segmenter: ClipSegmenter, info: VideoInfo, options: AnonymizeOptions, camera: Camera,
-                      first: ClipPeople, n: int, clock: StageClock) -> ClipPeople:
+                      first: ClipPeople, n: int, clock: StageClock, ticker: Ticker) -> ClipPeople:
     """A moving camera's people: each frame segmented once more, against its own background (made with the
     first pass's people left out)."""
-    frames = clock.iterate("decode", read_frames(info.path, info, options.start, options.end))
+    frames = clock.iterate("decode", ticker.watch(read_frames(info.path, info, options.start, options.end),
+                                                  "finding people again"))
     aligned = on_own_backgrounds(frames, camera, PeopleMasks(first, unfollowed=False, boxes=True), segmenter)
     # No joins or entry claims here: against a background made from neighbours, what no neighbour saw moves too;
     # joined to a person it drew them a larger, wrong body, and claimed as where they came from it drew a body over
