@@ -73,7 +73,7 @@ class Ticker:
 
     def __init__(self, total: int, progress: ProgressCallback | None, cancel: CancelCheck | None) -> None:
         self.total, self.progress, self.cancel = total, progress, cancel
-        self.stage = "anonymize"
+        self.stage = ""  # the pass under way (`watch`)
         self.done = 0
         self.started: float | None = None
         self.last = 0.0
@@ -82,10 +82,9 @@ class Ticker:
         if self.cancel is not None and self.cancel():
             raise Cancelled("anonymization cancelled; nothing was written")
 
-    def watch(self, items: Iterable[Item], stage: str | None = None) -> Iterator[Item]:
-        """Pass one pass's frames on, counting them (from 0, as `stage` when given) and checking for cancel."""
-        self.stage = stage or self.stage
-        self.done, self.started, self.last = 0, None, 0.0
+    def watch(self, items: Iterable[Item], stage: str) -> Iterator[Item]:
+        """Pass one pass's frames on, counting them from 0 as `stage` and checking for cancel."""
+        self.stage, self.done, self.started, self.last = stage, 0, None, 0.0
         for item in items:
             self.check_cancel()
             self.done += 1
