@@ -8,7 +8,7 @@ import pytest
 
 from gaitanon_core.video.camera_motion import (
     STATIC_SHIFT, CameraMotion, corner_error, estimate_camera_motion, estimate_step, is_static, register,
-    working_offset,
+    still_samples, working_offset,
 )
 from moving_scenes import similarity, texture, view
 
@@ -76,6 +76,16 @@ def test_a_static_clip_reads_static_and_a_slow_pan_does_not() -> None:
     # 0.3 px a frame: every step is within the static tolerance, the drift is not.
     panning = [_frame(scene, similarity(0.3 * t, 0)) for t in range(8)]
     assert not is_static(estimate_camera_motion(panning), SHAPE)
+
+
+def test_samples_across_a_clip_tell_a_still_camera_from_a_moving_one() -> None:
+    """`still_samples` (the background pass's samples: a moving camera's get no ghost search)."""
+    rng = np.random.default_rng(1)
+    scene = _scene()
+    samples = [np.clip(_frame(scene, np.eye(3)) + rng.normal(0, 2, (*SHAPE, 3)), 0, 255).astype(np.uint8)
+               for _ in range(30)]
+    assert still_samples(samples)
+    assert not still_samples([_frame(scene, similarity(2.0 * t, 0.5 * t)) for t in range(30)])
 
 
 def test_people_masked_out_do_not_bias_the_estimate() -> None:

@@ -33,7 +33,8 @@ from .silhouettes import BodyWatch, ClipSegmenter, FrameMask
 __all__ = ["BoxTracker", "PeopleFrame", "Sighting", "follow_people"]
 
 KEYFRAME_S = 0.12  # the detector runs about 8 times a second while anything is unsettled; the tracker carries
-CALM_KEYFRAME_S = 0.25  # the boxes between; four times a second while every track is found and nothing else moves
+CALM_KEYFRAME_S = 0.5  # the boxes between; twice a second while every track is found on its box and nothing else
+# moves (four times: 102 detections on the 20 s walker of scripts/measure_speed.py, twice: 68, once: 62)
 NEAR_PEOPLE = 0.25  # two people whose boxes come this share of their height close are unsettled (a crossing)
 UNSURE_CONFIDENCE = 0.3  # detections from here up to detection.MIN_CONFIDENCE only continue tracks
 MATCH_IOU = 0.3  # a detection continues a track when their boxes overlap at least this much, or when ...
@@ -327,11 +328,13 @@ class _Follower:
         shape = small.shape[:2]
         boxes = self.tracker.boxes(position, shape)
         masks = {}
+        outgrown = False  # someone's mask reaches past their box: it is out of date (they turned, came nearer)
         for track, box in boxes.items():
             fused = self.segmenter.person_on(small, difference, box, image)
             if fused is None:
                 fused = (np.zeros(shape, bool), np.zeros(shape, bool))
             near = _box_mask(box.grown(NEAR_BOX, shape), shape)
+            outgrown |= _outgrows(fused[0], near)
             masks[track] = (fused[0] & near, fused[1] & near)
             if masks[track][0].any():
                 self.tracker.hold(track, position)  # still there: the detector may miss them for a while
@@ -341,7 +344,8 @@ class _Follower:
             owned |= person | shadow
         unowned = self.segmenter.unowned_motion(difference, owned)
         moved = camera_moved(small, self.segmenter.work, owned | unowned, difference)
-        return _Segmented(boxes, masks, occluded, unowned, moved, not moved and _settled(masks, boxes, unowned))
+        return _Segmented(boxes, masks, occluded, unowned, moved,
+                          not moved and not outgrown and _settled(masks, boxes, unowned))
 
     def _keyframe(self, position: int) -> bool:
         """Every `keyframe`-th frame while anything is unsettled, every `calm_keyframe` frames at most while all
@@ -383,6 +387,11 @@ def _settled(masks: dict[int, tuple[np.ndarray, np.ndarray]], boxes: dict[int, B
     if unowned.any() or any(not person.any() for person, _ in masks.values()):
         return False
     return not any(_near(a, b, NEAR_PEOPLE * max(a.height, b.height)) for a, b in combinations(boxes.values(), 2))
+
+
+def _outgrows(person: np.ndarray, near: np.ndarray) -> bool:
+    """Does the person's mask reach past `near` (their box, grown by NEAR_BOX), where it is cut off?"""
+    return bool((person & ~near).any())
 
 
 def _near(a: Box, b: Box, reach: float) -> bool:

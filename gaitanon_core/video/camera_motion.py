@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 __all__ = ["CameraMotion", "Prepared", "Step", "corner_error", "estimate_camera_motion", "estimate_step", "is_static",
-           "prepare", "register", "register_prepared", "working_offset"]
+           "offset_from", "prepare", "register", "register_prepared", "still", "still_samples", "working_offset"]
 
 WORK_SIDE = 640  # frames are tracked at most this wide (or high): sub-pixel enough, and fast at 720p and above
 MAX_CORNERS = 400
@@ -59,6 +59,7 @@ GOOD_INLIERS = 100  # this many agreeing points give full confidence
 # full-size px, and took the moving route); as the static route's own check (people.background.MAX_SHIFT), not
 # imported: the engine's video layer sits below people.
 STATIC_SHIFT = 1.5
+STILL_SAMPLE_EVERY = 4  # `still_samples` measures 7 of 30 samples: ~0.1 CPU-s at 640x480
 MIN_CONFIDENCE = 0.5  # below this a step is not trusted (parallax, fast motion, a cut, a blank picture)
 
 
@@ -308,6 +309,30 @@ def corner_error(estimated: np.ndarray, truth: np.ndarray, shape: tuple[int, int
 def working_offset(homography: np.ndarray, shape: tuple[int, int]) -> float:
     """How far (px at a corner, at working size) `homography` moves a frame of `shape` from where it was."""
     return corner_error(homography, np.eye(3), shape) * _working_scale(shape)
+
+
+def offset_from(reference: Prepared, picture: Prepared, shape: tuple[int, int]) -> float | None:
+    """How far (px at a corner, at working size) `picture`, of a frame of `shape`, is from `reference`,
+    measured directly; None where too few points agree (a plain room gives few: not "reliable" for a chain, but
+    enough for an offset)."""
+    step = register_prepared(picture, reference, np.eye(3))
+    return working_offset(step.homography, shape) if step.confidence > 0 else None
+
+
+def still(offsets: list[float | None]) -> bool:
+    """Most frames measured against the first (`offset_from`), and all within STATIC_SHIFT of it."""
+    measured = [offset for offset in offsets if offset is not None]
+    return len(measured) >= 0.5 * len(offsets) and all(offset <= STATIC_SHIFT for offset in measured)
+
+
+def still_samples(samples: list[np.ndarray], every: int = STILL_SAMPLE_EVERY) -> bool:
+    """Do frames sampled across a clip (RGB, in order) show a still camera? Every `every`-th is measured against
+    the first, people left in (the scene's corners outnumber theirs)."""
+    if len(samples) <= every:
+        return True
+    reference = prepare(samples[0], None)
+    shape = samples[0].shape[:2]
+    return still([offset_from(reference, prepare(sample, None), shape) for sample in samples[every::every]])
 
 
 def is_static(motion: CameraMotion, shape: tuple[int, int], tolerance: float = STATIC_SHIFT) -> bool:
