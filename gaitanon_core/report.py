@@ -55,7 +55,7 @@ class ClipReport:
     privacy: dict[str, Any] = field(default_factory=dict)  # privacy_check.check_clip_privacy's result
     people: dict[int, dict[str, int]] = field(default_factory=dict)  # track number -> its frames, by outcome
     camera: str = ""  # "static" (one background image) or "moving" (a background per frame from its neighbours)
-    unseen_pixels: int = 0  # moving camera: background pixels behind people no neighbour showed, covered flat
+    unseen_pixels: int = 0  # background pixels behind people no other frame showed empty, covered flat
     covered_by_choice: list[int] = field(default_factory=list)  # people the user chose to cover whole
     cover_box_frames: int = 0  # frames on which a cover box the user drew was painted
     face_frames: int = 0  # frames on which the whole-frame face pass hid a face no track follows
@@ -68,9 +68,11 @@ class ClipReport:
         return self.people.setdefault(track, {"frames": 0, "anonymized": 0, "covered": 0, "kept": 0, "absent": 0})
 
     def camera_line(self) -> str:
-        """'camera: static', or 'camera: moving' with what had to be covered (the frames are flagged)."""
+        """'camera: static' or 'camera: moving', with what had to be covered (the frames are flagged)."""
         if self.camera != "moving":
-            return f"camera: {self.camera}"
+            behind = f" ({self.unseen_pixels} px behind people that no sample showed empty covered flat, see the " \
+                     "flagged frames)" if self.unseen_pixels else ""
+            return f"camera: {self.camera}{behind}"
         return (f"camera: moving (each frame's background made from its neighbours; {self.unseen_pixels} px never "
                 "seen behind people covered flat, see the flagged frames)")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 import imageio_ffmpeg
 import numpy as np
@@ -18,6 +17,7 @@ from model_fixtures import build_model_bank
 
 from gaitanon_core.shape import codec as contours
 from training.demo_walker import WalkerClip, WalkerIdentity, render_walk
+from gaitanon_core.people.background import BackgroundModel
 from gaitanon_core.people.silhouettes import FrameMask
 from gaitanon_core.people.tracks import PeopleFrame
 
@@ -67,7 +67,8 @@ class TruthSegmenter:
 
     def __init__(self, case: WalkerCase, tamper: Tamper | None = None) -> None:
         self.case, self.tamper = case, tamper
-        self.background = SimpleNamespace(image=case.clip.background)
+        room = case.clip.background
+        self.background = BackgroundModel(room, np.zeros(room.shape[:2], np.float32), np.zeros(room.shape[:2], bool))
 
     def mask(self, index: int) -> FrameMask:
         person = self.case.clip.masks[index]

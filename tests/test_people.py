@@ -149,3 +149,6 @@ def test_pets_pedestrians_are_anonymized_not_refused(models, tmp_path):
     assert covered <= MAX_COVERED * frames, f"{covered} of {frames} track-frames covered"
     for track in people:
         assert f"person {track}: frames" in result.stdout
+    # the man by the sign post stands there in every sample: the scene behind him is covered flat, not painted
+    # back from the median (which holds him: camera.without_standing_people)
+    assert report["unseen_pixels"] > 0 and "no sample showed empty covered flat" in result.stdout

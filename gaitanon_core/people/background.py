@@ -132,6 +132,10 @@ class BackgroundModel:
     def shape(self) -> tuple[int, int]:
         return self.image.shape[:2]
 
+    @cached_property
+    def any_unseen(self) -> bool:
+        return bool(self.never_seen.any())
+
     def difference(self, frame: np.ndarray) -> np.ndarray:
         return colour_difference(frame, self.image)
 
@@ -147,14 +151,15 @@ class BackgroundModel:
         return self.difference(frame) > np.maximum(self.threshold, level)
 
 
-PeopleFinder = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (image, (N, H, W) places to look) -> person pixels
+# (the samples' median, (N, H, W) places to look, the (N, H, W, 3) samples) -> the median's person pixels
+PeopleFinder = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 def build_background(samples: Iterable[np.ndarray], find_people: PeopleFinder | None = None,
                      level: float = FOREGROUND_LEVEL) -> BackgroundModel:
     """The background of a static camera from frames sampled across the clip (RGB uint8).
 
-    `find_people(image, where)` (the learned person mask) looks for a person in
+    `find_people(image, where, samples)` (the learned person mask) looks for a person in
     the first median itself, where each sample disagrees with it: someone who
     stood still in most samples is in that median (a ghost). For those pixels
     the samples that match the ghost are the ones left out.
@@ -203,8 +208,8 @@ def _empty_places(stack: np.ndarray, find_people: PeopleFinder | None, level: fl
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
     moving = np.stack([colour_difference(s, first) > level for s in stack])
     ghost = np.zeros(first.shape[:2], bool)
-    if find_people is not None and moving.any():
-        ghost = find_people(first, moving)
+    if find_people is not None:
+        ghost = find_people(first, moving, stack)
     people = [cv2.dilate((m & ~ghost).astype(np.uint8), kernel).astype(bool) | (ghost & ~m) for m in moving]
     return ~np.stack(people)
 

@@ -38,6 +38,7 @@ from .background import (
     colour_difference,
     sample_indices,
 )
+from .detection import PersonDetector, shared_detector
 from .person_mask import Box, PersonMaskModel, PersonPrediction
 from ..video import VideoInfo, frame_times, probe, read_frames, select_frames
 from ..video.stream import read_chosen_frames
@@ -51,6 +52,8 @@ PART_OF_PERSON = 0.5  # a piece under half a person's height inside their crop i
 MAX_CANDIDATES = 3  # the learned model runs on at most this many boxes per frame (speed)
 UNOWNED_SIZE = 0.02  # moving pixels no track owns are covered in pieces from this share of the height squared
 PRESENCE_MIN = 0.5  # the learned model's person-presence score for "this box is a person"
+STANDING_LOOKS = 3  # samples (first, middle, last) the detector searches for people the median holds ...
+STANDING_MATCH = 0.7  # ... whose learned mask matches the median (within LEVEL_IN) in this share of its pixels
 NEAR_PERSON = 0.06  # foreground farther than 6 % of the person's height from the learned mask is dropped
 CLOSING = 0.035  # closing kernel: 3.5 % of the person's height (about 5 px on a 130-px person)
 KEEP_PART = 0.05  # pieces smaller than 5 % of the largest piece are dropped
@@ -135,7 +138,7 @@ class ClipSegmenter:
         # A moving camera's samples show no one scene: their median is no background, and the ghost search in it
         # looks at every group that disagrees (155 learned-model looks on a handheld CASIA-B clip, 12-17 on a
         # still one, 85 on vtest) for nothing; such a clip is segmented again against backgrounds of its own.
-        find_people = partial(_people_in, model) if still_samples(samples) else None
+        find_people = partial(_people_in, model, detector=shared_detector()) if still_samples(samples) else None
         if factor < 1.0:
             full, work = build_scaled_background(samples, factor, find_people)
             return cls(full, model, work)
@@ -370,9 +373,11 @@ def _scaled_up(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(mask.astype(np.uint8) * 255, shape[::-1], interpolation=cv2.INTER_LINEAR) > 127
 
 
-def _people_in(model: PersonMaskModel, image: np.ndarray, places: np.ndarray) -> np.ndarray:
-    """Pixels of `image` that the learned model calls person, looking at each group of pixels of
-    each layer of `places` (N, H, W); boxes that nearly repeat one already seen are skipped."""
+def _people_in(model: PersonMaskModel, image: np.ndarray, places: np.ndarray, samples: np.ndarray,
+               detector: PersonDetector | None = None) -> np.ndarray:
+    """Pixels of `image` (the median of `samples`) that the learned model calls person, looking at each group
+    of pixels of each layer of `places` (N, H, W); boxes that nearly repeat one already seen are skipped. With
+    `detector`: also whoever stands there in the samples themselves (`_standing_in`)."""
     seen: list[Box] = []
     found = np.zeros(image.shape[:2], bool)
     for layer in places:
@@ -386,6 +391,26 @@ def _people_in(model: PersonMaskModel, image: np.ndarray, places: np.ndarray) ->
             prediction = model.predict(image, box)
             if prediction.presence >= PRESENCE_MIN:
                 found |= _paste(prediction.logits > 0, prediction.box, found.shape)
+    return found if detector is None else found | _standing_in(model, detector, image, samples)
+
+
+def _standing_in(model: PersonMaskModel, detector: PersonDetector, median: np.ndarray, samples: np.ndarray
+                 ) -> np.ndarray:
+    """Pixels of `median` that hold a person who stood there: found by the detector in a few of the `samples`
+    (STANDING_LOOKS, spread), their learned mask there matching the median in STANDING_MATCH of its pixels.
+    Who stood in one place through every sample is in the median and disagrees with no sample, so the groups
+    of `_people_in` never look there; left in the background, they differ from nothing and the segmenter
+    never sees them (a generated walker standing through a clip came out "nobody found: copied unchanged").
+    Someone who shifts their stance leaves a blend the mask does not match (vtest's man by the sign post:
+    0.16; `pipeline.camera.without_standing_people` covers the scene behind him)."""
+    found = np.zeros(median.shape[:2], bool)
+    for k in np.unique(np.linspace(0, len(samples) - 1, STANDING_LOOKS).round().astype(int)):
+        same = colour_difference(samples[k], median) <= LEVEL_IN
+        for detection in detector.people(samples[k]):
+            prediction = model.predict(samples[k], detection.box)
+            person = _paste(prediction.logits > 0, prediction.box, found.shape)
+            if prediction.presence >= PRESENCE_MIN and person.any() and same[person].mean() >= STANDING_MATCH:
+                found |= person
     return found
 
 

@@ -33,8 +33,8 @@ from .silhouettes import BodyWatch, ClipSegmenter, FrameMask
 __all__ = ["BoxTracker", "PeopleFrame", "Sighting", "follow_people"]
 
 KEYFRAME_S = 0.12  # the detector runs about 8 times a second while anything is unsettled; the tracker carries
-CALM_KEYFRAME_S = 0.5  # the boxes between; twice a second while every track is found on its box and nothing else
-# moves (four times: 102 detections on the 20 s walker of scripts/measure_speed.py, twice: 68, once: 62)
+CALM_KEYFRAME_S = 0.25  # the boxes between; four times a second while every track is found on its box and nothing
+# else moves (twice, even with `_outgrows`: a walker leaving by the edge of a short clip was covered for a frame)
 NEAR_PEOPLE = 0.25  # two people whose boxes come this share of their height close are unsettled (a crossing)
 UNSURE_CONFIDENCE = 0.3  # detections from here up to detection.MIN_CONFIDENCE only continue tracks
 MATCH_IOU = 0.3  # a detection continues a track when their boxes overlap at least this much, or when ...

@@ -39,13 +39,14 @@ from ..render.warp import OutlinePair
 from ..shape import codec
 from ..shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, complete_shapes, outline_pair
 from ..people.face_detection import FaceDetector
-from ..people.moving_background import View
+from ..people.background import BackgroundModel
+from ..people.moving_background import CompensatedBackground, View
 from ..people.silhouettes import ClipSegmenter
 from ..video import ExportOptions, Frame, VideoInfo, VideoWriter, frame_times, probe, read_frames, select_frames
 from ..video.writer import check_target_free
 from .camera import (
     RADIUS, UNSEEN, UNSTEADY, Camera, PeopleMasks, StillnessWatch, backdrop, backdrop_box, on_own_backgrounds,
-    survey_camera, union, windowed,
+    survey_camera, union, windowed, without_standing_people,
 )
 from .events import CancelCheck, FrameSink, PreviewFrame, ProgressCallback, Ticker
 from .keeping import KEPT_CROSSING, KEPT_UNCONFIRMED, crossing, kept_until
@@ -146,7 +147,6 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
 
     ticker = Ticker(total, progress, cancel)
     segmenter = clock.call("background", clip_segmenter, info, options.start, options.end)
-    background = segmenter.background.image
     seen = ticker.watch(read_frames(info.path, info, options.start, options.end), "finding people")
     stillness = StillnessWatch(selected.start)
     people = clock.call("silhouette", partial(find_people, watch=stillness.see), segmenter,
@@ -163,6 +163,9 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     anonymized = {k: dict(anonymize_person(bank.start_clip(alpha, draws), shapes, clock))
                   for k, shapes in contours.items()}  # each person their own latent, the clip's next draw, never kept
     capsules = {k: held_extents(extents_of(contours[k]), info.fps) for k in options.cover_tracks}
+    everyone = [shape for shapes in contours.values() for shape in shapes]
+    background = None if camera.moving else clock.call("background", without_standing_people, segmenter.background,
+                                                       everyone, total, info.fps)
     shapes = {k: {i: drawn[0] for i, drawn in frames.items()} for k, frames in anonymized.items()}
     kept_from = {k: kept_until(k, shapes, people.tracks[k].looks) for k in options.keep_tracks}
     watch = CameraWatch()
@@ -179,8 +182,9 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
                 moved, scene = False, clock.call("camera background", moving_scene, frame, window, here, unfollowed,
                                                  camera, masks, report)
             else:
-                moved, scene = clock.call("camera check", watch.moved, frame.image,
-                                          _everyone(here, unfollowed, frame.image.shape[:2])), background
+                moved = clock.call("camera check", watch.moved, frame.image,
+                                   _everyone(here, unfollowed, frame.image.shape[:2]))
+                scene = clock.call("camera background", still_scene, frame, here, unfollowed, background, report)
             for person in here:
                 check_aligned(frame, person.shape)
                 person.silhouette = clock.call("contour", anonymized_silhouette, person.shape, person.points)
@@ -308,12 +312,33 @@ def moving_scene(frame: Frame, window: dict[int, Frame], here: list[Person], unf
     if camera.unsteady(frame.index) or any(p.shape.camera_moved for p in here):
         _cover_everyone(here)
         report.flag(frame.index, frame.time, UNSTEADY, COVERED)
-    gone, shadows = removed_regions(frame.image.shape[:2], here, unfollowed)
-    removed = gone | shadows
+    removed = np.logical_or(*removed_regions(frame.image.shape[:2], here, unfollowed))
     box = backdrop_box(removed)
     if box is None:
         return frame.image
-    filled = backdrop(frame.image[box], camera.background(frame, window, masks, View.crop(box)), removed[box])
+    return scene_behind(frame, removed, box, camera.background(frame, window, masks, View.crop(box)), report)
+
+
+def still_scene(frame: Frame, here: list[Person], unfollowed: MaskCrop | None, background: BackgroundModel,
+                report: ClipReport) -> np.ndarray:
+    """A still camera's scene to colour a frame with: the clip's background, unless what is taken out comes
+    near background that no sample showed empty (a person who stood there, `without_standing_people`): then
+    that is covered flat, as a moving camera's (`scene_behind`)."""
+    if not background.any_unseen:
+        return background.image
+    removed = np.logical_or(*removed_regions(frame.image.shape[:2], here, unfollowed))
+    box = backdrop_box(removed)
+    if box is None or not background.never_seen[box].any():
+        return background.image
+    behind = CompensatedBackground(background.image[box], ~background.never_seen[box])
+    return scene_behind(frame, removed, box, behind, report)
+
+
+def scene_behind(frame: Frame, removed: np.ndarray, box: tuple[slice, slice], behind: CompensatedBackground,
+                 report: ClipReport) -> np.ndarray:
+    """The frame with the `box` around what is `removed` filled from the background `behind` it (that box's);
+    what it never saw is covered flat, in boxes, counted and flagged."""
+    filled = backdrop(frame.image[box], behind, removed[box])
     unseen = int(np.count_nonzero(filled.uncovered))
     if unseen:
         report.unseen_pixels += unseen
