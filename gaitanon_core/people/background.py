@@ -204,8 +204,7 @@ def _stacked(samples: Iterable[np.ndarray]) -> np.ndarray:
 def _empty_places(stack: np.ndarray, find_people: PeopleFinder | None, level: float) -> np.ndarray:
     """(N, H, W) bool: where each sample shows the empty scene (no one, nor their margin)."""
     first = np.median(stack, axis=0).round().astype(np.uint8)
-    grow = odd_size(SAMPLE_MARGIN * stack.shape[1])
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
+    kernel = margin_disc(stack.shape[1])
     moving = np.stack([colour_difference(s, first) > level for s in stack])
     ghost = np.zeros(first.shape[:2], bool)
     if find_people is not None:
@@ -231,6 +230,13 @@ def _flicker_threshold(stack: np.ndarray, image: np.ndarray, empty: np.ndarray) 
     # A 3x3 median: one unlucky sample must not make a pixel blind.
     spread = cv2.medianBlur(1.4826 * spread, 3)
     return (NOISE_SPREAD * spread).astype(np.float32)
+
+
+def margin_disc(height: int) -> np.ndarray:
+    """The disc a person's pixels are grown by before a frame of `height` rows lends the background
+    (SAMPLE_MARGIN of the height)."""
+    grow = odd_size(SAMPLE_MARGIN * height)
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
 
 
 def odd_size(value: float) -> int:

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from ..video.camera_motion import CameraMotion, Prepared, prepare, register_prepared
-from .background import FOREGROUND_LEVEL, SAMPLE_MARGIN, BackgroundModel, colour_difference, median_of_valid, odd_size
+from .background import FOREGROUND_LEVEL, BackgroundModel, colour_difference, margin_disc, median_of_valid
 
 __all__ = ["NEIGHBOUR_OFFSETS", "SLIVER_PX", "AlignedBackground", "CompensatedBackground", "Filled", "FrameCache",
            "Transforms",
@@ -83,9 +83,7 @@ def _lends(neighbour_people: np.ndarray | None, source: tuple[int, int]) -> np.n
     margin)."""
     usable = np.full(source, 255, np.uint8)
     if neighbour_people is not None and neighbour_people.any():
-        grow = odd_size(SAMPLE_MARGIN * source[0])
-        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
-        people = cv2.dilate(neighbour_people.astype(np.uint8), disc)
+        people = cv2.dilate(neighbour_people.astype(np.uint8), margin_disc(source[0]))
         usable[people > 0] = 0
     return usable
 

@@ -29,7 +29,7 @@ from ..people.moving_background import (
     NEIGHBOUR_OFFSETS, CompensatedBackground, Filled, FrameCache, Transforms, View, aligned_background,
     compensated_background, fill_behind, resized,
 )
-from ..people.background import SAMPLE_MARGIN, BackgroundModel, odd_size
+from ..people.background import BackgroundModel, margin_disc
 from ..people.silhouettes import ClipSegmenter
 from ..people.tracks import PeopleFrame
 from ..render.colouring import LIGHT_RING_PX, bounding_box, scene_margin
@@ -323,8 +323,7 @@ def without_standing_people(background: BackgroundModel, shapes: Iterable[FrameS
     standing = (held >= max(STANDING_SHARE * frames, STANDING_S * fps)).astype(np.uint8)
     if not standing.any():
         return background
-    grow = odd_size(SAMPLE_MARGIN * background.shape[0])
-    standing = cv2.dilate(standing, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))) > 0
+    standing = cv2.dilate(standing, margin_disc(background.shape[0])) > 0
     return replace(background, never_seen=background.never_seen | standing)
 
 
