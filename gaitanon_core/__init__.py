@@ -14,3 +14,7 @@ __version__ = "0.1.0"
 # onnxruntime-gpu carries a telemetry client that keeps a device id in $TMPDIR/.ses from
 # the moment it is imported; only the engine imports it, and always after this package.
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+# numpy's OpenBLAS threads wait spinning after each call: the engine's systems are small (a warp's 64 points),
+# and with the colouring on a thread of its own (pipeline/threads.py) the spinning cost 14 CPU-ms a frame.
+# Read when numpy is first imported: the command line and the app import this package first.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

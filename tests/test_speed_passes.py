@@ -87,10 +87,12 @@ def test_the_camera_stops_looking_once_it_saw_it_move() -> None:
 
 
 @pytest.mark.parametrize("calm_from", [0, 7, 1000])
-def test_keyframes_stay_on_the_grid_and_thin_out_while_calm(calm_from: int) -> None:
-    """The detector every 3rd frame while busy, every 6th once calm (from `calm_from` on), always on the grid."""
+@pytest.mark.parametrize("calm_every", [6, 12])  # someone in view; nobody
+def test_keyframes_stay_on_the_grid_and_thin_out_while_calm(calm_from: int, calm_every: int) -> None:
+    """The detector every 3rd frame while busy, every `calm_every`-th once calm (from `calm_from` on), always
+    on the grid."""
     follower = tracks._Follower.__new__(tracks._Follower)
-    follower.keyframe, follower.calm_keyframe = 3, 6
+    follower.keyframe, follower.calm_every = 3, calm_every
     follower.detected, follower.calm = -6, False
     keyframes = []
     for position in range(30):
@@ -102,7 +104,7 @@ def test_keyframes_stay_on_the_grid_and_thin_out_while_calm(calm_from: int) -> N
     busy = [k for k in keyframes if k <= calm_from]
     assert busy == list(range(0, min(calm_from, 29) + 1, 3))
     calm = [k for k in keyframes if k > calm_from]
-    assert all(b - a == 6 for a, b in zip(calm, calm[1:]))
+    assert all(b - a == calm_every for a, b in zip(calm, calm[1:]))
 
 
 def test_people_near_each_other_or_motion_nobody_follows_are_not_calm() -> None:

@@ -162,7 +162,9 @@ class ClipSegmenter:
         """The frame at the resolution the segmentation runs at (itself when that is full resolution)."""
         if self.work is self.background:
             return frame
-        return cv2.resize(frame, self.work.shape[::-1], interpolation=cv2.INTER_AREA)
+        factor = work_factor(self.background.shape)  # as the samples were reduced (`build_scaled_background`):
+        # the same pixel grid, and OpenCV's fast whole-pixel area path (720p: 0.2 ms, not 3 ms a frame)
+        return cv2.resize(frame, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
 
     def to_full_resolution(self, mask: FrameMask, frame: np.ndarray) -> FrameMask:
         """Scale the masks up; the person's edge is redecided, within a thin band, by the full-resolution

@@ -34,7 +34,9 @@ __all__ = ["BoxTracker", "PeopleFrame", "Sighting", "follow_people"]
 
 KEYFRAME_S = 0.12  # the detector runs about 8 times a second while anything is unsettled; the tracker carries
 CALM_KEYFRAME_S = 0.25  # the boxes between; four times a second while every track is found on its box and nothing
-# else moves (twice, even with `_outgrows`: a walker leaving by the edge of a short clip was covered for a frame)
+# else moves (twice, even with `_outgrows`, or only while everyone was half their height from the frame's sides: a
+# walker leaving by the edge of a short clip was covered for a frame: motion beyond a box not refreshed since)
+EMPTY_KEYFRAME_S = 1.0  # once a second while nobody is followed and nothing moves (whoever comes in moves)
 NEAR_PEOPLE = 0.25  # two people whose boxes come this share of their height close are unsettled (a crossing)
 UNSURE_CONFIDENCE = 0.3  # detections from here up to detection.MIN_CONFIDENCE only continue tracks
 MATCH_IOU = 0.3  # a detection continues a track when their boxes overlap at least this much, or when ...
@@ -55,6 +57,8 @@ MIN_LOOK_PIXELS = 60  # fewer moving pixels in the box than this tell nothing ab
 LOOK_BINS = (8, 3, 4)  # hue, saturation, value
 OCCLUDED_SHARE = 0.05  # a person who loses this share of their pixels to someone in front is occluded
 NEAR_BOX = 0.1  # a person's mask stays within their box grown by this share of its height
+STILL_MOTION = 0.05  # a person the detector is sure of, whom the segmenter finds nothing of, and of whose box less
+# than this share moves or is someone else's, stands where the background model holds them: covered (`_unseparated`)
 UNMATCHED = 1e6  # the assignment's cost for a pair that may not match
 
 
@@ -64,6 +68,8 @@ class PeopleFrame:
     people: dict[int, FrameMask]  # track id -> that person's masks (full resolution)
     unowned: np.ndarray | None = None  # what moves that no track follows (full resolution): to be covered
     camera_moved: bool = False
+    unseparated: dict[int, Box] = field(default_factory=dict)  # track id -> the box (full resolution) of a person
+    # the detector is sure of and the segmenter cannot tell from the scene (`_Follower._unseparated`): to be covered
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,7 @@ class _Track:
     look: np.ndarray | None = None
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # the centre's, px per frame
     held: int = -1  # last position where the segmenter still found the person on the track's box
+    sure: int = -1  # last position where a sure detection (>= MIN_CONFIDENCE) confirmed the track
 
     def at(self, position: int) -> np.ndarray:
         """The predicted box (x0, y0, x1, y1): the centre moved at the velocity, the smoothed size."""
@@ -180,7 +187,8 @@ class BoxTracker:
         left), re-identify lost tracks in the sure ones left, start tracks for the rest; lose the long unseen."""
         sure = [s for s in sightings if s.confidence >= MIN_CONFIDENCE]
         unsure = [s for s in sightings if s.confidence < MIN_CONFIDENCE]
-        matched = self._confirm_all(position, _assign(self.tracks, sure, lambda t, s: self._continues(t, s, position)))
+        matched = self._confirm_all(position, _assign(self.tracks, sure, lambda t, s: self._continues(t, s, position)),
+                                    sure=True)
         waiting = [t for t in self.tracks if t.id not in matched]
         self._confirm_all(position, _assign(waiting, unsure, lambda t, s: self._continues_surely(t, s, position)))
         predicted = [t.at(position) for t in self.tracks]
@@ -191,6 +199,7 @@ class BoxTracker:
             self.lost.remove(track)
             self.tracks.append(track)
             self._confirm(track, sighting, position)
+            track.sure = position
         self.start(position, [s for s in new if not any(s is r for _, r in revived)])
         self._lose([t for t in self.tracks if position - t.last > self.lost_frames])
         self.lost = [t for t in self.lost if position - t.last <= self.remember_frames]
@@ -200,7 +209,7 @@ class BoxTracker:
         """A new track for each sighting (detections that continue no track)."""
         for sighting in sightings:
             self.tracks.append(_Track(self._next_id, _centre(sighting.box), _size(sighting.box), position,
-                                      sighting.look))
+                                      sighting.look, sure=position if sighting.confidence >= MIN_CONFIDENCE else -1))
             self._next_id += 1
 
     def hold(self, track_id: int, position: int) -> None:
@@ -243,9 +252,12 @@ class BoxTracker:
         gap = np.hypot(*(_centre(sighting.box) - track.centre))
         return None if gap > reach else distance + gap / reach
 
-    def _confirm_all(self, position: int, pairs: list[tuple[_Track, Sighting]]) -> dict[int, Sighting]:
+    def _confirm_all(self, position: int, pairs: list[tuple[_Track, Sighting]], sure: bool = False
+                     ) -> dict[int, Sighting]:
         for track, sighting in pairs:
             self._confirm(track, sighting, position)
+            if sure:
+                track.sure = position
         return {track.id: sighting for track, sighting in pairs}
 
     @staticmethod
@@ -297,10 +309,13 @@ class _Follower:
         self.segmenter, self.detector = segmenter, detector
         self.keyframe = max(1, round(KEYFRAME_S * fps))
         self.calm_keyframe = max(self.keyframe, round(CALM_KEYFRAME_S * fps))
+        self.empty_keyframe = max(self.calm_keyframe, round(EMPTY_KEYFRAME_S * fps))
+        self.calm_every = self.calm_keyframe  # frames between keyframes while all is calm: more with nobody in view
         self.detected = -self.calm_keyframe  # the position of the last keyframe
         self.calm = False  # the last frame was settled (`_settled`)
         self.tracker = BoxTracker(max(1, round(LOST_S * fps)), max(1, round(REMEMBER_S * fps)), fps)
         self.bodies: dict[int, BodyWatch] = {}
+        self.unseparated: set[int] = set()  # see `_unseparated`
 
     def frame(self, position: int, index: int, image: np.ndarray) -> PeopleFrame:
         small = self.segmenter.at_work_size(image)
@@ -314,9 +329,12 @@ class _Follower:
             self._detect(position, image, small, difference)
             found = self._segment(position, image, small, difference)
         self.calm = found.settled
+        self.calm_every = self.calm_keyframe if found.boxes else self.empty_keyframe
         people = {track: self._full(self._frame_mask(track, index, found.masks[track], found.occluded[track], shape),
                                     image) for track in found.boxes}
-        return PeopleFrame(index, people, self._full_mask(found.unowned, image.shape[:2]), found.moved)
+        unseparated = {track: _scaled_box(found.boxes[track], shape, image.shape[:2])
+                       for track in self._unseparated(position, found)}
+        return PeopleFrame(index, people, self._full_mask(found.unowned, image.shape[:2]), found.moved, unseparated)
 
     def _detect(self, position: int, image: np.ndarray, small: np.ndarray, difference: np.ndarray) -> None:
         self.tracker.update(position, self._sightings(image, small, difference))
@@ -347,10 +365,25 @@ class _Follower:
         return _Segmented(boxes, masks, occluded, unowned, moved,
                           not moved and not outgrown and _settled(masks, boxes, unowned))
 
+    def _unseparated(self, position: int, found: _Segmented) -> set[int]:
+        """The tracks that a sure detection confirmed on the last keyframe while the segmenter found nothing of
+        them there, and on whose box almost nothing moved or was someone else's: someone standing where the
+        background model holds them (in the median of the samples: no sample showed the scene behind them), whom
+        nothing else would cover. (One whom a neighbour's mask holds is taken out and drawn with them; one who
+        moves is covered as unfollowed motion.) Decided on each keyframe; between keyframes, for as long as the
+        segmenter still finds nothing of them."""
+        if self.detected == position:
+            sure = {t.id for t in self.tracker.tracks if t.sure == position and t.id in found.boxes}
+            self.unseparated = {track for track in sure if _unseen_still(found, track)}
+        else:
+            self.unseparated = {track for track in self.unseparated
+                                if track in found.boxes and not found.masks[track][0].any()}
+        return self.unseparated
+
     def _keyframe(self, position: int) -> bool:
-        """Every `keyframe`-th frame while anything is unsettled, every `calm_keyframe` frames at most while all
+        """Every `keyframe`-th frame while anything is unsettled, every `calm_every` frames at most while all
         is calm; always on the `keyframe` grid, so that two passes over a clip ask for the same frames."""
-        return position % self.keyframe == 0 and (not self.calm or position - self.detected >= self.calm_keyframe)
+        return position % self.keyframe == 0 and (not self.calm or position - self.detected >= self.calm_every)
 
     def _sightings(self, image: np.ndarray, small: np.ndarray, difference: np.ndarray) -> list[Sighting]:
         """The detector's people on this frame (the unsure ones too), each with their colours (read on the
@@ -389,6 +422,18 @@ def _settled(masks: dict[int, tuple[np.ndarray, np.ndarray]], boxes: dict[int, B
     return not any(_near(a, b, NEAR_PEOPLE * max(a.height, b.height)) for a, b in combinations(boxes.values(), 2))
 
 
+def _unseen_still(found: _Segmented, track: int) -> bool:
+    """Nothing of the person found, and almost nothing on their box moves unfollowed or is someone else's."""
+    if found.masks[track][0].any():
+        return False
+    box = found.boxes[track].slices()
+    taken = found.unowned[box].copy()
+    for other, (person, _) in found.masks.items():
+        if other != track:
+            taken |= person[box]
+    return bool(taken.mean() < STILL_MOTION)
+
+
 def _outgrows(person: np.ndarray, near: np.ndarray) -> bool:
     """Does the person's mask reach past `near` (their box, grown by NEAR_BOX), where it is cut off?"""
     return bool((person & ~near).any())
@@ -397,6 +442,13 @@ def _outgrows(person: np.ndarray, near: np.ndarray) -> bool:
 def _near(a: Box, b: Box, reach: float) -> bool:
     """Do the boxes come within `reach` px of each other?"""
     return a.x0 - reach < b.x1 and b.x0 - reach < a.x1 and a.y0 - reach < b.y1 and b.y0 - reach < a.y1
+
+
+def _scaled_box(box: Box, shape: tuple[int, int], to: tuple[int, int]) -> Box:
+    """`box` of a `shape` frame in the pixels of a `to` frame (the same picture, larger or not)."""
+    ky, kx = to[0] / shape[0], to[1] / shape[1]
+    return Box(int(box.x0 * kx), int(box.y0 * ky), min(to[1], int(np.ceil(box.x1 * kx))),
+               min(to[0], int(np.ceil(box.y1 * ky))))
 
 
 def _box_mask(box: Box, shape: tuple[int, int]) -> np.ndarray:

@@ -9,6 +9,7 @@ run, for the same --start/--end.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import tee
@@ -18,6 +19,7 @@ import numpy as np
 
 from ..people.background import MOVED_DISAGREEMENT
 from ..people.detection import PersonDetector
+from ..people.person_mask import Box
 from ..people.silhouettes import ClipSegmenter, FrameMask, sample_frames
 from ..people.tracks import PeopleFrame, follow_people
 from ..shape import codec
@@ -88,6 +90,8 @@ class ClipPeople:
     tracks: dict[int, PersonTrack]  # by track number
     unfollowed: dict[int, MaskCrop]  # frame index -> what moved there that no track follows (to be covered)
     mismatched: set[int] = field(default_factory=set)  # frames that did not line up with the background
+    unseparated: dict[int, list[Box]] = field(default_factory=dict)  # frame index -> boxes of people the detector
+    # is sure of whom the segmenter could not tell from the scene (`standing_covers`): to be covered
 
 
 def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n: int,
@@ -99,6 +103,7 @@ def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n
     people found on it (e.g. the camera's stillness, measured without a pass of its own)."""
     tracks: dict[int, PersonTrack] = {}
     unfollowed: dict[int, MaskCrop] = {}
+    stood: dict[int, dict[int, Box]] = defaultdict(dict)  # track -> frame index -> box (`PeopleFrame.unseparated`)
     mismatched: set[int] = set()
     pictures, source = tee(frames)  # the follower takes one frame at a time: tee holds just that one
     followed = follow_people(segmenter, ((frame.index, frame.image) for frame in source), fps, detector)
@@ -110,6 +115,8 @@ def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n
             unfollowed[frame.index] = MaskCrop.of(unowned)
         if _mismatched(people):
             mismatched.add(frame.index)
+        for track_id, box in people.unseparated.items():
+            stood[track_id][frame.index] = box
         for track_id, mask in people.people.items():
             track = tracks.setdefault(track_id, PersonTrack(track_id))
             shape = measure_shape(mask, n)
@@ -123,8 +130,31 @@ def find_people(segmenter: ClipSegmenter, frames: Iterable[Frame], fps: float, n
                 track.consider_thumbnail(frame.image, shape)
     for track in tracks.values() if join else ():
         _claim_entry(track, unfollowed, n)
+    followed = {k: [shape.index for shape in t.shapes] for k, t in tracks.items()}
     kept = {k: t for k, t in ((k, t.trimmed()) for k, t in sorted(tracks.items())) if t.shapes}
-    return ClipPeople(kept, unfollowed, mismatched)
+    return ClipPeople(kept, unfollowed, mismatched, standing_covers(stood, followed, kept))
+
+
+def standing_covers(stood: dict[int, dict[int, Box]], followed: dict[int, list[int]],
+                    kept: dict[int, PersonTrack]) -> dict[int, list[Box]]:
+    """Per frame, the boxes to cover of people whom the segmenter could not tell from the scene (`stood`: track
+    -> frame -> box, on the frames `followed` by their tracks), on the frames their tracks keep no shape for
+    (there the shape stage draws, bridges or covers them): someone standing where the background model holds
+    them, who would otherwise be dropped with those frames (`trimmed`) and left as they are. The detector
+    confirms people on keyframes only: a stretch also reaches back over the frames since the segmenter last
+    found the person (back to a frame their track keeps, or its start)."""
+    covers: dict[int, list[Box]] = defaultdict(list)
+    for track, boxes in stood.items():
+        shaped = {shape.index for shape in kept[track].shapes} if track in kept else set()
+        carried = None
+        for index in reversed(followed[track]):
+            if index in shaped:
+                carried = None
+                continue
+            carried = boxes.get(index, carried)
+            if carried is not None:
+                covers[index].append(carried)
+    return dict(covers)
 
 
 def _join_to_people(people: PeopleFrame) -> tuple[np.ndarray | None, dict[int, MaskCrop]]:

@@ -24,7 +24,7 @@ from ..video import Frame, VideoInfo
 from ..report import COPIED, COVERED, WARNED, ClipReport, StageClock
 
 __all__ = [
-    "CAMERA_MOVED", "UNFOLLOWED", "CameraWatch", "check_aligned", "check_choices", "check_keep_tracks", "check_layout", "check_times",
+    "CAMERA_MOVED", "UNFOLLOWED", "UNSEPARATED", "CameraWatch", "check_aligned", "check_choices", "check_keep_tracks", "check_layout", "check_times",
     "finish_report", "record_frame", "record_person", "refuse_unsafe_clip",
 ]  # fmt: skip
 
@@ -32,6 +32,7 @@ CAMERA_MOTION_LIMIT = 0.10  # refuse the clip when more than this share of frame
 CAMERA_MOTION_MIN_FRAMES = 25  # ... once at least this many frames have been seen
 CAMERA_MOVED = "the camera moved: the background may not match"
 UNFOLLOWED = "something moved that no track follows (a person not recognised, a body at the edge): covered"
+UNSEPARATED = "a person the detector sees whom the engine cannot tell from the scene (standing still): covered whole"
 
 
 # --- checks before any work -----------------------------------------------------------------------
@@ -113,15 +114,18 @@ class CameraWatch:
         return bool(np.hypot(dx, dy) / factor > self.MAX_SHIFT_PX)
 
 
-def record_frame(report: ClipReport, frame: Frame, here: list, unfollowed: bool, camera_moved: bool) -> None:
+def record_frame(report: ClipReport, frame: Frame, here: list, unfollowed: bool, camera_moved: bool,
+                 standing: int = 0) -> None:
     """The frame's counts; `here` are the route's people on it, `unfollowed` whether something moved that no
-    track follows (covered)."""
+    track follows (covered), `standing` how many people the segmenter could not tell from the scene (covered)."""
     report.frames += 1
     if unfollowed:
         report.flag(frame.index, frame.time, UNFOLLOWED, COVERED)
+    if standing:
+        report.flag(frame.index, frame.time, UNSEPARATED, COVERED)
     if any(p.points is not None and not p.kept for p in here):
         report.frames_anonymized += 1
-    elif not unfollowed and not any(p.kept or not p.shape.person.empty or p.shape.cover is not None for p in here):
+    elif not unfollowed and not standing and not any(p.kept or not p.shape.person.empty or p.shape.cover is not None for p in here):
         report.frames_without_person += 1
     if camera_moved or any(p.shape.camera_moved for p in here):
         report.flag(frame.index, frame.time, CAMERA_MOVED, WARNED)

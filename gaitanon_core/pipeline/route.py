@@ -17,15 +17,19 @@ frame whose person cannot be anonymized is covered (the person's region and a
 band around it painted with the background); a frame where the segmenter lost a
 person mid-clip is covered where they were in the neighbouring frames; each
 such frame is listed in the report with the person's number and the reason.
+Someone the detector is sure of whom the segmenter cannot tell from the scene
+(standing where the background model holds them) is covered by a capsule.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -51,6 +55,7 @@ from .camera import (
 from .events import CancelCheck, FrameSink, PreviewFrame, ProgressCallback, Ticker
 from .keeping import KEPT_CROSSING, KEPT_UNCONFIRMED, crossing, kept_until
 from .people import ClipPeople, clip_segmenter, find_people
+from .threads import in_order
 from .policy import (
     CameraWatch,
     check_aligned,
@@ -69,6 +74,8 @@ __all__ = ["AnonymizeOptions", "anonymize_clip", "model_bank"]
 
 
 KEPT_JOIN_SHARE = 0.25  # motion joined to a kept person beyond this share of their own area may be a stranger's
+COLOUR_THREADS = 2  # frames coloured at once (measured: scripts/measure_speed.py, README "Speed") ...
+COLOUR_AHEAD = 2  # ... of at most this many frames staged ahead of the one being written
 
 
 @dataclass
@@ -86,6 +93,17 @@ class AnonymizeOptions:
     keep_tracks: frozenset[int] = frozenset()  # people (track numbers) the user chose to leave unchanged
     cover_tracks: frozenset[int] = frozenset()  # people the user chose to cover whole (a filled shape, no reshaping)
     cover_boxes: tuple[CoverBox, ...] = ()  # boxes painted flat over a frame range (what the detector missed)
+
+
+class Staged(NamedTuple):
+    """A frame ready to colour: its people (silhouettes drawn), what moved unfollowed, whether the camera moved,
+    the scene behind them."""
+
+    frame: Frame
+    here: list[Person]
+    unfollowed: MaskCrop | None
+    moved: bool
+    scene: np.ndarray
 
 
 @dataclass
@@ -174,7 +192,9 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     masks = PeopleMasks(people, unfollowed=True, boxes=True)
 
     frames = clock.iterate("decode", ticker.watch(read_frames(info.path, info, options.start, options.end), "drawing"))
-    with VideoWriter(target, info, options.export, options.start, options.end) as writer:
+
+    def staged() -> Iterator[Staged]:
+        """Each frame with its people and the scene to colour them with, in order (the checks remember)."""
         for frame, window in windowed(frames, RADIUS if camera.moving else 0):
             here = people_on(frame.index, anonymized, kept_from, capsules)
             unfollowed = with_kept_joins(people.unfollowed.get(frame.index), here)
@@ -188,11 +208,19 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
             for person in here:
                 check_aligned(frame, person.shape)
                 person.silhouette = clock.call("contour", anonymized_silhouette, person.shape, person.points)
-            image = clock.call("colour", colour_people, frame, here, unfollowed, scene, options)
+            yield Staged(frame, here, unfollowed, moved, scene)
+
+    with VideoWriter(target, info, options.export, options.start, options.end) as writer, \
+            ThreadPoolExecutor(COLOUR_THREADS, thread_name_prefix="colour") as pool:
+        coloured = in_order(pool, partial(colour_staged, options=options), staged(), COLOUR_AHEAD)
+        for (frame, here, unfollowed, moved, _), image in clock.iterate("colour", coloured):
+            standing = people.unseparated.get(frame.index, [])
+            for box in standing:
+                paint_capsule(image, (box.y0, box.x0, box.y1, box.x1))
             report.face_frames += clock.call("faces", faces.hide, frame.index, image, kept_people(here)) > 0
             report.cover_box_frames += paint_cover_boxes(image, options.cover_boxes, frame.time) > 0
             clock.call("encode", writer.write, image, frame.time)
-            record_frame(report, frame, here, unfollowed is not None, moved)
+            record_frame(report, frame, here, unfollowed is not None, moved, standing=len(standing))
             for person in here:
                 record_person(report, frame, person.track, person.shape, person.points is not None, person.kept,
                               person.capsule is not None)
@@ -367,6 +395,10 @@ def removed_regions(shape: tuple[int, int], here: list[Person], unfollowed: Mask
             gone |= (person.shape.cover if person.shape.cover is not None else person.shape.person).full()
             shadows |= person.shape.shadow.full()
     return gone, shadows
+
+
+def colour_staged(staged: Staged, options: AnonymizeOptions) -> np.ndarray:
+    return colour_people(staged.frame, staged.here, staged.unfollowed, staged.scene, options)
 
 
 def colour_people(frame: Frame, here: list[Person], unfollowed: MaskCrop | None, background: np.ndarray,
