@@ -96,8 +96,8 @@ class AnonymizeOptions:
 
 
 class Staged(NamedTuple):
-    """A frame ready to colour: its people (silhouettes drawn), what moved unfollowed, whether the camera moved,
-    the scene behind them."""
+    """A frame ready to colour: its people, what moved unfollowed, whether the camera moved, the scene behind
+    them."""
 
     frame: Frame
     here: list[Person]
@@ -194,7 +194,8 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     frames = clock.iterate("decode", ticker.watch(read_frames(info.path, info, options.start, options.end), "drawing"))
 
     def staged() -> Iterator[Staged]:
-        """Each frame with its people and the scene to colour them with, in order (the checks remember)."""
+        """Each frame with its people and the scene to colour them with, in order (the checks remember); then
+        each person's new silhouette is drawn and the frame coloured on a thread (`colour_staged`)."""
         for frame, window in windowed(frames, RADIUS if camera.moving else 0):
             here = people_on(frame.index, anonymized, kept_from, capsules)
             unfollowed = with_kept_joins(people.unfollowed.get(frame.index), here)
@@ -207,7 +208,6 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
                 scene = clock.call("camera background", still_scene, frame, here, unfollowed, background, report)
             for person in here:
                 check_aligned(frame, person.shape)
-                person.silhouette = clock.call("contour", anonymized_silhouette, person.shape, person.points)
             yield Staged(frame, here, unfollowed, moved, scene)
 
     with VideoWriter(target, info, options.export, options.start, options.end) as writer, \
@@ -398,6 +398,10 @@ def removed_regions(shape: tuple[int, int], here: list[Person], unfollowed: Mask
 
 
 def colour_staged(staged: Staged, options: AnonymizeOptions) -> np.ndarray:
+    """Each person's anonymized silhouette drawn (`Person.silhouette`), then the frame coloured: one frame's
+    work, on a colouring thread."""
+    for person in staged.here:
+        person.silhouette = anonymized_silhouette(person.shape, person.points)
     return colour_people(staged.frame, staged.here, staged.unfollowed, staged.scene, options)
 
 
