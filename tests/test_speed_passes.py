@@ -92,8 +92,11 @@ def test_keyframes_stay_on_the_grid_and_thin_out_while_calm(calm_from: int, calm
     """The detector every 3rd frame while busy, every `calm_every`-th once calm (from `calm_from` on), always
     on the grid."""
     follower = tracks._Follower.__new__(tracks._Follower)
-    follower.keyframe, follower.calm_every = 3, calm_every
+    follower.keyframe, follower.calm_keyframe, follower.empty_keyframe = 3, 6, 12
     follower.detected, follower.calm = -6, False
+    follower.tracker = tracks.BoxTracker(lost_frames=25, remember_frames=100, fps=25.0)
+    if calm_every == 6:
+        follower.tracker.start(0, [tracks.Sighting(np.array([10.0, 10.0, 20.0, 40.0]), 0.9, None)])
     keyframes = []
     for position in range(30):
         if follower._keyframe(position):

@@ -407,8 +407,9 @@ def _standing_in(model: PersonMaskModel, detector: PersonDetector, median: np.nd
     0.16; `pipeline.camera.without_standing_people` covers the scene behind him)."""
     found = np.zeros(median.shape[:2], bool)
     for k in np.unique(np.linspace(0, len(samples) - 1, STANDING_LOOKS).round().astype(int)):
-        same = colour_difference(samples[k], median) <= LEVEL_IN
-        for detection in detector.people(samples[k]):
+        detections = detector.people(samples[k])
+        same = colour_difference(samples[k], median) <= LEVEL_IN if detections else None
+        for detection in detections:
             prediction = model.predict(samples[k], detection.box)
             person = _paste(prediction.logits > 0, prediction.box, found.shape)
             if prediction.presence >= PRESENCE_MIN and person.any() and same[person].mean() >= STANDING_MATCH:

@@ -187,8 +187,7 @@ class BoxTracker:
         left), re-identify lost tracks in the sure ones left, start tracks for the rest; lose the long unseen."""
         sure = [s for s in sightings if s.confidence >= MIN_CONFIDENCE]
         unsure = [s for s in sightings if s.confidence < MIN_CONFIDENCE]
-        matched = self._confirm_all(position, _assign(self.tracks, sure, lambda t, s: self._continues(t, s, position)),
-                                    sure=True)
+        matched = self._confirm_all(position, _assign(self.tracks, sure, lambda t, s: self._continues(t, s, position)))
         waiting = [t for t in self.tracks if t.id not in matched]
         self._confirm_all(position, _assign(waiting, unsure, lambda t, s: self._continues_surely(t, s, position)))
         predicted = [t.at(position) for t in self.tracks]
@@ -199,7 +198,6 @@ class BoxTracker:
             self.lost.remove(track)
             self.tracks.append(track)
             self._confirm(track, sighting, position)
-            track.sure = position
         self.start(position, [s for s in new if not any(s is r for _, r in revived)])
         self._lose([t for t in self.tracks if position - t.last > self.lost_frames])
         self.lost = [t for t in self.lost if position - t.last <= self.remember_frames]
@@ -252,12 +250,9 @@ class BoxTracker:
         gap = np.hypot(*(_centre(sighting.box) - track.centre))
         return None if gap > reach else distance + gap / reach
 
-    def _confirm_all(self, position: int, pairs: list[tuple[_Track, Sighting]], sure: bool = False
-                     ) -> dict[int, Sighting]:
+    def _confirm_all(self, position: int, pairs: list[tuple[_Track, Sighting]]) -> dict[int, Sighting]:
         for track, sighting in pairs:
             self._confirm(track, sighting, position)
-            if sure:
-                track.sure = position
         return {track.id: sighting for track, sighting in pairs}
 
     @staticmethod
@@ -267,6 +262,8 @@ class BoxTracker:
         track.velocity = VELOCITY_MEMORY * track.velocity + (1.0 - VELOCITY_MEMORY) * step
         track.size = SIZE_MEMORY * track.size + (1.0 - SIZE_MEMORY) * _size(sighting.box)
         track.centre, track.seen = centre, position
+        if sighting.confidence >= MIN_CONFIDENCE:
+            track.sure = position
         if sighting.look is not None:
             track.look = sighting.look if track.look is None else \
                 LOOK_MEMORY * track.look + (1.0 - LOOK_MEMORY) * sighting.look
@@ -310,7 +307,6 @@ class _Follower:
         self.keyframe = max(1, round(KEYFRAME_S * fps))
         self.calm_keyframe = max(self.keyframe, round(CALM_KEYFRAME_S * fps))
         self.empty_keyframe = max(self.calm_keyframe, round(EMPTY_KEYFRAME_S * fps))
-        self.calm_every = self.calm_keyframe  # frames between keyframes while all is calm: more with nobody in view
         self.detected = -self.calm_keyframe  # the position of the last keyframe
         self.calm = False  # the last frame was settled (`_settled`)
         self.tracker = BoxTracker(max(1, round(LOST_S * fps)), max(1, round(REMEMBER_S * fps)), fps)
@@ -329,7 +325,6 @@ class _Follower:
             self._detect(position, image, small, difference)
             found = self._segment(position, image, small, difference)
         self.calm = found.settled
-        self.calm_every = self.calm_keyframe if found.boxes else self.empty_keyframe
         people = {track: self._full(self._frame_mask(track, index, found.masks[track], found.occluded[track], shape),
                                     image) for track in found.boxes}
         unseparated = {track: _scaled_box(found.boxes[track], shape, image.shape[:2])
@@ -381,9 +376,11 @@ class _Follower:
         return self.unseparated
 
     def _keyframe(self, position: int) -> bool:
-        """Every `keyframe`-th frame while anything is unsettled, every `calm_every` frames at most while all
-        is calm; always on the `keyframe` grid, so that two passes over a clip ask for the same frames."""
-        return position % self.keyframe == 0 and (not self.calm or position - self.detected >= self.calm_every)
+        """Every `keyframe`-th frame while anything is unsettled; while all is calm, every `calm_keyframe`
+        frames at most, or `empty_keyframe` with nobody followed; always on the `keyframe` grid, so that two
+        passes over a clip ask for the same frames."""
+        calm_every = self.calm_keyframe if self.tracker.tracks else self.empty_keyframe
+        return position % self.keyframe == 0 and (not self.calm or position - self.detected >= calm_every)
 
     def _sightings(self, image: np.ndarray, small: np.ndarray, difference: np.ndarray) -> list[Sighting]:
         """The detector's people on this frame (the unsure ones too), each with their colours (read on the

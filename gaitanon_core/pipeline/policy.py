@@ -115,9 +115,9 @@ class CameraWatch:
 
 
 def record_frame(report: ClipReport, frame: Frame, here: list, unfollowed: bool, camera_moved: bool,
-                 standing: int = 0) -> None:
+                 standing: bool = False) -> None:
     """The frame's counts; `here` are the route's people on it, `unfollowed` whether something moved that no
-    track follows (covered), `standing` how many people the segmenter could not tell from the scene (covered)."""
+    track follows (covered), `standing` whether someone the segmenter could not tell from the scene is (covered)."""
     report.frames += 1
     if unfollowed:
         report.flag(frame.index, frame.time, UNFOLLOWED, COVERED)

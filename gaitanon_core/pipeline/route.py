@@ -220,7 +220,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
             report.face_frames += clock.call("faces", faces.hide, frame.index, image, kept_people(here)) > 0
             report.cover_box_frames += paint_cover_boxes(image, options.cover_boxes, frame.time) > 0
             clock.call("encode", writer.write, image, frame.time)
-            record_frame(report, frame, here, unfollowed is not None, moved, standing=len(standing))
+            record_frame(report, frame, here, unfollowed is not None, moved, standing=bool(standing))
             for person in here:
                 record_person(report, frame, person.track, person.shape, person.points is not None, person.kept,
                               person.capsule is not None)

@@ -133,8 +133,8 @@ class FrameShape:
         return _fine_outline(self.person, self.transform, self.detail)
 
 
-@lru_cache(maxsize=32)  # a drawn frame asks twice (its silhouette, then the warp's pairs, a few frames later while
-# the route colours ahead: pipeline/threads.py); crops hash by identity
+@lru_cache(maxsize=32)  # a drawn frame asks twice (its silhouette, then the warp's pairs), and the colouring
+# threads draw a few frames at once (pipeline/threads.py): their asks interleave; crops hash by identity
 def _fine_outline(person: MaskCrop, transform: codec.CanonicalTransform, n: int) -> np.ndarray:
     """`codec.detailed_contour` of a whole body's mask (read-only)."""
     fine = codec.detailed_contour(person.full(), transform, n)
