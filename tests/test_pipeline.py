@@ -16,6 +16,7 @@ from gaitanon_core.errors import Cancelled, InputError, UsageError
 from gaitanon_core.pipeline import AnonymizeOptions, PreviewFrame, export_review, preview_frame, render_review
 from gaitanon_core.pipeline import anonymize_clip as run_pipeline
 from gaitanon_core.pipeline.policy import CameraWatch
+from gaitanon_core.people.silhouettes import FrameMask
 from gaitanon_core.shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, track_shapes
 from gaitanon_core.report import COVERED, StageClock
 from gaitanon_core.video import frame_times, probe, read_frames
@@ -107,6 +108,29 @@ def test_partly_visible_bodies_get_a_whole_stand_in(case: WalkerCase) -> None:
     assert cut and all(s.contour is not None for s in cut), "every partly visible body is anonymized"
     for shape in cut:
         assert any(np.array_equal(shape.contour, c) for c in own), "a cut body is never fed as if whole"
+
+
+@pytest.mark.parametrize(("visible_rows", "covered"), [(0.08, True), (0.6, False)])
+def test_a_body_hidden_but_for_a_piece_is_covered_not_drawn_from_it(case: WalkerCase, visible_rows: float,
+                                                                     covered: bool) -> None:
+    """An occluded body is drawn whole from what shows of it; where only a piece shows (the feet here, or a
+    paper someone in front holds on vtest), its colours would fill a whole body: the piece is covered."""
+    t = next(i for i in case.whole_frames() if 10 < i < len(case.clip.frames) - 10)
+    rows = np.flatnonzero(case.clip.masks[t].any(axis=1))
+    hidden_to = int(rows[-1] + 1 - visible_rows * (rows[-1] + 1 - rows[0]))  # the person in front hides the rest
+
+    def hide(mask: FrameMask) -> FrameMask:
+        if mask.index == t:
+            mask.person[:hidden_to] = False
+            mask.body = "occluded"
+        return mask
+
+    shape = next(s for s in track_shapes(map(hide, map(TruthSegmenter(case).mask, range(len(case.clip.frames)))),
+                                         contours.N_POINTS, case.clip.fps) if s.index == t)
+    assert (shape.cover is not None) is covered
+    assert (shape.contour is None) is covered
+    if covered:
+        assert any("too little of the person shows" in reason for reason, _ in shape.issues)
 
 
 def test_a_stand_in_is_drawn_at_the_body_s_width(case: WalkerCase) -> None:

@@ -18,7 +18,9 @@ from pipeline_fixtures import write_clip
 
 from gaitanon_core import pipeline
 from gaitanon_core.people.background import BackgroundModel
-from gaitanon_core.pipeline.camera import STANDING_SHARE, STANDING_S, UNSEEN, without_standing_people
+from gaitanon_core.pipeline.camera import (
+    MIN_EMPTY_SAMPLES, STANDING_SHARE, STANDING_S, UNSEEN, without_standing_people,
+)
 from gaitanon_core.people import silhouettes
 from gaitanon_core.pipeline.people import PersonTrack, standing_covers
 from gaitanon_core.pipeline.policy import UNSEPARATED
@@ -57,6 +59,31 @@ def test_where_people_stood_through_much_of_the_clip_is_never_seen() -> None:
     assert marked[30:70, 50:60].all()
     assert marked[29, 55] and marked[70, 55], "grown by the samples' margin"
     assert not marked[:, 85:].any()
+
+
+def _sample(index: int, person_cols: slice | None) -> Frame:
+    """A frame of the scene (grey 120) with the standing person (blue) at `person_cols`, or without them."""
+    image = np.full((*SHAPE, 3), 120, np.uint8)
+    if person_cols is not None:
+        image[30:70, person_cols] = (20, 30, 200)
+    return Frame(index, index / 10.0, image)
+
+
+@pytest.mark.parametrize("empty_samples", [4, 2])
+def test_where_samples_showed_the_scene_behind_a_standing_person_it_is_painted_from_them(empty_samples: int) -> None:
+    """The samples' median holds the standing person (a ghost); where MIN_EMPTY_SAMPLES samples or more showed
+    the place with no one there (by the people pass's regions), their median is the scene there; elsewhere it stays
+    never seen (covered flat when someone is taken out near it)."""
+    frames, fps = 100, 10.0
+    stood = [_shape(t, slice(30, 70), slice(50, 60)) for t in range(frames - 10)]
+    samples = [_sample(t, slice(50, 60)) for t in range(0, frames - 10, 10)]
+    samples += [_sample(t, None) for t in range(frames - 10, frames - 10 + empty_samples)]  # they left
+    background = without_standing_people(_background(), stood, frames, fps, samples)
+    if empty_samples >= MIN_EMPTY_SAMPLES:
+        assert (background.image[25:75, 45:65] == 120).all(), "the scene behind them, not their ghost"
+        assert not background.never_seen.any()
+    else:
+        assert (background.image[30:70, 50:60] == (20, 30, 200)).all() and background.never_seen[30:70, 50:60].all()
 
 
 def test_a_clip_where_no_one_stands_keeps_its_background() -> None:

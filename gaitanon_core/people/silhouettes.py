@@ -40,7 +40,7 @@ from .background import (
 )
 from .detection import PersonDetector, shared_detector
 from .person_mask import Box, PersonMaskModel, PersonPrediction
-from ..video import VideoInfo, frame_times, probe, read_frames, select_frames
+from ..video import Frame, VideoInfo, frame_times, probe, read_frames, select_frames
 from ..video.stream import read_chosen_frames
 from ..video.camera_motion import still_samples
 
@@ -557,11 +557,16 @@ def segment_clip(path: str | Path, info: VideoInfo | None = None, start: float |
     return segmenter.track((frame.index, frame.image) for frame in read_frames(path, info, start, end))
 
 
-def sample_frames(path: str | Path, info: VideoInfo, start: float | None, end: float | None) -> list[np.ndarray]:
-    """Frames spread evenly over [start, end], read in one pass that hands over only them."""
+def sampled_frames(path: str | Path, info: VideoInfo, start: float | None, end: float | None) -> Iterator[Frame]:
+    """The frames the background is sampled from: spread evenly over [start, end], read (when iterated) in one
+    pass that hands over only them."""
     excerpt = select_frames(frame_times(info.path), start, end)
-    wanted = [excerpt[k] for k in sample_indices(len(excerpt), MAX_SAMPLES)]
-    samples = [frame.image for frame in read_chosen_frames(path, wanted, info)]
+    return read_chosen_frames(path, [excerpt[k] for k in sample_indices(len(excerpt), MAX_SAMPLES)], info)
+
+
+def sample_frames(path: str | Path, info: VideoInfo, start: float | None, end: float | None) -> list[np.ndarray]:
+    """The pictures of `sampled_frames`."""
+    samples = [frame.image for frame in sampled_frames(path, info, start, end)]
     if not samples:
         first, last = start or 0.0, info.duration if end is None else min(end, info.duration)
         raise ValueError(f"no frames to sample between {first:.2f} s and {last:.2f} s")

@@ -17,7 +17,7 @@ mostly cannot be followed is refused before anything is written.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import tee
 
@@ -29,7 +29,7 @@ from ..people.moving_background import (
     NEIGHBOUR_OFFSETS, CompensatedBackground, Filled, FrameCache, Transforms, View, aligned_background,
     compensated_background, fill_behind, resized,
 )
-from ..people.background import BackgroundModel, margin_disc
+from ..people.background import BackgroundModel, margin_disc, median_of_valid
 from ..people.silhouettes import ClipSegmenter
 from ..people.tracks import PeopleFrame
 from ..render.colouring import LIGHT_RING_PX, bounding_box, scene_margin
@@ -65,6 +65,7 @@ UNSTEADY = ("the camera's motion here could not be measured or its background do
 UNSEEN = "background behind a person that no other frame showed empty: covered flat"
 STANDING_SHARE = 0.4  # a pixel people held in this share of the frames may be one of them in the samples' median
 STANDING_S = 3  # seconds: ... where they held it this long (standing, not walking by)
+MIN_EMPTY_SAMPLES = 3  # samples that showed such a pixel with no one on or near it, for their median to be the scene
 
 
 def union(regions: Iterable[MaskCrop | None], shape: tuple[int, int]) -> np.ndarray:
@@ -305,7 +306,8 @@ def backdrop(image: np.ndarray, background: CompensatedBackground, removed: np.n
 
 
 def without_standing_people(background: BackgroundModel, shapes: Iterable[FrameShape], frames: int,
-                            fps: float) -> BackgroundModel:
+                            fps: float, samples: Iterable[Frame] = (),
+                            unfollowed: Mapping[int, MaskCrop] | None = None) -> BackgroundModel:
     """A still camera's `background` (full size) with where people stood marked never seen (`backdrop` covers
     that flat). The median of the samples holds a person who stood in one place through most of them; there in
     every sample, no sample disagrees where they are and the ghost search never looks (vtest's first 20 s: a
@@ -314,7 +316,12 @@ def without_standing_people(background: BackgroundModel, shapes: Iterable[FrameS
     model saw no person, presence 0.13, nor did `silhouettes._standing_in`: the median holds a blend of his
     stances). Pixels that people's regions (or covers) held in STANDING_SHARE of the `frames`, and for
     STANDING_S at least, are not known to be the scene, whatever the median shows there. (A walker holds a
-    pixel for a second or less: in a one-second excerpt, that is most of it, and the ghost search handles it.)"""
+    pixel for a second or less: in a one-second excerpt, that is most of it, and the ghost search handles it.)
+    Unless the background's `samples` (frames of the clip, read only when someone stood) show it: where
+    MIN_EMPTY_SAMPLES of them or more had no one there (the shapes' regions, shadows and the `unfollowed` motion
+    of that frame, grown by the samples' margin), their median is the scene (vtest's first 20 s: a group by the
+    sign post for 12 s, a flat box over them, the post and the sign while they stood, now their surroundings)."""
+    shapes = list(shapes)
     held = np.zeros(background.shape, np.int32)
     for shape in shapes:
         region = shape.cover if shape.cover is not None else shape.person
@@ -324,7 +331,41 @@ def without_standing_people(background: BackgroundModel, shapes: Iterable[FrameS
     if not standing.any():
         return background
     standing = cv2.dilate(standing, margin_disc(background.shape[0])) > 0
-    return replace(background, never_seen=background.never_seen | standing)
+    image, unseen = seen_between_stances(background.image, standing, samples, _regions_by_frame(shapes, unfollowed))
+    return replace(background, image=image, never_seen=background.never_seen | unseen)
+
+
+def _regions_by_frame(shapes: list[FrameShape], unfollowed: Mapping[int, MaskCrop] | None
+                      ) -> dict[int, list[MaskCrop]]:
+    """Per frame index, what people held on it: their regions (or covers), shadows, and the motion no one follows."""
+    regions: dict[int, list[MaskCrop]] = defaultdict(list)
+    for shape in shapes:
+        regions[shape.index] += [shape.cover if shape.cover is not None else shape.person, shape.shadow]
+    for index, motion in (unfollowed or {}).items():
+        regions[index].append(motion)
+    return regions
+
+
+def seen_between_stances(image: np.ndarray, standing: np.ndarray, samples: Iterable[Frame],
+                         regions: Mapping[int, list[MaskCrop]]) -> tuple[np.ndarray, np.ndarray]:
+    """(`image` with the `standing` pixels that MIN_EMPTY_SAMPLES of the `samples` showed empty set to those
+    samples' median; the `standing` pixels that fewer showed). Empty: no region of that frame on or within the
+    samples' margin of it."""
+    box = bounding_box(standing, 0)
+    kernel = margin_disc(image.shape[0])
+    pictures, empty = [], []
+    for frame in samples:
+        taken = union(regions.get(frame.index, []), image.shape[:2]).astype(np.uint8)
+        pictures.append(frame.image[box])
+        empty.append(cv2.dilate(taken, kernel)[box] == 0)
+    if not pictures:
+        return image, standing
+    median, count = median_of_valid(np.stack(pictures), np.stack(empty))
+    seen = np.zeros_like(standing)
+    seen[box] = standing[box] & (count >= MIN_EMPTY_SAMPLES)
+    filled = image.copy()
+    filled[box][seen[box]] = np.clip(median[seen[box]] + 0.5, 0, 255).astype(np.uint8)
+    return filled, standing & ~seen
 
 
 def _boxes(mask: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ from ..shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, comple
 from ..people.face_detection import FaceDetector
 from ..people.background import BackgroundModel
 from ..people.moving_background import CompensatedBackground, View
-from ..people.silhouettes import ClipSegmenter
+from ..people.silhouettes import ClipSegmenter, sampled_frames
 from ..video import ExportOptions, Frame, VideoInfo, VideoWriter, frame_times, probe, read_frames, select_frames
 from ..video.writer import check_target_free
 from .camera import (
@@ -182,8 +182,9 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
                   for k, shapes in contours.items()}  # each person their own latent, the clip's next draw, never kept
     capsules = {k: held_extents(extents_of(contours[k]), info.fps) for k in options.cover_tracks}
     everyone = [shape for shapes in contours.values() for shape in shapes]
-    background = None if camera.moving else clock.call("background", without_standing_people, segmenter.background,
-                                                       everyone, total, info.fps)
+    background = None if camera.moving else clock.call(
+        "background", without_standing_people, segmenter.background, everyone, total, info.fps,
+        sampled_frames(info.path, info, options.start, options.end), people.unfollowed)
     shapes = {k: {i: drawn[0] for i, drawn in frames.items()} for k, frames in anonymized.items()}
     kept_from = {k: kept_until(k, shapes, people.tracks[k].looks) for k in options.keep_tracks}
     watch = CameraWatch()

@@ -40,6 +40,10 @@ WALKER_DRIFT = 0.05  # body heights a walker may move per frame (a brisk walk is
 # at least ANCHOR_MIN_VISIBLE of the whole body.
 ANCHOR_MIN_VISIBLE = 0.25
 ANCHOR_ROWS = 64  # the overlap is searched on the body drawn this many rows tall (as the network's grid)
+# A body hidden behind someone is drawn whole from what shows of it: where that is less than this share of the
+# stand-in (a piece the segmenter gave it from the person in front: the paper they hold, a shoe), its colours
+# would fill a whole body (a white figure on vtest), so the piece is covered instead.
+MIN_SEEN_SHARE = 0.3
 
 
 class MaskCrop:
@@ -199,6 +203,8 @@ def complete_shape(window: deque[FrameShape], at: int, n: int) -> FrameShape:
         shape.contour = _stand_in(window, at)
         if shape.contour is None:
             return _cover(shape, "the body is only partly in view and no whole-body frame is near")
+        if shape.body == "occluded" and _seen_share(shape) < MIN_SEEN_SHARE:
+            return _cover(shape, "too little of the person shows behind someone in front to draw their whole body")
     return shape
 
 
@@ -231,9 +237,7 @@ def _stand_in(window: deque[FrameShape], at: int) -> np.ndarray | None:
     whole = sorted((s for s in window if s.own_contour is not None), key=lambda s: abs(s.index - shape.index))
     if whole:
         shape.transform = anchored(shape.person, shape.transform, whole[0].own_contour)
-    top, left, bottom, right = grown_box(shape.person, shape.transform.scale)
-    visible = shape.person.full()[top:bottom, left:right]
-    in_box = codec.CanonicalTransform(shape.transform.scale, shape.transform.x0 - left, shape.transform.y0 - top)
+    visible, in_box = _placing(shape)
     best, best_iou = None, 0.0
     for candidate in whole[:STAND_IN_CANDIDATES]:
         placed = codec.contour_to_mask(candidate.own_contour, in_box, visible.shape)
@@ -246,6 +250,22 @@ def _stand_in(window: deque[FrameShape], at: int) -> np.ndarray | None:
         # pixels off): the nearest whole body still stands in; the band removes the sliver itself.
         best = whole[0].own_contour
     return best
+
+
+def _placing(shape: FrameShape) -> tuple[np.ndarray, codec.CanonicalTransform]:
+    """(the visible mask in a box one body height around it, inside the frame; the shape's transform in that
+    box): where a placed whole body is compared with what is visible."""
+    top, left, bottom, right = grown_box(shape.person, shape.transform.scale)
+    in_box = codec.CanonicalTransform(shape.transform.scale, shape.transform.x0 - left, shape.transform.y0 - top)
+    return shape.person.full()[top:bottom, left:right], in_box
+
+
+def _seen_share(shape: FrameShape) -> float:
+    """The share of the stand-in (`shape.contour`), placed on this frame, that the visible mask shows."""
+    visible, in_box = _placing(shape)
+    placed = codec.contour_to_mask(shape.contour, in_box, visible.shape)
+    drawn = np.count_nonzero(placed)
+    return np.count_nonzero(placed & visible) / drawn if drawn else 0.0
 
 
 def anchored(person: MaskCrop, transform: codec.CanonicalTransform,
