@@ -306,8 +306,7 @@ def backdrop(image: np.ndarray, background: CompensatedBackground, removed: np.n
 
 
 def without_standing_people(background: BackgroundModel, shapes: Iterable[FrameShape], frames: int,
-                            fps: float, samples: Iterable[Frame] = (),
-                            unfollowed: Mapping[int, MaskCrop] | None = None) -> BackgroundModel:
+                            fps: float, samples: Iterable[Frame] = ()) -> BackgroundModel:
     """A still camera's `background` (full size) with where people stood marked never seen (`backdrop` covers
     that flat). The median of the samples holds a person who stood in one place through most of them; there in
     every sample, no sample disagrees where they are and the ghost search never looks (vtest's first 20 s: a
@@ -318,9 +317,12 @@ def without_standing_people(background: BackgroundModel, shapes: Iterable[FrameS
     STANDING_S at least, are not known to be the scene, whatever the median shows there. (A walker holds a
     pixel for a second or less: in a one-second excerpt, that is most of it, and the ghost search handles it.)
     Unless the background's `samples` (frames of the clip, read only when someone stood) show it: where
-    MIN_EMPTY_SAMPLES of them or more had no one there (the shapes' regions, shadows and the `unfollowed` motion
-    of that frame, grown by the samples' margin), their median is the scene (vtest's first 20 s: a group by the
-    sign post for 12 s, a flat box over them, the post and the sign while they stood, now their surroundings)."""
+    MIN_EMPTY_SAMPLES of them or more had no one there (no region or shadow of that frame's people, grown by the
+    samples' margin), their median is the scene (vtest's first 20 s: a group by the sign post for 12 s, a flat box
+    over them, the post and the sign while they stood, now their surroundings). The motion no track follows is not
+    left out: where the median holds someone who stood, the empty scene before they came and after they left
+    differs from it, and is taken for motion (vtest: the only samples that show the place of the man who stood
+    longest); a passer-by no track follows is in a minority of the samples, and the median does not take them."""
     shapes = list(shapes)
     held = np.zeros(background.shape, np.int32)
     for shape in shapes:
@@ -331,18 +333,15 @@ def without_standing_people(background: BackgroundModel, shapes: Iterable[FrameS
     if not standing.any():
         return background
     standing = cv2.dilate(standing, margin_disc(background.shape[0])) > 0
-    image, unseen = seen_between_stances(background.image, standing, samples, _regions_by_frame(shapes, unfollowed))
+    image, unseen = seen_between_stances(background.image, standing, samples, _regions_by_frame(shapes))
     return replace(background, image=image, never_seen=background.never_seen | unseen)
 
 
-def _regions_by_frame(shapes: list[FrameShape], unfollowed: Mapping[int, MaskCrop] | None
-                      ) -> dict[int, list[MaskCrop]]:
-    """Per frame index, what people held on it: their regions (or covers), shadows, and the motion no one follows."""
+def _regions_by_frame(shapes: list[FrameShape]) -> dict[int, list[MaskCrop]]:
+    """Per frame index, what people held on it: their regions (or covers) and shadows."""
     regions: dict[int, list[MaskCrop]] = defaultdict(list)
     for shape in shapes:
         regions[shape.index] += [shape.cover if shape.cover is not None else shape.person, shape.shadow]
-    for index, motion in (unfollowed or {}).items():
-        regions[index].append(motion)
     return regions
 
 

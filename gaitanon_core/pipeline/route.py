@@ -184,7 +184,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     everyone = [shape for shapes in contours.values() for shape in shapes]
     background = None if camera.moving else clock.call(
         "background", without_standing_people, segmenter.background, everyone, total, info.fps,
-        sampled_frames(info.path, info, options.start, options.end), people.unfollowed)
+        sampled_frames(info.path, info, options.start, options.end))
     shapes = {k: {i: drawn[0] for i, drawn in frames.items()} for k, frames in anonymized.items()}
     kept_from = {k: kept_until(k, shapes, people.tracks[k].looks) for k in options.keep_tracks}
     watch = CameraWatch()
