@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.."
 
 extras="${1:-}"
 system_packages="libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkbcommon0 libdbus-1-3"
+# Qt's X11 platform plugin (the window on a Linux desktop): without these it stops with "could not load the Qt
+# platform plugin xcb" (libxcb-icccm4 and libxcb-keysyms1 were missing on a fresh machine here).
+system_packages="$system_packages libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1"
+system_packages="$system_packages libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1"
+system_packages="$system_packages libxkbcommon-x11-0"
 [ "$extras" = "test" ] && system_packages="$system_packages strace"
 missing=""
 for pkg in $system_packages; do
