@@ -80,6 +80,11 @@ class Sighting:
     confidence: float
     look: np.ndarray | None  # colour histogram of the moving pixels (`colour_look`); None: too few
 
+    @property
+    def is_sure(self) -> bool:
+        """A sure detection (>= detection.MIN_CONFIDENCE): it may start a track and confirms the person there."""
+        return self.confidence >= MIN_CONFIDENCE
+
 
 @dataclass(eq=False)  # a track is itself: compared by identity
 class _Track:
@@ -185,8 +190,8 @@ class BoxTracker:
     def update(self, position: int, sightings: list[Sighting]) -> None:
         """Match this keyframe's detections to the tracks (sure ones first, then the unsure ones to the tracks
         left), re-identify lost tracks in the sure ones left, start tracks for the rest; lose the long unseen."""
-        sure = [s for s in sightings if s.confidence >= MIN_CONFIDENCE]
-        unsure = [s for s in sightings if s.confidence < MIN_CONFIDENCE]
+        sure = [s for s in sightings if s.is_sure]
+        unsure = [s for s in sightings if not s.is_sure]
         matched = self._confirm_all(position, _assign(self.tracks, sure, lambda t, s: self._continues(t, s, position)))
         waiting = [t for t in self.tracks if t.id not in matched]
         self._confirm_all(position, _assign(waiting, unsure, lambda t, s: self._continues_surely(t, s, position)))
@@ -207,7 +212,7 @@ class BoxTracker:
         """A new track for each sighting (detections that continue no track)."""
         for sighting in sightings:
             self.tracks.append(_Track(self._next_id, _centre(sighting.box), _size(sighting.box), position,
-                                      sighting.look, sure=position if sighting.confidence >= MIN_CONFIDENCE else -1))
+                                      sighting.look, sure=position if sighting.is_sure else -1))
             self._next_id += 1
 
     def hold(self, track_id: int, position: int) -> None:
@@ -262,7 +267,7 @@ class BoxTracker:
         track.velocity = VELOCITY_MEMORY * track.velocity + (1.0 - VELOCITY_MEMORY) * step
         track.size = SIZE_MEMORY * track.size + (1.0 - SIZE_MEMORY) * _size(sighting.box)
         track.centre, track.seen = centre, position
-        if sighting.confidence >= MIN_CONFIDENCE:
+        if sighting.is_sure:
             track.sure = position
         if sighting.look is not None:
             track.look = sighting.look if track.look is None else \

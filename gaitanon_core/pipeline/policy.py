@@ -125,7 +125,8 @@ def record_frame(report: ClipReport, frame: Frame, here: list, unfollowed: bool,
         report.flag(frame.index, frame.time, UNSEPARATED, COVERED)
     if any(p.points is not None and not p.kept for p in here):
         report.frames_anonymized += 1
-    elif not unfollowed and not standing and not any(p.kept or not p.shape.person.empty or p.shape.cover is not None for p in here):
+    elif not unfollowed and not standing and not any(
+            p.kept or not p.shape.person.empty or p.shape.cover is not None for p in here):
         report.frames_without_person += 1
     if camera_moved or any(p.shape.camera_moved for p in here):
         report.flag(frame.index, frame.time, CAMERA_MOVED, WARNED)
