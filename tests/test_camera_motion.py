@@ -155,3 +155,16 @@ def test_between_and_chaining_agree() -> None:
     motion = CameraMotion(np.array(to_first), np.ones(4))
     np.testing.assert_allclose(motion.between(1, 3), steps[2] @ steps[1], atol=1e-9)
     np.testing.assert_allclose(motion.between(3, 1) @ motion.between(1, 3), np.eye(3), atol=1e-9)
+
+
+def test_a_jolt_after_a_smooth_pan_is_still_measured() -> None:
+    """Steps are tracked from the last one (a hand moves smoothly); a jolt that guess cannot reach is searched
+    for afresh, not missed."""
+    scene = texture((SHAPE[0] + 300, SHAPE[1] + 300), 1)
+    shifts = [2.0 * t for t in range(5)] + [8.0 + 45.0, 8.0 + 47.0, 8.0 + 49.0]
+    camera = [similarity(dx - 150, 0.5 * dx - 150) for dx in shifts]
+    motion = estimate_camera_motion([view(scene, matrix, SHAPE) for matrix in camera])
+    assert not motion.flagged.any()
+    for t in range(1, len(camera)):
+        truth = camera[t] @ np.linalg.inv(camera[t - 1])
+        assert corner_error(motion.between(t - 1, t), truth, SHAPE) < TOLERANCE_PX, t

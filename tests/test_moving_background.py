@@ -6,9 +6,10 @@ import cv2
 import numpy as np
 
 from gaitanon_core.people.moving_background import (
-    CompensatedBackground, compensated_background, fill_behind, foreground,
+    CHAINED_REACH, DIRECT_REACH, CompensatedBackground, compensated_background, fill_behind, foreground,
+    neighbour_transform,
 )
-from gaitanon_core.video.camera_motion import estimate_camera_motion
+from gaitanon_core.video.camera_motion import corner_error, estimate_camera_motion
 from moving_scenes import similarity, texture, view
 
 SHAPE = (240, 320)
@@ -92,3 +93,19 @@ def test_slivers_up_to_three_pixels_are_inpainted_and_wider_gaps_reported() -> N
     assert not (filled.image == WALKER).all(axis=2).any()
     sliver = ~seen & ~expected
     assert np.abs(filled.image[sliver].astype(int) - image[sliver]).mean() < 40
+
+
+def test_far_neighbours_are_composed_of_hops_each_measured_once() -> None:
+    """Pairs further apart than DIRECT_REACH are composed of measured hops (one registration a frame, not
+    five): still placed within a pixel of the truth, and only hops are measured."""
+    frames, people, _ = _panning_clip(stander=False)
+    motion = estimate_camera_motion(frames, people)
+    known: dict = {}
+    for offset in (2, DIRECT_REACH, 8, 12, 16):
+        source, target = 0, offset
+        if target >= FRAMES:
+            continue
+        matrix = neighbour_transform(frames, people, motion, source, target, known)
+        truth = _camera(target) @ np.linalg.inv(_camera(source))
+        assert corner_error(matrix, truth, SHAPE) < 1.0, offset
+    assert known and all(CHAINED_REACH < abs(a - b) <= DIRECT_REACH for a, b in known)

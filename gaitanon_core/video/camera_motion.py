@@ -268,12 +268,18 @@ def register_prepared(source: Prepared, target: Prepared, guess: np.ndarray, gui
 
 
 def _steps(frames: Iterable[np.ndarray], people: Iterable[np.ndarray | None]) -> Iterator[Step]:
-    """The step into each frame after the first; each frame is reduced and masked once."""
-    previous = None
+    """The step into each frame after the first; each frame is reduced and masked once. A hand moves the
+    camera smoothly: each step is first tracked from the last reliable one (`guided`), and searched for afresh
+    only where that does not hold."""
+    previous, guess = None, None
     for frame, mask in zip(frames, people):
         current = prepare(frame, mask)
         if previous is not None:
-            yield _measure(previous, current)
+            step = None if guess is None else _measure(previous, current, guess, guided=True)
+            if step is None or not step.reliable:
+                step = _measure(previous, current)
+            guess = step.homography if step.reliable else None
+            yield step
         previous = current
 
 
