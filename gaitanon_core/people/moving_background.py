@@ -60,6 +60,8 @@ class Filled:
 def warp_into(image: np.ndarray, to_target: np.ndarray, shape: tuple[int, int],
               interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
     """`image` (a neighbour's frame or mask) in the framing of a frame of `shape`; 0 outside what it saw."""
+    if np.allclose(to_target[2], (0.0, 0.0, 1.0)):  # the camera's similarities: an affine warp, twice as fast
+        return cv2.warpAffine(image, to_target[:2], shape[::-1], flags=interpolation, borderMode=cv2.BORDER_CONSTANT)
     return cv2.warpPerspective(image, to_target, shape[::-1], flags=interpolation, borderMode=cv2.BORDER_CONSTANT)
 
 
