@@ -168,3 +168,30 @@ def test_a_jolt_after_a_smooth_pan_is_still_measured() -> None:
     for t in range(1, len(camera)):
         truth = camera[t] @ np.linalg.inv(camera[t - 1])
         assert corner_error(motion.between(t - 1, t), truth, SHAPE) < TOLERANCE_PX, t
+
+
+def _sparse_dots(count: int, seed: int = 0) -> np.ndarray:
+    """A plain grey room with `count` white dots on a grid: that many corners to track, no more."""
+    rng = np.random.default_rng(seed)
+    image = np.full((*SHAPE, 3), 128, np.uint8)
+    rows, cols = np.meshgrid(np.arange(12, SHAPE[0] - 12, 22), np.arange(12, SHAPE[1] - 12, 22), indexing="ij")
+    places = np.c_[rows.ravel(), cols.ravel()]
+    for y, x in places[rng.permutation(len(places))[:count]]:
+        cv2.circle(image, (int(x), int(y)), 3, (250, 250, 250), -1)
+    return image
+
+
+def test_a_step_tracked_from_the_last_is_judged_as_strictly_as_a_searched_one() -> None:
+    """Whether steps are reliable decides whether a clip's camera moves: a still plain room where a person
+    hides half its few corners is no more reliable for having a guess (judged by the guided registration's
+    laxer count, a synthetic room with two walkers went down the moving route)."""
+    room = _sparse_dots(80)
+    person = np.zeros(SHAPE, bool)
+    person[:, :170] = True
+    frames, people = [room.copy() for _ in range(4)], [None, None, person, person]
+    motion = estimate_camera_motion(frames, people)
+    searched = estimate_step(frames[1], frames[2], None, person)
+    assert motion.step_reliable[:2].all()  # the guess comes from a reliable step
+    assert not searched.reliable
+    assert motion.step_reliable[2:].tolist() == [False, False]
+    assert motion.step_confidence[2] == pytest.approx(searched.confidence)

@@ -187,7 +187,7 @@ def _similarity(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray | None, 
 
 
 def _step_at_working_size(previous: Prepared, current: Prepared, guess: np.ndarray | None = None,
-                          guided: bool = False) -> Step:
+                          guided: bool = False, good: int | None = None) -> Step:
     start, end = _tracked_pairs(previous, current, guess, guided)
     if len(start) < MIN_INLIERS:
         return Step(np.eye(3), 0.0)
@@ -200,7 +200,7 @@ def _step_at_working_size(previous: Prepared, current: Prepared, guess: np.ndarr
     # Points that disagree at random are tracking noise; a second motion that many of them share is
     # parallax (a nearer layer) or someone not masked: then no single warp is right.
     rival = _similarity(start[~agree], end[~agree])[1].sum() if len(start) - agreeing >= MIN_INLIERS else 0
-    good = GUIDED_GOOD_INLIERS if guided else GOOD_INLIERS
+    good = good or (GUIDED_GOOD_INLIERS if guided else GOOD_INLIERS)
     confidence = (agreeing - rival) / len(start) * min(1.0, agreeing / good)
     return Step(np.vstack([matrix, [0.0, 0.0, 1.0]]), float(max(0.0, confidence)))
 
@@ -233,11 +233,12 @@ def prepare(frame: np.ndarray, people: np.ndarray | None) -> Prepared:
 
 
 def _measure(previous: Prepared, current: Prepared, guess: np.ndarray | None = None,
-             guided: bool = False) -> Step:
-    """The full-size step between two prepared frames (`guess` in full-size coordinates)."""
+             guided: bool = False, good: int | None = None) -> Step:
+    """The full-size step between two prepared frames (`guess` in full-size coordinates; `good`: the agreeing
+    points that give full confidence, if not the default for `guided`)."""
     scale = current.scale
     small_guess = None if guess is None else _to_full_size(guess, 1 / scale)  # full size -> working size
-    step = _step_at_working_size(previous, current, small_guess, guided)
+    step = _step_at_working_size(previous, current, small_guess, guided, good)
     return Step(_to_full_size(step.homography, scale), step.confidence)
 
 
@@ -270,12 +271,14 @@ def register_prepared(source: Prepared, target: Prepared, guess: np.ndarray, gui
 def _steps(frames: Iterable[np.ndarray], people: Iterable[np.ndarray | None]) -> Iterator[Step]:
     """The step into each frame after the first; each frame is reduced and masked once. A hand moves the
     camera smoothly: each step is first tracked from the last reliable one (`guided`), and searched for afresh
-    only where that does not hold."""
+    only where that does not hold. A guided step is judged as strictly as a searched one (GOOD_INLIERS, not
+    GUIDED_GOOD_INLIERS): whether steps are reliable decides whether the camera moves (a plain synthetic room
+    with few corners, judged by the laxer count, went down the moving route)."""
     previous, guess = None, None
     for frame, mask in zip(frames, people):
         current = prepare(frame, mask)
         if previous is not None:
-            step = None if guess is None else _measure(previous, current, guess, guided=True)
+            step = None if guess is None else _measure(previous, current, guess, guided=True, good=GOOD_INLIERS)
             if step is None or not step.reliable:
                 step = _measure(previous, current)
             guess = step.homography if step.reliable else None
