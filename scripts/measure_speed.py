@@ -7,7 +7,8 @@ The clips are made into a temporary folder:
 - crowd: three demo walkers (`training.demo_walker.render_crowd`, 320x240, entering one after another from
   both sides, one nearer the camera), looped to 20 s and scaled to 640x480;
 - handheld (`--handheld`): CASIA-B 002 filmed by a drawn handheld camera (`training.handheld_clips`, seed 4,
-  as scripts/measure_handheld.py) and the static clip enlarged to the same size, 5 s each.
+  as scripts/measure_handheld.py) and the static clip enlarged to the same size, 5 s each, their runs taken
+  in turn (the machine's speed wanders within minutes; their ratio should see the same machine).
 
 With `--lengths S [S ...]` it measures memory against clip length instead (issue #15: "a 10-minute 720p clip
 under 2 GiB peak"): the walker at each of `--sizes` and the crowd, looped to each length, one run each (or
@@ -93,8 +94,22 @@ def anonymize_timed(source: Path, target: Path) -> Run:
 
 
 def measure(name: str, source: Path, repeats: int) -> Figures:
+    return figures_of(name, source, [anonymize_timed(source, source.with_name(f"{source.stem}_out{k}.mp4"))
+                                     for k in range(repeats)])
+
+
+def measure_alternating(clips: list[tuple[str, Path]], repeats: int) -> list[Figures]:
+    """`measure` of each clip, their runs taken in turn (a, b, a, b, ...): this machine's speed wanders by 20 %
+    within minutes, and a ratio of two clips should see the same machine."""
+    runs: list[list[Run]] = [[] for _ in clips]
+    for k in range(repeats):
+        for (_, source), taken in zip(clips, runs):
+            taken.append(anonymize_timed(source, source.with_name(f"{source.stem}_out{k}.mp4")))
+    return [figures_of(name, source, taken) for (name, source), taken in zip(clips, runs)]
+
+
+def figures_of(name: str, source: Path, runs: list[Run]) -> Figures:
     frames = probe(source).frame_count
-    runs = [anonymize_timed(source, source.with_name(f"{source.stem}_out{k}.mp4")) for k in range(repeats)]
     print(f"{name} {source.stem}: " + ", ".join(f"{r.wall_s:.1f} s wall / {r.cpu_s:.1f} s CPU / {r.peak_rss_mb:.0f} MiB peak" for r in runs),
           file=sys.stderr, flush=True)
     width, height = probe(source).width, probe(source).height
@@ -235,8 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_crowd:
             rows.append(measure("3 walkers", crowd_clip(folder), repeats))
         if args.handheld:
-            rows += [measure(name, source, repeats) for name, source in
-                     zip(("handheld", "static"), handheld_pair(clip, folder))]
+            rows += measure_alternating(list(zip(("handheld", "static"), handheld_pair(clip, folder))), repeats)
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"walker clip: {clip.name}; {os.cpu_count()} cores, load average {load}; "
           f"{repeats} runs each, whole `gaitanon-cli anonymize` process")
