@@ -109,11 +109,12 @@ def measure_alternating(clips: list[tuple[str, Path]], repeats: int) -> list[Fig
 
 
 def figures_of(name: str, source: Path, runs: list[Run]) -> Figures:
-    frames = probe(source).frame_count
-    print(f"{name} {source.stem}: " + ", ".join(f"{r.wall_s:.1f} s wall / {r.cpu_s:.1f} s CPU / {r.peak_rss_mb:.0f} MiB peak" for r in runs),
+    info = probe(source)
+    print(f"{name} {source.stem}: " + ", ".join(
+        f"{r.wall_s:.1f} s wall / {r.cpu_s:.1f} s CPU / {r.peak_rss_mb:.0f} MiB peak" for r in runs),
           file=sys.stderr, flush=True)
-    width, height = probe(source).width, probe(source).height
-    return Figures(name, f"{width}x{height}", frames, frames / statistics.median(r.wall_s for r in runs),
+    frames = info.frame_count
+    return Figures(name, f"{info.width}x{info.height}", frames, frames / statistics.median(r.wall_s for r in runs),
                    1000.0 * statistics.median(r.cpu_s for r in runs) / frames, max(r.peak_rss_mb for r in runs),
                    runs)
 
