@@ -68,7 +68,8 @@ def test_flagged_frames_exit_3(case: WalkerCase, tmp_path: Path, capsys, monkeyp
     use_truth(monkeypatch, case, lose)
     code, out, _ = _run(capsys, "anonymize", case.video, "-o", tmp_path / "out.mp4", "--models", case.models, *SHORT)
     assert code == 3
-    assert "flagged (covered): person 1: the person was lost by the segmenter; their region is covered: frames 60" in out
+    assert ("flagged (bridged): person 1: the person was lost by the segmenter; their region is covered and a "
+            "stand-in body drawn where their walk places them: frames 60") in out
 
 
 def test_not_a_video_is_one_line_and_no_output(truth: WalkerCase, tmp_path: Path, capsys) -> None:

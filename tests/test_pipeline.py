@@ -18,7 +18,7 @@ from gaitanon_core.pipeline import anonymize_clip as run_pipeline
 from gaitanon_core.pipeline.policy import CameraWatch
 from gaitanon_core.people.silhouettes import FrameMask
 from gaitanon_core.shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, track_shapes
-from gaitanon_core.report import COVERED, StageClock
+from gaitanon_core.report import BRIDGED, COVERED, StageClock
 from gaitanon_core.video import frame_times, probe, read_frames
 
 LOST = range(80, 85)  # frames where a test makes the segmenter lose the walker
@@ -81,23 +81,50 @@ def _grow(mask: np.ndarray, pixels: int) -> np.ndarray:
     return ndimage.binary_dilation(mask, iterations=pixels)
 
 
-def test_lost_frames_are_covered_and_flagged(case: WalkerCase, tmp_path: Path, monkeypatch) -> None:
+def _lose(frames: range):
     def lose(mask):
-        if mask.index in LOST:
+        if mask.index in frames:
             return replace(mask, person=np.zeros_like(mask.person), shadow=np.zeros_like(mask.shadow),
                            segmenter="none", body="absent", people=0)
         return mask
 
-    use_truth(monkeypatch, case, lose)
+    return lose
+
+
+def test_lost_frames_are_bridged_by_an_anonymized_stand_in_and_flagged(case: WalkerCase, tmp_path: Path,
+                                                                       monkeypatch) -> None:
+    """Where the segmenter loses the walker between frames that show them, their region is covered and a
+    stand-in body is drawn where their walk places them: anonymized, not their outline; flagged as bridged."""
+    use_truth(monkeypatch, case, _lose(LOST))
     target = tmp_path / "out.mp4"
-    report = run_pipeline(case.video, target, _options(case))
+    anonymized, sink = _collect_silhouettes()
+    report = run_pipeline(case.video, target, _options(case), on_frame=sink)
     assert [f.index for f in report.flagged] == list(LOST)
-    assert all(f.action == COVERED for f in report.flagged)
+    assert all(f.action == BRIDGED for f in report.flagged)
+    (walker,) = report.people.values()
+    assert walker["covered"] == 0 and walker["anonymized"] + walker["absent"] == walker["frames"]
     out, room = _decoded(target), case.clip.background.astype(np.int16)
     for i in LOST:
-        body = case.clip.masks[i]
-        walker_like = np.abs(out[i][body] - room[body]).max(axis=-1) > 30
-        assert walker_like.mean() < 0.01, f"frame {i} still shows the walker"
+        body, drawn = case.clip.masks[i], anonymized[i]
+        assert (body & drawn).sum() > 0.5 * body.sum(), f"frame {i}: the stand-in is not where the walker is"
+        assert (body ^ drawn).sum() >= 0.15 * body.sum(), f"frame {i}: the walker's own shape drawn"
+        uncovered = body & ~_grow(drawn, 2)
+        walker_like = np.abs(out[i][uncovered] - room[uncovered]).max(axis=-1) > 30
+        assert walker_like.mean() < 0.01, f"frame {i} still shows the walker outside the stand-in"
+
+
+def test_a_walker_lost_to_the_end_is_covered_not_bridged(case: WalkerCase) -> None:
+    """No frame after the loss shows where the walk goes: nothing to bridge to, so the region is covered."""
+    lost = range(LOST.start, len(case.clip.frames))
+    masks = [_lose(lost)(TruthSegmenter(case).mask(i)) for i in range(len(case.clip.frames))]
+    shapes = list(track_shapes(masks, contours.N_POINTS, case.clip.fps))
+    soon = shapes[lost.start : lost.start + 10]  # within the window that remembers the last frame seen
+    assert all(s.cover is not None and s.contour is None for s in soon), "covered, nothing drawn"
+    assert all(s.issues[-1][1] == COVERED for s in soon)
+    bridged = list(track_shapes([_lose(LOST)(TruthSegmenter(case).mask(i)) for i in range(len(case.clip.frames))],
+                                contours.N_POINTS, case.clip.fps))
+    assert all(s.cover is not None and s.contour is not None and s.issues[-1][1] == BRIDGED
+               for s in bridged[LOST.start:LOST.stop])
 
 
 def test_partly_visible_bodies_get_a_whole_stand_in(case: WalkerCase) -> None:

@@ -141,8 +141,9 @@ def record_person(report: ClipReport, frame: Frame, track: int, shape: FrameShap
     entry["first_frame"] = min(entry.get("first_frame", frame.index), frame.index)
     entry["last_frame"] = frame.index
     entry["frames"] += 1
-    outcome = ("kept" if kept else "covered" if covered or shape.cover is not None else "anonymized" if anonymized
-               else "absent")
+    # A stand-in bridging a lost frame has a cover (the region where they may be) and is drawn: anonymized.
+    covered = covered or (shape.cover is not None and not anonymized)
+    outcome = "kept" if kept else "covered" if covered else "anonymized" if anonymized else "absent"
     entry[outcome] += 1
     for reason, action in shape.issues:
         report.flag(frame.index, frame.time, f"person {track}: {reason}", action)

@@ -41,7 +41,9 @@ from ..render.covers import CoverBox, Extent, check_cover_boxes, held_extents, p
 from ..render.faces import DEFAULT_FACES, FaceWatch, check_mode
 from ..render.warp import OutlinePair
 from ..shape import codec
-from ..shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, complete_shapes, outline_pair
+from ..shape.tracking import (
+    FrameShape, MaskCrop, anonymized_silhouette, complete_shapes, outline_pair, texture_source,
+)
 from ..people.face_detection import FaceDetector
 from ..people.background import BackgroundModel
 from ..people.moving_background import CompensatedBackground, View
@@ -380,9 +382,9 @@ def scene_behind(frame: Frame, removed: np.ndarray, box: tuple[slice, slice], be
 def _cover_everyone(here: list[Person]) -> None:
     for person in here:
         person.shape.camera_moved = False  # the cover replaces the warning
-        if not person.kept and not person.shape.person.empty:
-            person.points = None
-            if person.shape.cover is None:
+        if not person.kept:
+            person.points = None  # a stand-in bridging a lost frame too: nothing is drawn on this background
+            if person.shape.cover is None and not person.shape.person.empty:
                 person.shape.cover = person.shape.person
 
 
@@ -410,8 +412,9 @@ def colour_people(frame: Frame, here: list[Person], unfollowed: MaskCrop | None,
                   options: AnonymizeOptions) -> np.ndarray:
     """Everyone not kept taken out (their region, shadow and a band painted with the background), and what
     moves unfollowed; then each person drawn back to front: their texture warped onto their new silhouette,
-    head hidden; a kept person's own pixels; nothing for a covered one. The person in front is drawn last and
-    keeps their pixels."""
+    head hidden; a kept person's own pixels; nothing for a covered one, unless a stand-in bridges the frame
+    where the segmenter lost them (`tracking.texture_source`). The person in front is drawn last and keeps
+    their pixels."""
     gone, shadows = removed_regions(frame.image.shape[:2], here, unfollowed)
     image = colour_frame(frame.image, background, gone, np.zeros_like(gone), shadow=shadows, margin=0.0)
     for person in here:
@@ -420,10 +423,10 @@ def colour_people(frame: Frame, here: list[Person], unfollowed: MaskCrop | None,
             image[own] = frame.image[own]
         elif person.capsule is not None:
             paint_capsule(image, person.capsule)
-        elif person.shape.cover is None and person.silhouette is not None and person.silhouette.any():
+        elif person.points is not None and person.silhouette is not None and person.silhouette.any():
             outline = None if options.colouring == "eq9" else outline_pair(person.shape, person.points)
             pair = None if outline is None else OutlinePair(*outline)
-            image = colour_frame(frame.image, image, person.shape.person.full(), person.silhouette,
+            image = colour_frame(frame.image, image, texture_source(person.shape), person.silhouette,
                                  shadow=person.shape.shadow.full(), margin=None, outline=pair, faces=options.faces,
                                  cast=options.cast_shadow)
     return image

@@ -28,7 +28,7 @@ from . import codec
 __all__ = [
     "FrameShape", "MaskCrop", "anonymized_outlines", "anonymized_silhouette", "complete_shape", "complete_shapes",
     "measure_shape",
-    "outline_pair", "track_shapes",
+    "outline_pair", "texture_source", "track_shapes",
 ]  # fmt: skip
 
 LOOKAHEAD_S = 2.5  # how far the masks run ahead of the pictures (a body entering needs its first whole frames)
@@ -189,7 +189,10 @@ def complete_shape(window: deque[FrameShape], at: int, n: int) -> FrameShape:
         shape.issues.append(("the segmenter bridged this frame's mask from its neighbours", BRIDGED))
     if shape.person.empty:
         shape.cover = _lost_person_region(window, at)
-        if shape.cover is not None:
+        if shape.cover is not None and _bridge_lost_person(window, at):
+            shape.issues.append(("the person was lost by the segmenter; their region is covered and a stand-in "
+                                 "body drawn where their walk places them", BRIDGED))
+        elif shape.cover is not None:
             shape.issues.append(("the person was lost by the segmenter; their region is covered", COVERED))
         return shape
     shape.transform = _smoothed_transform(window, at)
@@ -213,6 +216,36 @@ def _cover(shape: FrameShape, reason: str) -> FrameShape:
     shape.cover = shape.person
     shape.issues.append((reason, COVERED))
     return shape
+
+
+def _bridge_lost_person(window: deque[FrameShape], at: int) -> bool:
+    """Give a person the segmenter lost on frame `window[at]`, between frames that show them, a stand-in: the
+    nearest whole body's contour where the smoothed walk places them (the straight line between the frames that
+    measured them). Anonymized and drawn over the covered region, it keeps a person in the picture where a
+    cover left an empty patch (vtest: the small walkers the learned mask loses for a few frames). False, and
+    nothing set, where the walk does not reach this frame from both sides or the body would fall outside it."""
+    frames = list(window)
+    if not (any(not s.person.empty for s in frames[:at]) and any(not s.person.empty for s in frames[at + 1 :])):
+        return False
+    index = frames[at].index
+    whole = min((s for s in frames if s.own_contour is not None), key=lambda s: abs(s.index - index), default=None)
+    transform = _smoothed_transform(window, at)
+    if whole is None or transform is None:
+        return False
+    shape = frames[at]
+    if not codec.contour_to_mask(whole.own_contour, transform, shape.person.shape,
+                                 outline_rows=codec.CASIAB_SIZE).any():
+        return False
+    shape.transform, shape.contour = transform, whole.own_contour
+    return True
+
+
+def texture_source(shape: FrameShape) -> np.ndarray:
+    """(H, W) bool: where a drawn person's texture is taken from: their mask, or, for a stand-in bridging a
+    lost frame (no mask), the stand-in where it lies on this frame."""
+    if not shape.person.empty or shape.contour is None or shape.transform is None:
+        return shape.person.full()
+    return codec.contour_to_mask(shape.contour, shape.transform, shape.person.shape, outline_rows=codec.CASIAB_SIZE)
 
 
 def _smoothed_transform(window: deque[FrameShape], at: int) -> codec.CanonicalTransform | None:
