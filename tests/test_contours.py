@@ -354,3 +354,21 @@ def test_anchored_layout_folds_blends_of_two_people_far_less_than_arc_length(sha
         for layout in C.LAYOUTS
     }
     assert folded[C.LAYOUT] < folded[C.ARC_LENGTH] / 3, folded
+
+
+def test_an_anonymized_outline_is_put_back_across_where_the_original_stands():
+    """The network gives a body back centred; `placed_like` moves it sideways onto the original's centre of
+    area, leaving its shape and its height as they are."""
+    square = np.array([[-0.1, 0.0], [-0.1, 1.0], [0.1, 1.0], [0.1, 0.0]])
+    assert C.centroid_x(square) == pytest.approx(0.0)
+    assert C.centroid_x(square + (0.3, 0.0)) == pytest.approx(0.3)
+    lopsided = np.array([[0.0, 0.0], [0.0, 1.0], [0.4, 1.0], [0.4, 0.9], [0.1, 0.9], [0.1, 0.0]])  # an L
+    assert C.centroid_x(lopsided) == pytest.approx(0.0125 / 0.13)  # the area's centre, not the vertices' (0.167)
+    original = C.encode_mask(np.pad(np.ones((40, 12), bool), ((12, 12), (20, 32))), C.CASIAB_TRANSFORM)
+    off_centre = original + (0.05, 0.0)  # fed 5 % of the height to the right of the centre ...
+    returned = original * (1.1, 1.0) - (C.centroid_x(original * (1.1, 1.0)), 0.0)  # ... given back reshaped, centred
+    placed = C.placed_like(off_centre, returned)
+    assert C.centroid_x(placed) == pytest.approx(C.centroid_x(off_centre), abs=1e-6)
+    np.testing.assert_allclose(np.diff(placed, axis=0), np.diff(returned, axis=0), atol=1e-6)  # the same shape
+    np.testing.assert_allclose(placed[:, 1], returned[:, 1], atol=1e-6)  # at the same height
+    assert placed.dtype == returned.dtype

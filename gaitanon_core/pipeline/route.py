@@ -257,9 +257,10 @@ Drawn = tuple[FrameShape, np.ndarray | None]  # one person's frame and its anony
 
 
 def anonymize_person(clip: ClipAnonymizer, shapes: list[FrameShape], clock: StageClock) -> Iterator[tuple[int, Drawn]]:
-    """(frame index, (shape, anonymized contour or None)) for one person's frames, with their own latent."""
+    """(frame index, (shape, anonymized contour or None)) for one person's frames, with their own latent; each
+    contour where the body it reshapes stands (`codec.placed_like`)."""
     for shape, points in clock.iterate("anonymize", clip.stream((shape, shape.contour) for shape in shapes)):
-        yield shape.index, (shape, points)
+        yield shape.index, (shape, None if points is None else codec.placed_like(shape.contour, points))
 
 
 def extents_of(shapes: list[FrameShape]) -> dict[int, Extent]:
