@@ -13,7 +13,9 @@ from gaitanon_core.people.person_mask import Box
 from gaitanon_core.pipeline import camera
 from gaitanon_core.pipeline.events import Ticker
 from gaitanon_core.people.tracks import PeopleFrame
-from gaitanon_core.pipeline.people import clip_segmenter, find_people
+from gaitanon_core.errors import Cancelled
+from gaitanon_core.people.silhouettes import sample_count
+from gaitanon_core.pipeline.people import SAMPLING, clip_segmenter, find_people
 from gaitanon_core.video import Frame, probe, read_frames
 from gaitanon_core.video.stream import read_chosen_frames
 from gaitanon_core.video.camera_motion import still
@@ -40,6 +42,21 @@ def test_the_chosen_frames_are_those_of_a_full_read(walk: Path) -> None:
         for frame in picked:
             assert frame.time == every[frame.index].time
             assert np.array_equal(frame.image, every[frame.index].image)
+
+
+def test_the_background_samples_are_counted_and_can_be_cancelled(walk: Path) -> None:
+    """Sampling the background decodes most of the clip (70 s of a 10-minute 720p one): it counts its samples
+    as a stage of its own, and a cancel stops it between two of them."""
+    info = probe(walk)
+    seen = []
+    clip_segmenter(info, None, None, Ticker(info.frame_count, seen.append, None))
+    count = sample_count(info, None, None)
+    assert 1 < count < info.frame_count
+    assert seen and {p.stage for p in seen} == {SAMPLING} and seen[-1].done == seen[-1].total == count
+    checks = []
+    with pytest.raises(Cancelled):
+        clip_segmenter(info, None, None, Ticker(info.frame_count, None, lambda: checks.append(1) or len(checks) > 2))
+    assert len(checks) == 3
 
 
 def test_the_detector_remembers_a_frame_it_saw(walk: Path) -> None:

@@ -24,7 +24,7 @@ from collections import deque
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -564,9 +564,17 @@ def sampled_frames(path: str | Path, info: VideoInfo, start: float | None, end: 
     return read_chosen_frames(path, [excerpt[k] for k in sample_indices(len(excerpt), MAX_SAMPLES)], info)
 
 
-def sample_frames(path: str | Path, info: VideoInfo, start: float | None, end: float | None) -> list[np.ndarray]:
-    """The pictures of `sampled_frames`."""
-    samples = [frame.image for frame in sampled_frames(path, info, start, end)]
+def sample_count(info: VideoInfo, start: float | None, end: float | None) -> int:
+    """How many frames `sampled_frames` hands over (the decoder still goes through every frame before the last
+    of them: most of a long clip, worth a progress count)."""
+    return len(sample_indices(len(select_frames(frame_times(info.path), start, end)), MAX_SAMPLES))
+
+
+def sample_frames(path: str | Path, info: VideoInfo, start: float | None, end: float | None,
+                  watch: Callable[[Iterator[Frame]], Iterable[Frame]] | None = None) -> list[np.ndarray]:
+    """The pictures of `sampled_frames`; `watch` sees them go by (progress, cancel)."""
+    frames = sampled_frames(path, info, start, end)
+    samples = [frame.image for frame in (frames if watch is None else watch(frames))]
     if not samples:
         first, last = start or 0.0, info.duration if end is None else min(end, info.duration)
         raise ValueError(f"no frames to sample between {first:.2f} s and {last:.2f} s")

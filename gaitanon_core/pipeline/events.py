@@ -73,7 +73,8 @@ class Ticker:
 
     def __init__(self, total: int, progress: ProgressCallback | None, cancel: CancelCheck | None) -> None:
         self.total, self.progress, self.cancel = total, progress, cancel
-        self.stage = ""  # the pass under way (`watch`)
+        self.stage = ""  # the pass under way (`watch`) ...
+        self.count = total  # ... and how many items it hands on
         self.done = 0
         self.started: float | None = None
         self.last = 0.0
@@ -82,9 +83,11 @@ class Ticker:
         if self.cancel is not None and self.cancel():
             raise Cancelled("anonymization cancelled; nothing was written")
 
-    def watch(self, items: Iterable[Item], stage: str) -> Iterator[Item]:
-        """Pass one pass's frames on, counting them from 0 as `stage` and checking for cancel."""
+    def watch(self, items: Iterable[Item], stage: str, count: int | None = None) -> Iterator[Item]:
+        """Pass one pass's frames on, counting them from 0 as `stage` and checking for cancel; `count`: how many
+        it hands on (the clip's frames unless it picks some, like the background's samples)."""
         self.stage, self.done, self.started, self.last = stage, 0, None, 0.0
+        self.count = self.total if count is None else count
         for item in items:
             self.check_cancel()
             self.done += 1
@@ -95,14 +98,14 @@ class Ticker:
         now = time.perf_counter()
         if self.started is None:
             self.started = now
-        if self.progress is None or (now - self.last < PROGRESS_INTERVAL_S and self.done < self.total):
+        if self.progress is None or (now - self.last < PROGRESS_INTERVAL_S and self.done < self.count):
             return
         self.last = now
-        self.progress(Progress(self.stage, self.done, self.total, self._eta(now)))
+        self.progress(Progress(self.stage, self.done, self.count, self._eta(now)))
 
     def _eta(self, now: float) -> float | None:
-        if self.done >= self.total:
+        if self.done >= self.count:
             return 0.0
         if self.done <= 1:
             return None
-        return (self.total - self.done) * (now - self.started) / (self.done - 1)
+        return (self.count - self.done) * (now - self.started) / (self.done - 1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import tee
 
 import cv2
@@ -20,7 +21,7 @@ import numpy as np
 from ..people.background import MOVED_DISAGREEMENT
 from ..people.detection import PersonDetector
 from ..people.person_mask import Box
-from ..people.silhouettes import ClipSegmenter, FrameMask, sample_frames
+from ..people.silhouettes import ClipSegmenter, FrameMask, sample_count, sample_frames
 from ..people.tracks import PeopleFrame, follow_people
 from ..shape import codec
 from ..shape.tracking import FrameShape, MaskCrop, measure_shape
@@ -33,6 +34,7 @@ __all__ = ["ClipPeople", "PersonTrack", "clip_segmenter", "find_people", "people
 THUMBNAIL_PAD = 0.1  # the thumbnail shows the person's box grown by this share of its height
 ENTRY_REACH = 0.15  # unfollowed motion within this share of a person's height of them is theirs
 JOIN_STEPS = 3  # ... also when it reaches them through up to this many pieces
+SAMPLING = "sampling the background"  # the progress stage of the background's samples
 
 
 @dataclass
@@ -246,9 +248,13 @@ def _mismatched(people: PeopleFrame) -> bool:
     return people.camera_moved or (unowned is not None and unowned.mean() > MOVED_DISAGREEMENT)
 
 
-def clip_segmenter(info: VideoInfo, start: float | None, end: float | None) -> ClipSegmenter:
-    """The segmenter of this clip, with its background model (also the I_Bg of the colouring)."""
-    return ClipSegmenter.from_frames(sample_frames(info.path, info, start, end))
+def clip_segmenter(info: VideoInfo, start: float | None, end: float | None,
+                   ticker: Ticker | None = None) -> ClipSegmenter:
+    """The segmenter of this clip, with its background model (also the I_Bg of the colouring); `ticker` counts
+    the samples read and checks for cancel between them."""
+    watch = None if ticker is None else \
+        partial(ticker.watch, stage=SAMPLING, count=sample_count(info, start, end))
+    return ClipSegmenter.from_frames(sample_frames(info.path, info, start, end, watch))
 
 
 def people_in_clip(source, start: float | None = None, end: float | None = None,
@@ -259,5 +265,6 @@ def people_in_clip(source, start: float | None = None, end: float | None = None,
     info = probe(source)
     total = len(select_frames(frame_times(info.path), start, end))
     ticker = Ticker(total, progress, cancel)
+    segmenter = clip_segmenter(info, start, end, ticker)
     frames = ticker.watch(read_frames(info.path, info, start, end), "finding people")
-    return find_people(clip_segmenter(info, start, end), frames, info.fps, codec.N_POINTS, thumbnails=True).tracks
+    return find_people(segmenter, frames, info.fps, codec.N_POINTS, thumbnails=True).tracks

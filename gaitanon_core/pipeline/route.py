@@ -47,7 +47,7 @@ from ..shape.tracking import (
 from ..people.face_detection import FaceDetector
 from ..people.background import BackgroundModel
 from ..people.moving_background import CompensatedBackground, View
-from ..people.silhouettes import ClipSegmenter, sampled_frames
+from ..people.silhouettes import ClipSegmenter, sample_count, sampled_frames
 from ..video import ExportOptions, Frame, VideoInfo, VideoWriter, frame_times, probe, read_frames, select_frames
 from ..video.writer import check_target_free
 from .camera import (
@@ -166,7 +166,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     draws = np.random.default_rng(options.seed)  # seed None: fresh entropy from the operating system
 
     ticker = Ticker(total, progress, cancel)
-    segmenter = clock.call("background", clip_segmenter, info, options.start, options.end)
+    segmenter = clock.call("background", clip_segmenter, info, options.start, options.end, ticker)
     seen = ticker.watch(read_frames(info.path, info, options.start, options.end), "finding people")
     stillness = StillnessWatch(selected.start)
     people = clock.call("silhouette", partial(find_people, watch=stillness.see), segmenter,
@@ -184,9 +184,10 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
                   for k, shapes in contours.items()}  # each person their own latent, the clip's next draw, never kept
     capsules = {k: held_extents(extents_of(contours[k]), info.fps) for k in options.cover_tracks}
     everyone = [shape for shapes in contours.values() for shape in shapes]
+    samples = ticker.watch(sampled_frames(info.path, info, options.start, options.end), "reading the samples again",
+                           sample_count(info, options.start, options.end))  # read only where someone stood
     background = None if camera.moving else clock.call(
-        "background", without_standing_people, segmenter.background, everyone, total, info.fps,
-        sampled_frames(info.path, info, options.start, options.end))
+        "background", without_standing_people, segmenter.background, everyone, total, info.fps, samples)
     shapes = {k: {i: drawn[0] for i, drawn in frames.items()} for k, frames in anonymized.items()}
     kept_from = {k: kept_until(k, shapes, people.tracks[k].looks) for k in options.keep_tracks}
     watch = CameraWatch()
