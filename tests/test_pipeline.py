@@ -17,7 +17,7 @@ from gaitanon_core.pipeline import AnonymizeOptions, PreviewFrame, export_review
 from gaitanon_core.pipeline import anonymize_clip as run_pipeline
 from gaitanon_core.pipeline.policy import CameraWatch
 from gaitanon_core.people.silhouettes import FrameMask
-from gaitanon_core.shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, track_shapes
+from gaitanon_core.shape.tracking import FrameShape, MaskCrop, anonymized_silhouette, texture_source, track_shapes
 from gaitanon_core.report import BRIDGED, COVERED, StageClock
 from gaitanon_core.video import frame_times, probe, read_frames
 
@@ -94,7 +94,8 @@ def _lose(frames: range):
 def test_lost_frames_are_bridged_by_an_anonymized_stand_in_and_flagged(case: WalkerCase, tmp_path: Path,
                                                                        monkeypatch) -> None:
     """Where the segmenter loses the walker between frames that show them, their region is covered and a
-    stand-in body is drawn where their walk places them: anonymized, not their outline; flagged as bridged."""
+    stand-in body is drawn where their walk places them: anonymized (not the stand-in's own shape), painted,
+    without the walker's outline in it or beside it; flagged as bridged and counted anonymized."""
     use_truth(monkeypatch, case, _lose(LOST))
     target = tmp_path / "out.mp4"
     anonymized, sink = _collect_silhouettes()
@@ -102,15 +103,33 @@ def test_lost_frames_are_bridged_by_an_anonymized_stand_in_and_flagged(case: Wal
     assert [f.index for f in report.flagged] == list(LOST)
     assert all(f.action == BRIDGED for f in report.flagged)
     (walker,) = report.people.values()
-    assert walker["covered"] == 0 and walker["anonymized"] + walker["absent"] == walker["frames"]
+    assert walker["covered"] == 0 and walker["anonymized"] == sum(mask.any() for mask in case.clip.masks)
+    shapes = list(track_shapes([_lose(LOST)(TruthSegmenter(case).mask(i)) for i in range(len(case.clip.frames))],
+                               contours.N_POINTS, case.clip.fps))
     out, room = _decoded(target), case.clip.background.astype(np.int16)
+    traces = []
     for i in LOST:
-        body, drawn = case.clip.masks[i], anonymized[i]
+        body, drawn, stand_in = case.clip.masks[i], anonymized[i], texture_source(shapes[i])
         assert (body & drawn).sum() > 0.5 * body.sum(), f"frame {i}: the stand-in is not where the walker is"
-        assert (body ^ drawn).sum() >= 0.15 * body.sum(), f"frame {i}: the walker's own shape drawn"
+        assert (stand_in ^ drawn).sum() >= 0.15 * stand_in.sum(), f"frame {i}: the stand-in drawn unchanged"
+        inside = cv2.erode(drawn.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=3) > 0
+        assert (np.abs(out[i][inside] - room[inside]).max(axis=-1) > 30).mean() > 0.6, f"frame {i}: not painted"
         uncovered = body & ~_grow(drawn, 2)
         walker_like = np.abs(out[i][uncovered] - room[uncovered]).max(axis=-1) > 30
         assert walker_like.mean() < 0.01, f"frame {i} still shows the walker outside the stand-in"
+        traces.append(_outline_trace(out[i], body, inside))
+    # The walker's own edge, where it runs inside the new body, no sharper than the body's texture elsewhere
+    # (1.3-1.5 times as sharp with the texture taken as it lay: their outline, traced inside the stand-in).
+    assert np.mean(traces) < 1.2, traces
+
+
+def _outline_trace(image: np.ndarray, body: np.ndarray, inside: np.ndarray) -> float:
+    """How sharp `image` is on `body`'s outline where it runs `inside` a drawn body, against the whole inside."""
+    grey = cv2.cvtColor(image.astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    sharp = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    mask = body.astype(np.uint8)
+    outline = (mask - cv2.erode(mask, np.ones((3, 3), np.uint8))).astype(bool) & inside
+    return float(sharp[outline].mean() / sharp[inside].mean())
 
 
 def test_a_walker_lost_to_the_end_is_covered_not_bridged(case: WalkerCase) -> None:
@@ -120,7 +139,7 @@ def test_a_walker_lost_to_the_end_is_covered_not_bridged(case: WalkerCase) -> No
     shapes = list(track_shapes(masks, contours.N_POINTS, case.clip.fps))
     soon = shapes[lost.start : lost.start + 10]  # within the window that remembers the last frame seen
     assert all(s.cover is not None and s.contour is None for s in soon), "covered, nothing drawn"
-    assert all(s.issues[-1][1] == COVERED for s in soon)
+    assert all(s.issues and s.issues[-1][1] == COVERED for s in soon)
     bridged = list(track_shapes([_lose(LOST)(TruthSegmenter(case).mask(i)) for i in range(len(case.clip.frames))],
                                 contours.N_POINTS, case.clip.fps))
     assert all(s.cover is not None and s.contour is not None and s.issues[-1][1] == BRIDGED
@@ -291,3 +310,25 @@ def test_camera_watch_sees_a_slow_pan_and_not_sensor_noise() -> None:
         moved_pan.append(pan.moved(np.ascontiguousarray(scene[:, k : k + 320]), _frame_shape().person))  # 1 px a frame
     assert not any(moved_still)
     assert not any(moved_pan[: CameraWatch.LAG]) and all(moved_pan[CameraWatch.LAG :])
+
+
+def test_a_stand_in_that_falls_outside_the_picture_counts_covered(case: WalkerCase) -> None:
+    """A bridged frame is anonymized only where its stand-in is drawn; where the network's outline falls outside
+    the picture, its cover is all there is, and the report says covered."""
+    from gaitanon_core.pipeline.policy import record_person
+    from gaitanon_core.pipeline.route import Person, drawn
+    from gaitanon_core.report import ClipReport
+    from gaitanon_core.video import Frame
+
+    shapes = list(track_shapes([_lose(LOST)(TruthSegmenter(case).mask(i)) for i in range(len(case.clip.frames))],
+                               contours.N_POINTS, case.clip.fps))
+    bridged = shapes[LOST.start]
+    seen = Person(1, bridged, points=bridged.contour, kept=False, silhouette=anonymized_silhouette(bridged,
+                                                                                                  bridged.contour))
+    unseen = Person(1, bridged, points=bridged.contour, kept=False, silhouette=np.zeros_like(seen.silhouette))
+    assert seen.silhouette.any() and drawn(seen) and not drawn(unseen)
+    report = ClipReport(source="in", target="out")
+    frame = Frame(LOST.start, 0.0, case.clip.frames[LOST.start])
+    record_person(report, frame, 1, bridged, drawn(seen), kept=False)
+    record_person(report, frame, 1, bridged, drawn(unseen), kept=False)
+    assert report.people[1]["anonymized"] == 1 and report.people[1]["covered"] == 1

@@ -560,14 +560,19 @@ def segment_clip(path: str | Path, info: VideoInfo | None = None, start: float |
 def sampled_frames(path: str | Path, info: VideoInfo, start: float | None, end: float | None) -> Iterator[Frame]:
     """The frames the background is sampled from: spread evenly over [start, end], read (when iterated) in one
     pass that hands over only them."""
+    return read_chosen_frames(path, _sampled(info, start, end), info)
+
+
+def _sampled(info: VideoInfo, start: float | None, end: float | None) -> list[int]:
+    """The clip indices of the background's samples: spread evenly over [start, end]."""
     excerpt = select_frames(frame_times(info.path), start, end)
-    return read_chosen_frames(path, [excerpt[k] for k in sample_indices(len(excerpt), MAX_SAMPLES)], info)
+    return [excerpt[k] for k in sample_indices(len(excerpt), MAX_SAMPLES)]
 
 
 def sample_count(info: VideoInfo, start: float | None, end: float | None) -> int:
     """How many frames `sampled_frames` hands over (the decoder still goes through every frame before the last
     of them: most of a long clip, worth a progress count)."""
-    return len(sample_indices(len(select_frames(frame_times(info.path), start, end)), MAX_SAMPLES))
+    return len(_sampled(info, start, end))
 
 
 def sample_frames(path: str | Path, info: VideoInfo, start: float | None, end: float | None,

@@ -36,13 +36,14 @@ import numpy as np
 from ..inference.anonymizer import ClipAnonymizer, ModelBank
 from ..inference.attacker import WalkSampler, check_clip_privacy
 from ..options import default_strength
-from ..render.colouring import CAST_SHADOW, colour_frame
+from ..render.colouring import CAST_SHADOW, colour_frame, row_colours
 from ..render.covers import CoverBox, Extent, check_cover_boxes, held_extents, paint_capsule, paint_cover_boxes
 from ..render.faces import DEFAULT_FACES, FaceWatch, check_mode
 from ..render.warp import OutlinePair
 from ..shape import codec
 from ..shape.tracking import (
-    FrameShape, MaskCrop, anonymized_silhouette, complete_shapes, outline_pair, texture_source,
+    LOST_BRIDGED, LOST_COVERED, FrameShape, MaskCrop, anonymized_silhouette, complete_shapes, is_bridged,
+    outline_pair, texture_source,
 )
 from ..people.face_detection import FaceDetector
 from ..people.background import BackgroundModel
@@ -226,7 +227,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
             clock.call("encode", writer.write, image, frame.time)
             record_frame(report, frame, here, unfollowed is not None, moved, standing=bool(standing))
             for person in here:
-                record_person(report, frame, person.track, person.shape, person.points is not None, person.kept,
+                record_person(report, frame, person.track, person.shape, drawn(person), person.kept,
                               person.capsule is not None)
                 if person.points is not None and person.shape.body == "whole":
                     walks[person.track].add(person.shape.person.full(), person.silhouette)
@@ -386,6 +387,7 @@ def _cover_everyone(here: list[Person]) -> None:
         person.shape.camera_moved = False  # the cover replaces the warning
         if not person.kept:
             person.points = None  # a stand-in bridging a lost frame too: nothing is drawn on this background
+            person.shape.issues = [LOST_COVERED if issue == LOST_BRIDGED else issue for issue in person.shape.issues]
             if person.shape.cover is None and not person.shape.person.empty:
                 person.shape.cover = person.shape.person
 
@@ -428,10 +430,22 @@ def colour_people(frame: Frame, here: list[Person], unfollowed: MaskCrop | None,
         elif person.points is not None and person.silhouette is not None and person.silhouette.any():
             outline = None if options.colouring == "eq9" else outline_pair(person.shape, person.points)
             pair = None if outline is None else OutlinePair(*outline)
-            image = colour_frame(frame.image, image, texture_source(person.shape), person.silhouette,
+            source = texture_source(person.shape)
+            # Where a stand-in lies the person is still in the picture, beside the scene: in rows of one colour
+            # each, the edge between them does not trace their outline inside the new body.
+            texture = row_colours(frame.image, source) if is_bridged(person.shape) else frame.image
+            image = colour_frame(texture, image, source, person.silhouette,
                                  shadow=person.shape.shadow.full(), margin=None, outline=pair, faces=options.faces,
                                  cast=options.cast_shadow)
     return image
+
+
+def drawn(person: Person) -> bool:
+    """Is the person anonymized on this frame: their contour drawn (a stand-in bridging a lost frame counts only
+    where its silhouette falls in the picture; elsewhere its cover is all there is)."""
+    if person.points is None:
+        return False
+    return not is_bridged(person.shape) or (person.silhouette is not None and bool(person.silhouette.any()))
 
 
 def preview_of(frame: Frame, image: np.ndarray, here: list[Person], unfollowed: MaskCrop | None) -> PreviewFrame:

@@ -146,6 +146,15 @@ def _light_shift(ring_difference: np.ndarray, ring: np.ndarray, overall: np.ndar
     return cv2.resize(shift, (width, height), interpolation=cv2.INTER_LINEAR).reshape(height, width, 3)
 
 
+def row_colours(image: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """`image` with each row of `region` ((H, W) bool) set to that row's median colour there: colours with no
+    upright edge in them (no outline of what lay in the region)."""
+    out = image.copy()
+    for y in np.flatnonzero(region.any(axis=1)):
+        out[y, region[y]] = np.median(image[y, region[y]], axis=0)
+    return out
+
+
 def body_texture(original: np.ndarray, person: np.ndarray) -> np.ndarray:
     """Float colours of S_Or's interior, every other pixel taking the nearest interior colour.
 

@@ -194,13 +194,12 @@ def signed_area(points: np.ndarray) -> float:
 
 def centroid_x(points: np.ndarray) -> float:
     """The x of a closed outline's centre of area (its vertices' mean where it encloses none)."""
+    area = signed_area(points)
     x, y = points[:, 0], points[:, 1]
-    xn, yn = np.roll(x, -1), np.roll(y, -1)
-    cross = x * yn - xn * y
-    area = cross.sum() / 2.0
     if abs(area) < 1e-12:
         return float(x.mean())
-    return float(((x + xn) * cross).sum() / (6.0 * area))
+    xn = np.roll(x, -1)
+    return float(((x + xn) * (x * np.roll(y, -1) - xn * y)).sum() / (6.0 * area))
 
 
 def placed_like(original: np.ndarray, anonymized: np.ndarray) -> np.ndarray:

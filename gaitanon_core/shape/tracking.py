@@ -28,12 +28,15 @@ from . import codec
 __all__ = [
     "FrameShape", "MaskCrop", "anonymized_outlines", "anonymized_silhouette", "complete_shape", "complete_shapes",
     "measure_shape",
-    "outline_pair", "texture_source", "track_shapes",
+    "outline_pair", "texture_source", "track_shapes", "is_bridged", "LOST_BRIDGED", "LOST_COVERED",
 ]  # fmt: skip
 
 LOOKAHEAD_S = 2.5  # how far the masks run ahead of the pictures (a body entering needs its first whole frames)
 HISTORY_S = 2.5  # how far back whole-body frames are kept for smoothing and for completing a leaving body
 STAND_IN_CANDIDATES = 30  # whole-body shapes tried when completing a partly visible body (about one gait cycle)
+LOST_BRIDGED = ("the person was lost by the segmenter; their region is covered and a stand-in body drawn where "
+                "their walk places them", BRIDGED)
+LOST_COVERED = ("the person was lost by the segmenter; their region is covered", COVERED)
 WALKER_DRIFT = 0.05  # body heights a walker may move per frame (a brisk walk is about 0.03 at 25 fps)
 # A partly visible body's smoothed place is a line through the nearest whole-body frames; a moving camera (or a
 # walker changing pace) leaves it behind, a body's width or more. It is moved onto what is visible when that is
@@ -189,11 +192,8 @@ def complete_shape(window: deque[FrameShape], at: int, n: int) -> FrameShape:
         shape.issues.append(("the segmenter bridged this frame's mask from its neighbours", BRIDGED))
     if shape.person.empty:
         shape.cover = _lost_person_region(window, at)
-        if shape.cover is not None and _bridge_lost_person(window, at):
-            shape.issues.append(("the person was lost by the segmenter; their region is covered and a stand-in "
-                                 "body drawn where their walk places them", BRIDGED))
-        elif shape.cover is not None:
-            shape.issues.append(("the person was lost by the segmenter; their region is covered", COVERED))
+        if shape.cover is not None:
+            shape.issues.append(LOST_BRIDGED if _bridge_lost_person(window, at) else LOST_COVERED)
         return shape
     shape.transform = _smoothed_transform(window, at)
     if shape.transform is None:
@@ -220,32 +220,39 @@ def _cover(shape: FrameShape, reason: str) -> FrameShape:
 
 def _bridge_lost_person(window: deque[FrameShape], at: int) -> bool:
     """Give a person the segmenter lost on frame `window[at]`, between frames that show them, a stand-in: the
-    nearest whole body's contour where the smoothed walk places them (the straight line between the frames that
-    measured them). Anonymized and drawn over the covered region, it keeps a person in the picture where a
-    cover left an empty patch (vtest: the small walkers the learned mask loses for a few frames). False, and
-    nothing set, where the walk does not reach this frame from both sides or the body would fall outside it."""
+    nearest whole body's contour where the smoothed walk places them (the line through the whole-body frames
+    around it, or continued from the last of them). Anonymized and drawn over the covered region, it keeps a
+    person in the picture where a cover left an empty patch (vtest: the small walkers the learned mask loses for
+    a few frames). False, and nothing set, where no frame after this one shows them or the body would fall
+    outside the frame."""
     frames = list(window)
     if not (any(not s.person.empty for s in frames[:at]) and any(not s.person.empty for s in frames[at + 1 :])):
         return False
     index = frames[at].index
     whole = min((s for s in frames if s.own_contour is not None), key=lambda s: abs(s.index - index), default=None)
     transform = _smoothed_transform(window, at)
-    if whole is None or transform is None:
+    if whole is None or transform is None or not _placed(whole.own_contour, transform, frames[at]).any():
         return False
-    shape = frames[at]
-    if not codec.contour_to_mask(whole.own_contour, transform, shape.person.shape,
-                                 outline_rows=codec.CASIAB_SIZE).any():
-        return False
-    shape.transform, shape.contour = transform, whole.own_contour
+    frames[at].transform, frames[at].contour = transform, whole.own_contour
     return True
 
 
 def texture_source(shape: FrameShape) -> np.ndarray:
     """(H, W) bool: where a drawn person's texture is taken from: their mask, or, for a stand-in bridging a
-    lost frame (no mask), the stand-in where it lies on this frame."""
-    if not shape.person.empty or shape.contour is None or shape.transform is None:
+    lost frame (no mask), the stand-in where it lies on this frame (`is_bridged`)."""
+    if not is_bridged(shape):
         return shape.person.full()
-    return codec.contour_to_mask(shape.contour, shape.transform, shape.person.shape, outline_rows=codec.CASIAB_SIZE)
+    return _placed(shape.contour, shape.transform, shape)
+
+
+def is_bridged(shape: FrameShape) -> bool:
+    """A stand-in drawn where the segmenter lost the person (`_bridge_lost_person`)."""
+    return shape.person.empty and shape.contour is not None and shape.transform is not None
+
+
+def _placed(contour: np.ndarray, transform: codec.CanonicalTransform, shape: FrameShape) -> np.ndarray:
+    """(H, W) bool: a stand-in's 64-row `contour` placed on `shape`'s frame."""
+    return codec.contour_to_mask(contour, transform, shape.person.shape, outline_rows=codec.CASIAB_SIZE)
 
 
 def _smoothed_transform(window: deque[FrameShape], at: int) -> codec.CanonicalTransform | None:
