@@ -17,9 +17,11 @@ from gaitanon_core.errors import Cancelled
 from gaitanon_core.people.silhouettes import sample_count
 from gaitanon_core.pipeline.people import SAMPLING, clip_segmenter, find_people
 from gaitanon_core.video import Frame, probe, read_frames
+from gaitanon_core.video import stream
 from gaitanon_core.video.stream import read_chosen_frames
 from gaitanon_core.video.camera_motion import still
 from moving_scenes import similarity, texture, view
+from video_factory import make_video
 from training.demo_walker import WalkerIdentity, render_walk, write_clip
 
 
@@ -57,6 +59,26 @@ def test_the_background_samples_are_counted_and_can_be_cancelled(walk: Path) -> 
     with pytest.raises(Cancelled):
         clip_segmenter(info, None, None, Ticker(info.frame_count, None, lambda: checks.append(1) or len(checks) > 2))
     assert len(checks) == 3
+
+
+def test_chosen_frames_far_apart_are_each_sought_and_are_those_of_a_full_read(walk: Path, tmp_path: Path,
+                                                                             monkeypatch) -> None:
+    """Frames chosen further apart than SEEK_GAP_S are reached by a seek each (not by decoding all between
+    them), and are the very frames of a full read, also on a variable-rate and a rotated clip."""
+    monkeypatch.setattr(stream, "SEEK_GAP_S", 0.1)
+    decode, seeks = stream._decode, []
+    monkeypatch.setattr(stream, "_decode", lambda info, times, seek, pick=None: seeks.append(seek) or
+                        decode(info, times, seek, pick))
+    for clip in (walk, make_video(tmp_path / "vfr.mp4", vfr=True, duration=3.0),
+                 make_video(tmp_path / "rot90.mp4", rotation=90, duration=3.0)):
+        every = {frame.index: frame for frame in read_frames(clip)}
+        chosen = list(range(1, len(every), 11))
+        seeks.clear()
+        picked = list(read_chosen_frames(clip, chosen))
+        assert [frame.index for frame in picked] == chosen, clip.name
+        assert len(seeks) == len(chosen) and all(seek is not None for seek in seeks), clip.name
+        for frame in picked:
+            assert frame.time == every[frame.index].time and np.array_equal(frame.image, every[frame.index].image)
 
 
 def test_the_detector_remembers_a_frame_it_saw(walk: Path) -> None:

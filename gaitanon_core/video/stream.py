@@ -14,7 +14,7 @@ import queue
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,9 @@ __all__ = ["FRAME_TIMEOUT_S", "Frame", "SeekableReader", "read_chosen_frames", "
 
 # ffmpeg must deliver each decoded frame within this long.
 FRAME_TIMEOUT_S = 60.0
+# Chosen frames further apart than this are each reached by a seek (an ffmpeg start and the frames from the key
+# frame before): decoding all that lies between the 30 background samples of a 10-minute 720p clip took 70 s.
+SEEK_GAP_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -178,12 +181,15 @@ def read_frames(path, info: VideoInfo | None = None, start=None, end=None) -> It
 
 
 def read_chosen_frames(path, indices: Sequence[int], info: VideoInfo | None = None) -> Iterator[Frame]:
-    """Only the frames at `indices` (clip positions, ascending), upright, in one pass from the start: ffmpeg
-    still decodes every frame before the last one chosen, but converts and hands over only these, so a pass that
-    samples the clip costs a fraction of a full read. A frame the decoder does not give is left out."""
+    """Only the frames at `indices` (clip positions, ascending), upright. Chosen frames more than SEEK_GAP_S
+    apart are reached by a seek each (`_sought`); closer ones in one pass from the start: ffmpeg still decodes
+    every frame before the last one chosen, but converts and hands over only these. A frame the decoder does not
+    give is left out."""
     info = info or probe(path)
     times = frame_times(info.path)
     chosen = [k for k in indices if 0 <= k < len(times)]
+    if len(chosen) > 1 and np.diff(times[chosen]).min() > SEEK_GAP_S:
+        chosen = yield from _sought(info, times, chosen)
     if not chosen:
         return
     with closing(_decode(info, times, None, _selection(chosen))) as decoded:
@@ -193,6 +199,20 @@ def read_chosen_frames(path, indices: Sequence[int], info: VideoInfo | None = No
                 yield Frame(index=index, time=float(times[index]), image=image)
             if index >= chosen[-1]:
                 return
+
+
+def _sought(info: VideoInfo, times: np.ndarray, chosen: list[int]) -> Generator[Frame, None, list[int]]:
+    """Each chosen frame from a seek to the key frame before it, only it converted; returns the chosen frames a
+    seek missed, and those after them (a container that cannot seek: read from the start instead)."""
+    for position, k in enumerate(chosen):
+        seek = _seek_point(times, k)
+        pick = None if seek is None else f"gte(t,{info.start_time + seek:.6f})"  # select's t: the file's own time
+        with closing(_decode(info, times, seek, pick)) as decoded:
+            index, image = next(decoded, (None, None))
+        if index != k:
+            return chosen[position:]
+        yield Frame(index=k, time=float(times[k]), image=image)
+    return []
 
 
 def _selection(indices: Sequence[int]) -> str:
