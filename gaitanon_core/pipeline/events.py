@@ -64,10 +64,10 @@ class Ticker:
     """Progress with an ETA at most every PROGRESS_INTERVAL_S, and the cancel check on every frame.
 
     Each pass over the frames (`watch`) is a stage of its own, counted from 0 to
-    its `count` (the clip's `total` frames, or the samples it picks) with its own ETA: a clip is read more than once (its people, then the
-    drawing; a moving camera's path and its people again), and one count over the
-    first pass showed 100 % while the drawing, about half the time, was still to
-    come. The rate is measured from a pass's first frame on, so its set-up does not
+    its `count` (the clip's `total` frames, or the samples it picks) with its own
+    ETA: a clip is read more than once (its people, then the drawing; a moving
+    camera's path and its people again), and one count over the first pass
+    showed 100 % while the drawing, about half the time, was still to come. The rate is measured from a pass's first frame on, so its set-up does not
     inflate the ETA.
     """
 

@@ -226,7 +226,7 @@ def _bridge_lost_person(window: deque[FrameShape], at: int) -> bool:
     a few frames). False, and nothing set, where no frame after this one shows them or the body would fall
     outside the frame."""
     frames = list(window)
-    if not (any(not s.person.empty for s in frames[:at]) and any(not s.person.empty for s in frames[at + 1 :])):
+    if None in _seen_around(frames, at):
         return False
     index = frames[at].index
     whole = min((s for s in frames if s.own_contour is not None), key=lambda s: abs(s.index - index), default=None)
@@ -369,9 +369,7 @@ def _lost_person_region(window: deque[FrameShape], at: int) -> MaskCrop | None:
     frames between.
     """
     frames = list(window)
-    before = next((s for s in reversed(frames[:at]) if not s.person.empty), None)
-    after = next((s for s in frames[at + 1 :] if not s.person.empty), None)
-    seen = [s for s in (before, after) if s is not None]
+    seen = [s for s in _seen_around(frames, at) if s is not None]
     if all(s.person.touches_edge() for s in seen):
         return None
     index = frames[at].index
@@ -379,6 +377,13 @@ def _lost_person_region(window: deque[FrameShape], at: int) -> MaskCrop | None:
     top, left = min(b[0] for b in boxes), min(b[1] for b in boxes)
     bottom, right = max(b[2] for b in boxes), max(b[3] for b in boxes)
     return MaskCrop(top, left, np.ones((bottom - top, right - left), bool), frames[at].person.shape)
+
+
+def _seen_around(frames: list[FrameShape], at: int) -> tuple[FrameShape | None, FrameShape | None]:
+    """The nearest frames before and after `frames[at]` that show the person (None: none in the window)."""
+    before = next((s for s in reversed(frames[:at]) if not s.person.empty), None)
+    after = next((s for s in frames[at + 1 :] if not s.person.empty), None)
+    return before, after
 
 
 def grown_box(crop: MaskCrop, grow: float) -> tuple[int, int, int, int]:
