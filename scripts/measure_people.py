@@ -56,6 +56,11 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
+def matched_score(box: np.ndarray, found: list[tuple[np.ndarray, float]]) -> float:
+    """The best score of the output's detections on the same place as `box` (none: 0)."""
+    return max((score for other, score in found if iou(box, other) >= SAME_PLACE_IOU), default=0.0)
+
+
 def kept_scores(detectors: dict[str, tuple[Detector, float]], pairs: Iterable[tuple[np.ndarray, np.ndarray]]) -> dict:
     """Per detector (with the score from which it calls something a person): the sum of the output's scores
     on the input's people over the sum of the input's."""
@@ -67,7 +72,7 @@ def kept_scores(detectors: dict[str, tuple[Detector, float]], pairs: Iterable[tu
                 if score >= floor:
                     sums[name][0] += 1
                     sums[name][1] += score
-                    sums[name][2] += max((s for b, s in found if iou(box, b) >= SAME_PLACE_IOU), default=0.0)
+                    sums[name][2] += matched_score(box, found)
     return {name: {"people": n, "input": round(before / max(n, 1), 3), "output": round(after / max(n, 1), 3),
                    "kept": round(after / before, 3) if before else None} for name, (n, before, after) in sums.items()}
 
@@ -81,13 +86,20 @@ def track_figures(report: dict) -> dict:
             "frames_with_unfollowed_cover": len(unfollowed)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def clip_pair_parser(description: str, report: bool = False) -> argparse.ArgumentParser:
+    """Arguments of an input clip and its anonymized output (and the run's report), with the run's times."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("input", type=Path)
     parser.add_argument("output", type=Path)
-    parser.add_argument("report", type=Path)
+    if report:
+        parser.add_argument("report", type=Path)
     parser.add_argument("--start", type=float, help="the --start the output was made with")
     parser.add_argument("--end", type=float, help="the --end the output was made with")
+    return parser
+
+
+def main() -> None:
+    parser = clip_pair_parser(__doc__.splitlines()[0], report=True)
     parser.add_argument("--every", type=int, default=2, help="score every Nth frame (HOG is slow)")
     args = parser.parse_args()
     figures = track_figures(json.loads(args.report.read_text()))
