@@ -86,6 +86,11 @@ def test_missing_input(truth: WalkerCase, tmp_path: Path, capsys) -> None:
     assert code == 1 and "no such file" in _one_error_line(err)
 
 
+def test_a_folder_as_input_points_to_batch(truth: WalkerCase, tmp_path: Path, capsys) -> None:
+    code, _, err = _run(capsys, "anonymize", tmp_path, "-o", tmp_path / "out.mp4")
+    assert code == 1 and "this is a folder" in _one_error_line(err) and "batch" in err
+
+
 def test_strength_must_be_shipped(truth: WalkerCase, tmp_path: Path, capsys) -> None:
     code, _, err = _run(capsys, "anonymize", truth.video, "-o", tmp_path / "out.mp4", "--models", truth.models,
                         "--strength", "0.35")
@@ -101,6 +106,14 @@ def test_existing_output_needs_overwrite(truth: WalkerCase, tmp_path: Path, caps
     assert target.read_bytes() == b"earlier result"
     code, _, _ = _run(capsys, "anonymize", truth.video, "-o", target, "--models", truth.models, "--overwrite", *SHORT)
     assert code == 0 and target.stat().st_size > 1000
+
+
+def test_a_missing_output_folder_is_refused_before_the_work(truth: WalkerCase, tmp_path: Path, capsys) -> None:
+    """Told at once, not after the people pass (minutes on a long clip): no progress line comes before it."""
+    code, _, err = _run(capsys, "anonymize", truth.video, "-o", tmp_path / "gone" / "out.mp4", "--models",
+                        truth.models, *SHORT)
+    assert code == 2 and "the output folder does not exist" in _one_error_line(err)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cuda_without_gpu_is_a_usage_error(truth: WalkerCase, tmp_path: Path, capsys) -> None:

@@ -21,6 +21,7 @@ from ..render.covers import parse_cover_box
 from ..render.faces import DEFAULT_FACES, FACE_MODES
 from ..report import ClipReport
 from ..video import X264_PRESETS, ExportOptions
+from ..video.probing import existing_file
 
 
 def register(subparsers) -> None:
@@ -103,12 +104,6 @@ def run_anonymize(args: argparse.Namespace) -> int:
     if args.report:
         _write_json(args.report, report.to_dict())
     return EXIT_FLAGGED if report.flagged else EXIT_OK
-
-
-def existing_file(path: Path) -> Path:
-    if not path.is_file():
-        raise GaitanonError(f"{path}: no such file")
-    return path
 
 
 def _print_report(report: ClipReport) -> None:

@@ -16,7 +16,8 @@ import numpy as np
 from ..errors import EXIT_OK, GaitanonError
 from ..pipeline import PersonTrack, people_in_clip
 from ..video import frame_times
-from .anonymize import ProgressLine, add_time_options, existing_file
+from ..video.probing import existing_file
+from .anonymize import ProgressLine, add_time_options
 
 
 def register(subparsers) -> None:

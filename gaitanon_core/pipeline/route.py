@@ -50,7 +50,7 @@ from ..people.background import BackgroundModel
 from ..people.moving_background import CompensatedBackground, View
 from ..people.silhouettes import ClipSegmenter, sample_count, sampled_frames
 from ..video import ExportOptions, Frame, VideoInfo, VideoWriter, frame_times, probe, read_frames, select_frames
-from ..video.writer import check_target_free
+from ..video.writer import check_target
 from .camera import (
     RADIUS, UNSEEN, UNSTEADY, Camera, PeopleMasks, StillnessWatch, backdrop, backdrop_box, on_own_backgrounds,
     survey_camera, union, windowed, without_standing_people,
@@ -153,10 +153,10 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     check_mode(options.faces)
     check_layout(bank)
     info = probe(source)
+    check_target(target, info, options.export)  # before the work, not after it
     check_times(info, options.start, options.end)
     check_choices(options.keep_tracks, options.cover_tracks)
     check_cover_boxes(options.cover_boxes, info.width, info.height)
-    check_target_free(Path(target), options.export.overwrite)  # before the work, not after it
     report = ClipReport(source=str(source), target=str(target), provider=bank.provider,
                         model=bank.anonymizer_entry(alpha).name, alpha=alpha)
     if bank.device_note:

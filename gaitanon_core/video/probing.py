@@ -302,10 +302,18 @@ def _cached_scan(path: Path, _size: int, _mtime_ns: int) -> tuple[_Banner, np.nd
     return banner, times, last_duration
 
 
-def _scan(path: Path) -> tuple[_Banner, np.ndarray, float]:
+def existing_file(path) -> Path:
+    """The resolved path of a file that exists; a folder or a missing path is one clear line."""
     path = Path(path).resolve()
+    if path.is_dir():
+        raise InputError(f"{path.name}: this is a folder, not a video file; batch anonymizes a folder")
     if not path.is_file():
         raise InputError(f"{path.name}: no such file")
+    return path
+
+
+def _scan(path: Path) -> tuple[_Banner, np.ndarray, float]:
+    path = existing_file(path)
     stat = path.stat()
     if stat.st_size == 0:
         raise InputError(f"{path.name}: the file is empty (0 bytes)")

@@ -30,7 +30,7 @@ from ..options import DEFAULT_CRF, DEFAULT_PRESET
 from .ffmpeg import Watchdog, ffmpeg_args, last_error_line, source_input, start_ffmpeg, stop_ffmpeg, stopped_by_signal
 from .probing import VideoInfo, frame_times, select_frames
 
-__all__ = ["X264_PRESETS", "ExportOptions", "VideoWriter", "check_target_free", "remove_stale_temp_files"]
+__all__ = ["X264_PRESETS", "ExportOptions", "VideoWriter", "check_target", "remove_stale_temp_files"]
 
 TEMP_PREFIX = ".gaitanon-tmp-"
 # A temporary file this old whose writer process is gone is left from a killed run.
@@ -193,11 +193,17 @@ def _publish(temp: Path, target: Path, overwrite: bool) -> None:
 # --- the writer ----------------------------------------------------------------------
 
 
-def _check_target(target: Path, source: VideoInfo, options: ExportOptions) -> None:
+def check_target(target, source: VideoInfo, options: ExportOptions) -> Path:
+    """The resolved target, if it can be written: asked by the route before the work (a missing or read-only
+    folder found only when the first frame is written would cost the user the whole people pass) and by the
+    writer."""
+    target = Path(target).resolve()
     if target.suffix.lower() not in TARGET_SUFFIXES:
         raise UsageError(f"{target.name}: the output must be an .mp4 file")
     if not target.parent.is_dir():
         raise UsageError(f"{target.parent}: the output folder does not exist")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{target.parent}: the output folder is not writable")
     if target == Path(source.path).resolve() or (target.exists() and target.samefile(source.path)):
         raise UsageError(f"{target.name}: the output cannot be the input file")
     check_target_free(target, options.overwrite)
@@ -205,6 +211,7 @@ def _check_target(target: Path, source: VideoInfo, options: ExportOptions) -> No
         raise UsageError(f"crf {options.crf} is outside 0..51")
     if options.preset not in X264_PRESETS:
         raise UsageError(f"unknown preset '{options.preset}'; choose one of {', '.join(X264_PRESETS)}")
+    return target
 
 
 def _even(image: np.ndarray) -> np.ndarray:
@@ -238,8 +245,7 @@ class VideoWriter:
         start: float | None = None,
         end: float | None = None,
     ):
-        self.target = Path(target).resolve()
-        _check_target(self.target, source, options)
+        self.target = check_target(target, source, options)
         self.source = source
         self.options = options
         self.origin = start or 0.0
