@@ -1,5 +1,6 @@
 """The whole-frame face pass: faces of people no track follows (a face at a window) are hidden; a missed
-search does not show a face; a person the user keeps keeps their face; --faces keep turns it off."""
+search does not show a face, nor do the frames before a search that finds one (a face coming into view, or
+moving with a panning camera); a person the user keeps keeps their face; --faces keep turns it off."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from model_fixtures import build_model_bank
+from moving_scenes import similarity, texture, view
 
 from gaitanon_core.people.face_detection import FaceDetector
 from gaitanon_core.people.person_mask import Box
@@ -54,6 +56,18 @@ def test_a_hidden_face_keeps_no_detail_and_nothing_around_it_changes(mode: str) 
     assert np.array_equal(hidden[110:], image[110:]) and np.array_equal(hidden[:, 130:], image[:, 130:])
 
 
+def at_the_window(boxes: list[tuple[int, int, int, int]]) -> bool:
+    """Is one of the (x, y, w, h) boxes centred on the face at the window?"""
+    top, left, size = WINDOW
+    return any(left <= x + w / 2 <= left + size and top <= y + h / 2 <= top + size for x, y, w, h in boxes)
+
+
+def passed(watch: FaceWatch, images: list[np.ndarray], first: int = 0,
+           kept: np.ndarray | None = None) -> list[tuple[int, np.ndarray, int]]:
+    """(frame index, image, faces hidden) of `images` (frames `first`...) through the watch, in order."""
+    return list(watch.hidden((first + k, first + k, image, kept) for k, image in enumerate(images)))
+
+
 def test_a_face_stays_hidden_between_searches_and_for_a_while_after_the_detector_misses_it() -> None:
     fps = 25.0
     image = with_face(wall(), *WINDOW)
@@ -64,9 +78,38 @@ def test_a_face_stays_hidden_between_searches_and_for_a_while_after_the_detector
         return [Box(60, 40, 94, 74)] if len(searches) == 1 else []
 
     watch = FaceWatch(finds_only_on_the_first_search, fps, "blur")
-    hidden_on = [k for k in range(13, 73) if watch.hide(k, image.copy())]  # a clip cut to start at frame 13
-    assert hidden_on == list(range(13, 13 + round(HOLD_S * fps) + 1))
-    assert len(searches) == len(range(13, 73, round(SCAN_S * fps)))
+    out = passed(watch, [image.copy() for _ in range(13, 73)], first=13)  # a clip cut to start at frame 13
+    assert [index for index, _, _ in out] == list(range(13, 73)), "every frame, in order"
+    assert [index for index, _, hidden in out if hidden] == list(range(13, 13 + round(HOLD_S * fps) + 1))
+    assert len(searches) == len(range(13, 73, round(SCAN_S * fps))) + 1, "each SCAN_S, and the last frames"
+
+
+def test_a_face_that_comes_into_view_between_searches_is_hidden_from_the_frame_it_came() -> None:
+    """The real detector searches frames 0, 10, 20 ...; the face comes at frame 14 and leaves after 31."""
+    watch = FaceWatch(FaceDetector().faces, 25.0, "blur")
+    face = [14 <= k <= 31 for k in range(40)]
+    images = [with_face(wall(), *WINDOW) if shown else wall() for shown in face]
+    region = (slice(46, 68), slice(66, 88))
+    before = detail(images[20][region])
+    out = passed(watch, [image.copy() for image in images])
+    shown = [k for k, image, _ in out if face[k] and detail(image[region]) > 0.3 * before]
+    assert shown == [], f"the face shows on frames {shown}"
+    assert all(hidden for k, _, hidden in out if face[k])
+
+
+def test_a_face_found_on_both_sides_of_a_wait_is_hidden_where_it_moved_in_between() -> None:
+    """It moves 7 px a frame, 70 px between two searches: more than the hidden ellipse's width (34 px face)."""
+    size, step, top = 34, 7, 40
+    lefts = [10 + step * k for k in range(35)]
+    images = [with_face(wall(240, 320), top, left, size) for left in lefts]
+    frames = {id(image): k for k, image in enumerate(images)}  # the finder knows where the face is: a truthful one
+    watch = FaceWatch(lambda picture: [Box(lefts[frames[id(picture)]], top, lefts[frames[id(picture)]] + size,
+                                           top + size)], 25.0, "blur")
+    plain = detail(images[0][top + 6: top + 28, lefts[0] + 6: lefts[0] + 28])
+    out = list(watch.hidden((k, k, image, None) for k, image in enumerate(images)))
+    shown = [k for k, image, _ in out
+             if detail(image[top + 6: top + 28, lefts[k] + 6: lefts[k] + 28]) > 0.3 * plain]
+    assert shown == [], f"the face shows on frames {shown}"
 
 
 def test_a_kept_person_keeps_their_face_and_keep_mode_searches_nothing() -> None:
@@ -74,27 +117,52 @@ def test_a_kept_person_keeps_their_face_and_keep_mode_searches_nothing() -> None
     kept = np.zeros(image.shape[:2], bool)
     kept[30:180, 50:120] = True
     watch = FaceWatch(lambda picture: [Box(60, 40, 94, 74)], 25.0, "blur")
-    out = image.copy()
-    assert watch.hide(0, out, kept) == 0 and np.array_equal(out, image)
+    out = passed(watch, [image.copy() for _ in range(12)], kept=kept)
+    assert all(hidden == 0 and np.array_equal(picture, image) for _, picture, hidden in out)
     never = FaceWatch(lambda picture: pytest.fail("searched in keep mode"), 25.0, "keep")
-    assert never.hide(0, image.copy()) == 0
+    assert [hidden for _, _, hidden in passed(never, [image.copy()])] == [0]
 
 
 @pytest.mark.slow
-def test_a_face_at_a_window_is_hidden_in_the_output(tmp_path: Path) -> None:
-    """An independent detector (OpenCV's Haar cascades) finds the face in every input frame and in none of
-    the output's; the walker is anonymized as usual."""
+@pytest.mark.parametrize("first", [0, 7], ids=["from the start", "coming between two searches"])
+def test_a_face_at_a_window_is_hidden_in_the_output(first: int, tmp_path: Path) -> None:
+    """An independent detector (OpenCV's Haar cascades) finds the face at the window in every input frame that
+    shows it and in none of the output's; the walker is anonymized as usual (their head is tests/test_faces.py's:
+    on this test's stand-in models' rough bodies the cascades now and then take a hidden head for a face)."""
     clip = render_walk(WalkerIdentity(), (480, 270), empty_seconds=0.5)
-    frames = np.stack([with_face(frame, *WINDOW) for frame in clip.frames])
+    frames = np.stack([with_face(frame, *WINDOW) if k >= first else frame for k, frame in enumerate(clip.frames)])
     source = tmp_path / "window.mp4"
     write_clip(source, frames, clip.fps, crf=8)
     target = tmp_path / "out.mp4"
     models = build_model_bank(tmp_path / "models", codec.N_POINTS, codec.LAYOUT)
     report = anonymize_clip(source, target, AnonymizeOptions(models_dir=models, seed=0, export=ExportOptions(crf=8)))
     detectors = face_detectors()
-    inputs = [bool(face_boxes(f.image, detectors)) for f in read_frames(source)]
-    outputs = [bool(face_boxes(f.image, detectors)) for f in read_frames(target)]
-    assert sum(inputs) >= 0.9 * len(inputs)
+    inputs = [at_the_window(face_boxes(f.image, detectors)) for f in read_frames(source)]
+    outputs = [at_the_window(face_boxes(f.image, detectors)) for f in read_frames(target)]
+    assert sum(inputs[first:]) >= 0.9 * len(inputs[first:])
     assert sum(outputs) == 0, f"a face shows on {sum(outputs)} of {len(outputs)} frames"
-    assert report.face_frames == report.frames and report.frames_anonymized > 0
+    assert report.face_frames >= report.frames - first and report.frames_anonymized > 0
     assert any("faces of people no track follows hidden" in line for line in report.summary_lines())
+
+
+@pytest.mark.slow
+def test_a_face_a_pan_brings_into_view_between_searches_is_hidden_from_its_first_frame(tmp_path: Path) -> None:
+    """A camera panning 5 px a frame over a wall with a face on it, which comes into view at frame 12 (searches
+    at 0, 10, 20, ...) and moves 50 px between two searches: no frame of the output shows it to OpenCV's Haar
+    cascades. Without people nothing is covered as unfollowed motion: the face pass is all that hides it. With
+    a search's faces held forward only (the pass before), it showed on frames 14, 16-19, 26-29 and 36-39."""
+    size, height, width, step = 34, 270, 480, 5.0
+    scene = texture((height, width + 200), seed=3)
+    scene = with_face(scene, 60, width + 25, size)  # just beyond the first frame's right edge
+    frames = [view(scene, similarity(-step * k, 0.0), (height, width)) for k in range(40)]
+    source = tmp_path / "pan.mp4"
+    write_clip(source, np.stack(frames), 25.0, crf=8)
+    target = tmp_path / "out.mp4"
+    models = build_model_bank(tmp_path / "models", codec.N_POINTS, codec.LAYOUT)
+    anonymize_clip(source, target, AnonymizeOptions(models_dir=models, seed=0, export=ExportOptions(crf=8)))
+    detectors = face_detectors()
+    shown_in = [k for k, f in enumerate(read_frames(source)) if face_boxes(f.image, detectors)]
+    assert shown_in and shown_in[0] % 10 != 0, f"the face should come between two searches: {shown_in}"
+    shown_out = [k for k, f in enumerate(read_frames(target)) if face_boxes(f.image, detectors)]
+    assert shown_out == [], f"a face shows on frames {shown_out} (in the input: {shown_in})"
+

@@ -12,7 +12,9 @@ head's outline, into it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -29,6 +31,9 @@ FADE_SHARE = 0.3  # the lowest share of the region fades back to the body (no ha
 SCAN_S = 0.4  # the whole frame is searched for faces this often (s) ...
 HOLD_S = 1.0  # ... and a face found is hidden for this long after (a missed search does not show it)
 FACE_GROW = 0.35  # a found face is hidden with this share of its size more on every side (hair, ears, chin)
+SAME_FACE_REACH = 3.0  # faces of two searches whose centres are at most this many face sizes apart are one face
+
+Item = TypeVar("Item")
 
 
 def check_mode(mode: str) -> str:
@@ -79,8 +84,13 @@ class FaceWatch:
     """The whole-frame face pass: faces of people no track follows (at a window, in a crowd), hidden.
 
     Every `SCAN_S` the picture as it will be written is searched by `find` (a face
-    detector); each face found is hidden, like a walker's head, for `HOLD_S`, so a
-    face the detector misses on one search stays hidden. Tracked walkers' heads are
+    detector); each face found is hidden, like a walker's head, for `HOLD_S` after,
+    so a face the detector misses on one search stays hidden, and on the frames
+    since the last search, which wait for it: a face that comes into view between
+    two searches is hidden from the frame it came, not from the next search (a face
+    found on both sides of the wait is hidden where it moved in between; one in
+    view for less than `SCAN_S`, between two searches, can still be missed). The
+    clip's last frames are searched once more at the end. Tracked walkers' heads are
     hidden already and are not found again; a face on a person the user keeps is
     left (`kept` holds where they are).
     """
@@ -90,20 +100,87 @@ class FaceWatch:
         self.every = max(1, round(SCAN_S * fps))
         self.hold = max(1, round(HOLD_S * fps))
         self.held: list[tuple[int, Box]] = []  # (last frame to hide it on, box)
-        self.due: int | None = None  # the frame of the next search (the first frame seen: now)
+        self.searched: tuple[int, list[Box]] | None = None  # the last search: its frame and the faces found
 
-    def hide(self, index: int, image: np.ndarray, kept: np.ndarray | None = None) -> int:
-        """Search `image` (frame `index`) if due, hide the faces held, in place; how many were hidden."""
-        if self.mode == "keep":
-            return 0
-        if self.due is None or index >= self.due:
-            self.due = index + self.every
-            found = [box for box in self.find(image) if kept is None or not _centre_in(box, kept)]
-            self.held = [(index + self.hold, box) for box in found] + [h for h in self.held if h[1] not in found]
+    def hidden(self, pictures: Iterable[tuple[Item, int, np.ndarray, np.ndarray | None]]
+               ) -> Iterator[tuple[Item, np.ndarray, int]]:
+        """(item, frame index, image, kept region or None) -> (item, image, faces hidden on it), in order, the
+        faces hidden in place. Frames wait (at most `every` of them) for the next search."""
+        waiting: list[_Waiting] = []
+        for item, index, image, kept in pictures:
+            if self.mode == "keep":
+                yield item, image, 0
+                continue
+            frame = _Waiting(item, index, image, kept)
+            if self.searched is None or index >= self.searched[0] + self.every:
+                self._search(frame, waiting)
+                yield from (earlier.handed() for earlier in waiting)
+                waiting = []
+            frame.hide(self._held(index), self.mode)
+            if self.searched[0] == index:
+                yield frame.handed()
+            else:
+                waiting.append(frame)
+        if waiting:  # no search came after them: the last of them is searched, and the others wait for it
+            last = waiting.pop()
+            self._search(last, waiting)
+            last.hide(self._held(last.index), self.mode)
+            yield from (frame.handed() for frame in waiting + [last])
+
+    def _search(self, frame: _Waiting, waiting: list[_Waiting]) -> None:
+        """Search `frame`: its faces are held for the frames to come and hidden on those `waiting` since the last
+        search (where the face moved between the two searches, on its way)."""
+        found = [box for box in self.find(frame.image) if frame.kept is None or not _centre_in(box, frame.kept)]
+        self.held = [(frame.index + self.hold, box) for box in found] + [h for h in self.held if h[1] not in found]
+        before, self.searched = self.searched, (frame.index, found)
+        for earlier in waiting:
+            earlier.hide([_between(before, (frame.index, box), earlier.index) for box in found], self.mode)
+
+    def _held(self, index: int) -> list[Box]:
         self.held = [(until, box) for until, box in self.held if until >= index]
-        for _, box in self.held:
-            hide_face(image, box, self.mode)
-        return len(self.held)
+        return [box for _, box in self.held]
+
+
+@dataclass
+class _Waiting:
+    """A frame handed to `FaceWatch.hidden`, with the faces hidden on it so far."""
+
+    item: Any
+    index: int
+    image: np.ndarray
+    kept: np.ndarray | None
+    done: list[Box] = field(default_factory=list)
+
+    def hide(self, boxes: list[Box], mode: str) -> None:
+        """Hide each of `boxes` not hidden here yet and not on the kept person."""
+        for box in boxes:
+            if box not in self.done and (self.kept is None or not _centre_in(box, self.kept)):
+                hide_face(self.image, box, mode)
+                self.done.append(box)
+
+    def handed(self) -> tuple[Any, np.ndarray, int]:
+        return self.item, self.image, len(self.done)
+
+
+def _between(before: tuple[int, list[Box]] | None, after: tuple[int, Box], index: int) -> Box:
+    """Where the face found at `after` was on frame `index` (between the two searches): on the line from the
+    face the search `before` found nearest to it, if that is near enough to be the same face; else where it
+    was found."""
+    at, box = after
+    if before is None or not before[1]:
+        return box
+    start, faces = before
+    nearest = min(faces, key=lambda face: _centre_distance(face, box))
+    if _centre_distance(nearest, box) > SAME_FACE_REACH * max(box.width, box.height, nearest.width, nearest.height):
+        return box
+    share = (index - start) / max(1, at - start)
+    corners = [round(a + share * (b - a)) for a, b in zip(
+        (nearest.x0, nearest.y0, nearest.x1, nearest.y1), (box.x0, box.y0, box.x1, box.y1))]
+    return Box(*corners)
+
+
+def _centre_distance(a: Box, b: Box) -> float:
+    return float(np.hypot((a.x0 + a.x1 - b.x0 - b.x1) / 2, (a.y0 + a.y1 - b.y0 - b.y1) / 2))
 
 
 def _centre_in(box: Box, region: np.ndarray) -> bool:
