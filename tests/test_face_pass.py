@@ -14,9 +14,11 @@ from moving_scenes import similarity, texture, view
 from gaitanon_core.people.face_detection import FaceDetector
 from gaitanon_core.people.person_mask import Box
 from gaitanon_core.pipeline import AnonymizeOptions, anonymize_clip
+from gaitanon_core.pipeline.camera import MOVING, Camera
 from gaitanon_core.render.faces import HOLD_S, SCAN_S, FaceWatch, hide_face
 from gaitanon_core.shape import codec
 from gaitanon_core.video import ExportOptions, read_frames
+from gaitanon_core.video.camera_motion import CameraMotion
 from training.demo_walker import WalkerIdentity, render_walk, write_clip
 from training.face_walker import face_picture
 from training.render_eval import face_boxes, face_detectors
@@ -109,6 +111,40 @@ def test_a_face_found_on_both_sides_of_a_wait_is_hidden_where_it_moved_in_betwee
     out = list(watch.hidden((k, k, image, None) for k, image in enumerate(images)))
     shown = [k for k, image, _ in out
              if detail(image[top + 6: top + 28, lefts[k] + 6: lefts[k] + 28]) > 0.3 * plain]
+    assert shown == [], f"the face shows on frames {shown}"
+
+
+def panning(step: float, frames: int, first: int = 0) -> Camera:
+    """A camera whose picture moves `step` px left each frame."""
+    to_first = np.repeat(np.eye(3)[None], frames, axis=0)
+    to_first[:, 0, 2] = step * np.arange(frames)
+    return Camera(MOVING, CameraMotion(to_first, np.ones(frames)), first)
+
+
+def test_the_camera_carries_a_box_with_the_picture() -> None:
+    camera = panning(5.0, 30, first=100)
+    assert camera.carry(Box(60, 40, 94, 74), 100, 110) == Box(10, 40, 44, 74)
+    assert camera.carry(Box(10, 40, 44, 74), 110, 100) == Box(60, 40, 94, 74)
+    unsure = Camera(MOVING, CameraMotion(camera.motion.to_first, np.where(np.arange(30) == 5, 0.0, 1.0)), 100)
+    assert unsure.carry(Box(60, 40, 94, 74), 100, 110) == Box(60, 40, 94, 74), "no step measured into frame 105"
+
+
+def test_a_face_held_after_a_missed_search_moves_with_a_panning_camera() -> None:
+    """Found on the first search only, on a picture panning 5 px a frame: hidden where it is for HOLD_S."""
+    size, top, step = 34, 40, 5
+    lefts = [200 - step * k for k in range(26)]
+    images = [with_face(wall(240, 320), top, left, size) for left in lefts]
+    found = [Box(lefts[0], top, lefts[0] + size, top + size)]
+    searches: list[int] = []
+
+    def finds_on_the_first_search_only(picture: np.ndarray) -> list[Box]:
+        searches.append(1)
+        return found if len(searches) == 1 else []
+
+    plain = detail(images[0][top + 6: top + 28, lefts[0] + 6: lefts[0] + 28])
+    watch = FaceWatch(finds_on_the_first_search_only, 25.0, "blur", panning(step, len(images)).carry)
+    out = passed(watch, images)
+    shown = [k for k, image, _ in out if detail(image[top + 6: top + 28, lefts[k] + 6: lefts[k] + 28]) > 0.3 * plain]
     assert shown == [], f"the face shows on frames {shown}"
 
 

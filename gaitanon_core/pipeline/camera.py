@@ -141,6 +141,18 @@ class Camera:
         """No reliable measurement ties frame `index` to a neighbour."""
         return bool(self.motion.flagged[index - self.first])
 
+    def carry(self, box: Box, source: int, target: int) -> Box:
+        """Where the camera's motion puts `box` of frame `source` on frame `target` (clip indices): the box
+        around its four corners carried; left where it is when a step from one to the other was not measured
+        (the path through it is not known)."""
+        low, high = sorted((source - self.first, target - self.first))
+        if not self.motion.step_reliable[low + 1: high + 1].all():
+            return box
+        corners = np.array([[box.x0, box.y0, 1], [box.x1, box.y0, 1], [box.x0, box.y1, 1], [box.x1, box.y1, 1]],
+                           float) @ self.motion.between(source - self.first, target - self.first).T
+        x, y = corners[:, 0] / corners[:, 2], corners[:, 1] / corners[:, 2]
+        return Box(int(np.floor(x.min())), int(np.floor(y.min())), int(np.ceil(x.max())), int(np.ceil(y.max())))
+
     def background(self, frame: Frame, window: dict[int, Frame], people: PeopleMasks,
                    view: View | None = None) -> CompensatedBackground:
         """Frame `frame`'s background (in `view`: see `compensated_background`) from the frames in `window`

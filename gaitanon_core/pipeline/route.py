@@ -192,7 +192,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     shapes = {k: {i: drawn[0] for i, drawn in frames.items()} for k, frames in anonymized.items()}
     kept_from = {k: kept_until(k, shapes, people.tracks[k].looks) for k in options.keep_tracks}
     watch = CameraWatch()
-    faces = FaceWatch(find_faces, info.fps, options.faces)
+    faces = FaceWatch(find_faces, info.fps, options.faces, camera.carry if camera.moving else None)
     walks = {k: WalkSampler(total) for k in people.tracks}
     masks = PeopleMasks(people, unfollowed=True, boxes=True)
 

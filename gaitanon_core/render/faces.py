@@ -34,6 +34,7 @@ FACE_GROW = 0.35  # a found face is hidden with this share of its size more on e
 SAME_FACE_REACH = 3.0  # faces of two searches whose centres are at most this many face sizes apart are one face
 
 Item = TypeVar("Item")
+Follow = Callable[[Box, int, int], Box]  # (box on frame a, a, b) -> where the camera's motion puts it on frame b
 
 
 def check_mode(mode: str) -> str:
@@ -89,17 +90,21 @@ class FaceWatch:
     since the last search, which wait for it: a face that comes into view between
     two searches is hidden from the frame it came, not from the next search (a face
     found on both sides of the wait is hidden where it moved in between; one in
-    view for less than `SCAN_S`, between two searches, can still be missed). The
+    view for less than `SCAN_S`, between two searches, can still be missed). On a
+    moving camera `follow` moves each box with the picture (a face held after the
+    detector missed it stays on it while the camera pans). The
     clip's last frames are searched once more at the end. Tracked walkers' heads are
     hidden already and are not found again; a face on a person the user keeps is
     left (`kept` holds where they are).
     """
 
-    def __init__(self, find: Callable[[np.ndarray], list[Box]], fps: float, mode: str) -> None:
+    def __init__(self, find: Callable[[np.ndarray], list[Box]], fps: float, mode: str,
+                 follow: Follow | None = None) -> None:
         self.find, self.mode = find, check_mode(mode)
+        self.follow = follow or _unmoved
         self.every = max(1, round(SCAN_S * fps))
         self.hold = max(1, round(HOLD_S * fps))
-        self.held: list[tuple[int, Box]] = []  # (last frame to hide it on, box)
+        self.held: list[tuple[int, Box, int]] = []  # (last frame to hide it on, box, the frame it was found on)
         self.searched: tuple[int, list[Box]] | None = None  # the last search: its frame and the faces found
 
     def hidden(self, pictures: Iterable[tuple[Item, int, np.ndarray, np.ndarray | None]]
@@ -131,14 +136,32 @@ class FaceWatch:
         """Search `frame`: its faces are held for the frames to come and hidden on those `waiting` since the last
         search (where the face moved between the two searches, on its way)."""
         found = [box for box in self.find(frame.image) if frame.kept is None or not _centre_in(box, frame.kept)]
-        self.held = [(frame.index + self.hold, box) for box in found] + [h for h in self.held if h[1] not in found]
+        self.held = [(frame.index + self.hold, box, frame.index) for box in found] + \
+            [h for h in self.held if h[1] not in found]
         before, self.searched = self.searched, (frame.index, found)
         for earlier in waiting:
-            earlier.hide([_between(before, (frame.index, box), earlier.index) for box in found], self.mode)
+            earlier.hide([self._between(before, (frame.index, box), earlier.index) for box in found], self.mode)
 
     def _held(self, index: int) -> list[Box]:
-        self.held = [(until, box) for until, box in self.held if until >= index]
-        return [box for _, box in self.held]
+        self.held = [h for h in self.held if h[0] >= index]
+        return [self.follow(box, found, index) for _, box, found in self.held]
+
+    def _between(self, before: tuple[int, list[Box]] | None, after: tuple[int, Box], index: int) -> Box:
+        """Where the face found at `after` was on frame `index` (between the two searches): on the line from
+        the face the search `before` found nearest to it, if that is near enough to be the same face (both
+        ends carried to frame `index` by the camera); else where the camera puts the face found."""
+        at, box = after
+        here = self.follow(box, at, index)
+        if before is None or not before[1]:
+            return here
+        start, faces = before
+        nearest = min(faces, key=lambda face: _centre_distance(face, box))
+        if _centre_distance(nearest, box) > SAME_FACE_REACH * max(box.width, box.height, nearest.width,
+                                                                   nearest.height):
+            return here
+        there, share = self.follow(nearest, start, index), (index - start) / max(1, at - start)
+        return Box(*(round(a + share * (b - a)) for a, b in zip(
+            (there.x0, there.y0, there.x1, there.y1), (here.x0, here.y0, here.x1, here.y1))))
 
 
 @dataclass
@@ -162,21 +185,8 @@ class _Waiting:
         return self.item, self.image, len(self.done)
 
 
-def _between(before: tuple[int, list[Box]] | None, after: tuple[int, Box], index: int) -> Box:
-    """Where the face found at `after` was on frame `index` (between the two searches): on the line from the
-    face the search `before` found nearest to it, if that is near enough to be the same face; else where it
-    was found."""
-    at, box = after
-    if before is None or not before[1]:
-        return box
-    start, faces = before
-    nearest = min(faces, key=lambda face: _centre_distance(face, box))
-    if _centre_distance(nearest, box) > SAME_FACE_REACH * max(box.width, box.height, nearest.width, nearest.height):
-        return box
-    share = (index - start) / max(1, at - start)
-    corners = [round(a + share * (b - a)) for a, b in zip(
-        (nearest.x0, nearest.y0, nearest.x1, nearest.y1), (box.x0, box.y0, box.x1, box.y1))]
-    return Box(*corners)
+def _unmoved(box: Box, found: int, index: int) -> Box:
+    return box
 
 
 def _centre_distance(a: Box, b: Box) -> float:
