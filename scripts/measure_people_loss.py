@@ -1,7 +1,8 @@
 """Where an anonymized clip loses the person detector's confidence (README "Several people"; not a test).
 
 From the input and the output of `gaitanon-cli anonymize IN -o OUT [--start S --end S]`, made with the same
-times: the people pass is run again on the input (the anonymize run's own, deterministic for the same times),
+times: the people pass is run again on the input (the anonymize run's own on a still camera, deterministic for
+the same times; a moving camera's run segments a second time against its own backgrounds, which this does not),
 and each person SSD finds in an input frame (as `measure_people.py`: every 2nd frame, score >= 0.5, the best
 output detection on the same place, none: 0) is put with the track whose mask box holds most of theirs:
 
@@ -55,7 +56,7 @@ def boxes_by_frame(people: ClipPeople) -> dict[int, list[tuple[np.ndarray, str]]
 
 
 def kind_of(person: np.ndarray, tracks: list[tuple[np.ndarray, str]]) -> str:
-    area = (person[2] - person[0]) * (person[3] - person[1])
+    area = max(1.0, (person[2] - person[0]) * (person[3] - person[1]))
     held = [(overlap_area(person, box) / area, box, body) for box, body in tracks]
     share, box, body = max(held, key=lambda h: h[0], default=(0.0, None, "none"))
     if share < HOLDS:

@@ -4,6 +4,7 @@ moving with a panning camera); a person the user keeps keeps their face; --faces
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -125,8 +126,14 @@ def test_the_camera_carries_a_box_with_the_picture() -> None:
     camera = panning(5.0, 30, first=100)
     assert camera.carry(Box(60, 40, 94, 74), 100, 110) == Box(10, 40, 44, 74)
     assert camera.carry(Box(10, 40, 44, 74), 110, 100) == Box(60, 40, 94, 74)
-    unsure = Camera(MOVING, CameraMotion(camera.motion.to_first, np.where(np.arange(30) == 5, 0.0, 1.0)), 100)
-    assert unsure.carry(Box(60, 40, 94, 74), 100, 110) == Box(60, 40, 94, 74), "no step measured into frame 105"
+    def unmeasured(step: int) -> Camera:  # the step into frame 100 + `step` was not measured
+        return Camera(MOVING, CameraMotion(camera.motion.to_first, np.where(np.arange(30) == step, 0.0, 1.0)), 100)
+
+    for step in (5, 10):  # between them, and into the target: the box also covers where it was
+        assert unmeasured(step).carry(Box(60, 40, 94, 74), 100, 110) == Box(10, 40, 94, 74)
+    assert unmeasured(10).carry(Box(10, 40, 44, 74), 110, 100) == Box(10, 40, 94, 74)
+    assert unmeasured(0).carry(Box(60, 40, 94, 74), 100, 110) == Box(10, 40, 44, 74), "the step into frame 100"
+    assert unmeasured(11).carry(Box(60, 40, 94, 74), 100, 110) == Box(10, 40, 44, 74), "a step after frame 110"
 
 
 def test_a_face_held_after_a_missed_search_moves_with_a_panning_camera() -> None:
@@ -146,6 +153,45 @@ def test_a_face_held_after_a_missed_search_moves_with_a_panning_camera() -> None
     out = passed(watch, images)
     shown = [k for k, image, _ in out if detail(image[top + 6: top + 28, lefts[k] + 6: lefts[k] + 28]) > 0.3 * plain]
     assert shown == [], f"the face shows on frames {shown}"
+
+
+def test_a_face_that_comes_beside_one_already_found_is_hidden_where_it_is() -> None:
+    """Face A is found by both searches (frames 0 and 4 at 10 fps); face B comes beside it at frame 1."""
+    size, top = 30, 40
+    images = [with_face(wall(240, 320), top, 100, size) for _ in range(9)]
+    for image in images[1:]:
+        image[...] = with_face(image, top, 150, size)
+    frames = {id(image): k for k, image in enumerate(images)}
+    a, b = Box(100, top, 100 + size, top + size), Box(150, top, 150 + size, top + size)
+    watch = FaceWatch(lambda picture: [a] + ([b] if frames[id(picture)] >= 1 else []), 10.0, "blur")
+    plain = detail(images[1][top + 5: top + 25, 155:175])
+    out = passed(watch, images)
+    shown = [k for k, image, _ in out[1:] if detail(image[top + 5: top + 25, 155:175]) > 0.3 * plain]
+    assert shown == [], f"face B shows on frames {shown}"
+
+
+def test_a_face_carried_off_the_picture_with_a_kept_person_in_it_is_no_error() -> None:
+    """The camera pans 30 px a frame: the face's box goes off the left edge (its centre at negative columns,
+    which indexed the kept region from its right end) and a kept person stands at the right."""
+    kept = np.zeros((200, 240), bool)
+    kept[:, 200:] = True
+    watch = FaceWatch(lambda picture: [Box(10, 40, 44, 74)], 25.0, "blur", panning(30.0, 30).carry)
+    out = passed(watch, [with_face(wall(), 40, 10, 34) for _ in range(30)], kept=kept)
+    assert [k for k, _, _ in out] == list(range(30))
+
+
+def test_frames_handed_on_before_a_failure_are_hidden_and_the_failure_comes_through() -> None:
+    def clip() -> Iterator[tuple[int, int, np.ndarray, None]]:
+        for k in range(15):
+            yield k, k, with_face(wall(), *WINDOW), None
+        raise RuntimeError("cancelled")
+
+    watch = FaceWatch(lambda picture: [Box(60, 40, 94, 74)], 25.0, "blur")
+    out = []
+    with pytest.raises(RuntimeError, match="cancelled"):
+        for handed in watch.hidden(clip()):
+            out.append(handed)
+    assert [k for k, _, _ in out] == list(range(11)) and all(hidden for _, _, hidden in out)
 
 
 def test_a_kept_person_keeps_their_face_and_keep_mode_searches_nothing() -> None:

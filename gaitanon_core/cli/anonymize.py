@@ -96,7 +96,8 @@ def options_from(args: argparse.Namespace) -> AnonymizeOptions:
 
 
 def run_anonymize(args: argparse.Namespace) -> int:
-    source = existing_file(args.input)
+    source = args.input
+    existing_file(source)  # a clear line for a folder or a missing file; the name stays as typed
     options = replace(options_from(args), keep_tracks=frozenset(args.keep_track),
                       cover_tracks=frozenset(args.cover_track), cover_boxes=tuple(args.cover_box))
     report = anonymize_clip(source, args.output, options, progress=ProgressLine(source.name))

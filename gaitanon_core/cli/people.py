@@ -36,7 +36,8 @@ def register(subparsers) -> None:
 
 
 def run_people(args: argparse.Namespace) -> int:
-    source = existing_file(args.input)
+    source = args.input
+    existing_file(source)  # a clear line for a folder or a missing file; the name stays as typed
     people = people_in_clip(source, args.start, args.end, progress=ProgressLine(source.name))
     folder = _thumbnail_folder(args.thumbnails)
     times = frame_times(source)

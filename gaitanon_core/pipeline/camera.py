@@ -143,15 +143,14 @@ class Camera:
 
     def carry(self, box: Box, source: int, target: int) -> Box:
         """Where the camera's motion puts `box` of frame `source` on frame `target` (clip indices): the box
-        around its four corners carried; left where it is when a step from one to the other was not measured
-        (the path through it is not known)."""
-        low, high = sorted((source - self.first, target - self.first))
-        if not self.motion.step_reliable[low + 1: high + 1].all():
-            return box
+        around its four corners carried; where a step from one to the other was not measured (the path there
+        is a guess), also where it was."""
         corners = np.array([[box.x0, box.y0, 1], [box.x1, box.y0, 1], [box.x0, box.y1, 1], [box.x1, box.y1, 1]],
                            float) @ self.motion.between(source - self.first, target - self.first).T
         x, y = corners[:, 0] / corners[:, 2], corners[:, 1] / corners[:, 2]
-        return Box(int(np.floor(x.min())), int(np.floor(y.min())), int(np.ceil(x.max())), int(np.ceil(y.max())))
+        carried = Box(int(np.floor(x.min())), int(np.floor(y.min())), int(np.ceil(x.max())), int(np.ceil(y.max())))
+        low, high = sorted((source - self.first, target - self.first))
+        return carried if self.motion.step_reliable[low + 1: high + 1].all() else carried.union(box)
 
     def background(self, frame: Frame, window: dict[int, Frame], people: PeopleMasks,
                    view: View | None = None) -> CompensatedBackground:

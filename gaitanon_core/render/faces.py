@@ -110,79 +110,84 @@ class FaceWatch:
     def hidden(self, pictures: Iterable[tuple[Item, int, np.ndarray, np.ndarray | None]]
                ) -> Iterator[tuple[Item, np.ndarray, int]]:
         """(item, frame index, image, kept region or None) -> (item, image, faces hidden on it), in order, the
-        faces hidden in place. Frames wait (at most `every` of them) for the next search."""
+        faces hidden in place. Frames wait (at most `every` of them) for the next search. One clip per watch."""
+        if self.mode == "keep":
+            yield from ((item, image, 0) for item, _, image, _ in pictures)
+            return
         waiting: list[_Waiting] = []
         for item, index, image, kept in pictures:
-            if self.mode == "keep":
-                yield item, image, 0
-                continue
             frame = _Waiting(item, index, image, kept)
             if self.searched is None or index >= self.searched[0] + self.every:
                 self._search(frame, waiting)
-                yield from (earlier.handed() for earlier in waiting)
+                yield from self._handed_on(waiting)
                 waiting = []
-            frame.hide(self._held(index), self.mode)
+            frame.due = self._held(index)  # hidden when handed on: the picture stays as it is for a search
             if self.searched[0] == index:
-                yield frame.handed()
+                yield from self._handed_on([frame])
             else:
                 waiting.append(frame)
         if waiting:  # no search came after them: the last of them is searched, and the others wait for it
             last = waiting.pop()
             self._search(last, waiting)
-            last.hide(self._held(last.index), self.mode)
-            yield from (frame.handed() for frame in waiting + [last])
+            last.due = self._held(last.index)
+            yield from self._handed_on(waiting + [last])
 
     def _search(self, frame: _Waiting, waiting: list[_Waiting]) -> None:
         """Search `frame`: its faces are held for the frames to come and hidden on those `waiting` since the last
-        search (where the face moved between the two searches, on its way)."""
+        search (where the camera puts them there and, for a face the last search found too, on its way)."""
         found = [box for box in self.find(frame.image) if frame.kept is None or not _centre_in(box, frame.kept)]
         self.held = [(frame.index + self.hold, box, frame.index) for box in found] + \
             [h for h in self.held if h[1] not in found]
         before, self.searched = self.searched, (frame.index, found)
         for earlier in waiting:
-            earlier.hide([self._between(before, (frame.index, box), earlier.index) for box in found], self.mode)
+            earlier.hide([way for box in found for way in self._ways(before, (frame.index, box), earlier.index)],
+                         self.mode)
+
+    def _handed_on(self, frames: list[_Waiting]) -> Iterator[tuple[Any, np.ndarray, int]]:
+        for frame in frames:
+            frame.hide(frame.due, self.mode)
+            yield frame.item, frame.image, len(frame.done)
 
     def _held(self, index: int) -> list[Box]:
         self.held = [h for h in self.held if h[0] >= index]
         return [self.follow(box, found, index) for _, box, found in self.held]
 
-    def _between(self, before: tuple[int, list[Box]] | None, after: tuple[int, Box], index: int) -> Box:
-        """Where the face found at `after` was on frame `index` (between the two searches): on the line from
-        the face the search `before` found nearest to it, if that is near enough to be the same face (both
-        ends carried to frame `index` by the camera); else where the camera puts the face found."""
+    def _ways(self, before: tuple[int, list[Box]] | None, after: tuple[int, Box], index: int) -> list[Box]:
+        """Where the face found at `after` may have been on frame `index`, between the two searches: where the
+        camera puts it (a face that came into view meanwhile, or one that stood still), and on the line from
+        the face the search `before` found nearest to it, if that is near enough to be the same face (both ends
+        carried to frame `index` by the camera; a face beside it that came meanwhile is hidden where it is)."""
         at, box = after
         here = self.follow(box, at, index)
         if before is None or not before[1]:
-            return here
+            return [here]
         start, faces = before
         nearest = min(faces, key=lambda face: _centre_distance(face, box))
         if _centre_distance(nearest, box) > SAME_FACE_REACH * max(box.width, box.height, nearest.width,
                                                                    nearest.height):
-            return here
+            return [here]
         there, share = self.follow(nearest, start, index), (index - start) / max(1, at - start)
-        return Box(*(round(a + share * (b - a)) for a, b in zip(
-            (there.x0, there.y0, there.x1, there.y1), (here.x0, here.y0, here.x1, here.y1))))
+        return [here, Box(*(round(a + share * (b - a)) for a, b in zip(
+            (there.x0, there.y0, there.x1, there.y1), (here.x0, here.y0, here.x1, here.y1))))]
 
 
 @dataclass
 class _Waiting:
-    """A frame handed to `FaceWatch.hidden`, with the faces hidden on it so far."""
+    """A frame handed to `FaceWatch.hidden`: the held faces due on it, and the faces hidden on it so far."""
 
     item: Any
     index: int
     image: np.ndarray
-    kept: np.ndarray | None
+    kept: np.ndarray | None  # where the kept people are: a search's faces there are theirs, and left
+    due: list[Box] = field(default_factory=list)
     done: list[Box] = field(default_factory=list)
 
     def hide(self, boxes: list[Box], mode: str) -> None:
-        """Hide each of `boxes` not hidden here yet and not on the kept person."""
+        """Hide each of `boxes` not hidden here yet."""
         for box in boxes:
-            if box not in self.done and (self.kept is None or not _centre_in(box, self.kept)):
+            if box not in self.done:
                 hide_face(self.image, box, mode)
                 self.done.append(box)
-
-    def handed(self) -> tuple[Any, np.ndarray, int]:
-        return self.item, self.image, len(self.done)
 
 
 def _unmoved(box: Box, found: int, index: int) -> Box:
@@ -194,8 +199,8 @@ def _centre_distance(a: Box, b: Box) -> float:
 
 
 def _centre_in(box: Box, region: np.ndarray) -> bool:
-    y, x = min((box.y0 + box.y1) // 2, region.shape[0] - 1), min((box.x0 + box.x1) // 2, region.shape[1] - 1)
-    return bool(region[y, x])
+    y, x = (box.y0 + box.y1) // 2, (box.x0 + box.x1) // 2
+    return 0 <= y < region.shape[0] and 0 <= x < region.shape[1] and bool(region[y, x])
 
 
 def hide_face(image: np.ndarray, box: Box, mode: str) -> None:
