@@ -145,9 +145,8 @@ class Camera:
         """Where the camera's motion puts `box` of frame `source` on frame `target` (clip indices): the box
         around its four corners carried; where a step from one to the other was not measured (the path there
         is a guess), also where it was."""
-        corners = np.array([[box.x0, box.y0, 1], [box.x1, box.y0, 1], [box.x0, box.y1, 1], [box.x1, box.y1, 1]],
-                           float) @ self.motion.between(source - self.first, target - self.first).T
-        x, y = corners[:, 0] / corners[:, 2], corners[:, 1] / corners[:, 2]
+        corners = np.array([[[box.x0, box.y0]], [[box.x1, box.y0]], [[box.x0, box.y1]], [[box.x1, box.y1]]], float)
+        x, y = cv2.perspectiveTransform(corners, self.motion.between(source - self.first, target - self.first))[:, 0].T
         carried = Box(int(np.floor(x.min())), int(np.floor(y.min())), int(np.ceil(x.max())), int(np.ceil(y.max())))
         low, high = sorted((source - self.first, target - self.first))
         return carried if self.motion.step_reliable[low + 1: high + 1].all() else carried.union(box)

@@ -67,8 +67,9 @@ class Ticker:
     its `count` (the clip's `total` frames, or the samples it picks) with its own
     ETA: a clip is read more than once (its people, then the drawing; a moving
     camera's path and its people again), and one count over the first pass
-    showed 100 % while the drawing, about half the time, was still to come. The rate is measured from a pass's first frame on, so its set-up does not
-    inflate the ETA.
+    showed 100 % while the drawing, about half the time, was still to come. The
+    rate is measured from a pass's first frame on, so its set-up does not inflate
+    the ETA.
     """
 
     def __init__(self, total: int, progress: ProgressCallback | None, cancel: CancelCheck | None) -> None:

@@ -223,12 +223,13 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
             """Each coloured frame (without its scene: the face pass holds a few back until its next search)
             with the people the segmenter could not tell from the scene covered."""
             for (frame, here, unfollowed, moved, _), image in clock.iterate("colour", coloured):
-                for box in people.unseparated.get(frame.index, []):
+                standing = people.unseparated.get(frame.index, [])
+                for box in standing:
                     paint_capsule(image, (box.y0, box.x0, box.y1, box.x1))
-                yield (frame, here, unfollowed, moved), frame.index, image, kept_people(here)
+                yield (frame, here, unfollowed, moved, standing), frame.index, image, kept_people(here)
 
-        for (frame, here, unfollowed, moved), image, hidden in clock.iterate("faces", faces.hidden(pictures())):
-            standing = people.unseparated.get(frame.index, [])
+        for (frame, here, unfollowed, moved, standing), image, hidden in clock.iterate("faces",
+                                                                                       faces.hidden(pictures())):
             report.face_frames += hidden > 0
             report.cover_box_frames += paint_cover_boxes(image, options.cover_boxes, frame.time) > 0
             clock.call("encode", writer.write, image, frame.time)

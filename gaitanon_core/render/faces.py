@@ -195,7 +195,7 @@ def _unmoved(box: Box, found: int, index: int) -> Box:
 
 
 def _centre_distance(a: Box, b: Box) -> float:
-    return float(np.hypot((a.x0 + a.x1 - b.x0 - b.x1) / 2, (a.y0 + a.y1 - b.y0 - b.y1) / 2))
+    return float(np.hypot(*np.subtract(a.centre, b.centre)))
 
 
 def _centre_in(box: Box, region: np.ndarray) -> bool:
