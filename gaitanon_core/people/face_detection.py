@@ -16,6 +16,7 @@ import onnxruntime as ort
 
 from ..errors import GaitanonError
 from ..paths import resources_dir
+from .detection import suppressed
 from .person_mask import Box
 
 __all__ = ["FaceDetector", "face_model_path"]
@@ -51,7 +52,7 @@ class FaceDetector:
         boxes, scores = _decode(heat[0, 0], sizes[0], offsets[0])
         fx, fy = width / size[0], height / size[1]
         return [Box(int(x0 * fx), int(y0 * fy), int(np.ceil(x1 * fx)), int(np.ceil(y1 * fy)))
-                for x0, y0, x1, y1 in boxes[_suppressed(boxes, scores)]]
+                for x0, y0, x1, y1 in boxes[suppressed(boxes, scores, OVERLAP)]]
 
 
 def _multiple_of_32(value: float) -> int:
@@ -66,18 +67,3 @@ def _decode(heat: np.ndarray, sizes: np.ndarray, offsets: np.ndarray) -> tuple[n
     cx = (cols + offsets[1, rows, cols] + 0.5) * STRIDE
     boxes = np.stack([cx - wide / 2, cy - tall / 2, cx + wide / 2, cy + tall / 2], axis=1).clip(min=0)
     return boxes, heat[rows, cols]
-
-
-def _suppressed(boxes: np.ndarray, scores: np.ndarray) -> list[int]:
-    """Indices of the boxes kept: best first, each dropping the later ones that overlap it."""
-    kept: list[int] = []
-    for i in np.argsort(-scores):
-        if all(_iou(boxes[i], boxes[k]) <= OVERLAP for k in kept):
-            kept.append(int(i))
-    return kept
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
