@@ -69,3 +69,11 @@ def test_people_are_boxes_in_the_frames_pixels():
     box = people[0].box
     assert 0 <= box.x0 < box.x1 <= frame.shape[1] and 0 <= box.y0 < box.y1 <= frame.shape[0]
     assert box.height > 2 * box.width  # a standing person
+
+
+def test_the_networks_threads_do_not_spin_between_runs():
+    """Spinning, ONNX Runtime's idle threads took a core from the route's own work (README "Speed")."""
+    from gaitanon_core.people.face_detection import FaceDetector
+
+    for session in (PersonDetector().session, FaceDetector().session):
+        assert session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"

@@ -21,9 +21,9 @@ from threading import Lock
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
 from ..errors import GaitanonError
+from ..inference.anonymizer import open_session
 from ..paths import resources_dir
 from .person_mask import Box
 
@@ -78,9 +78,7 @@ class PersonDetector:
     """An RGB frame -> the people in it, as boxes in that frame's pixels."""
 
     def __init__(self, path: Path | None = None) -> None:
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path or detector_path()), options, providers=["CPUExecutionProvider"])
+        self.session = open_session(path or detector_path(), "cpu")
         self._lock = Lock()  # one network, shared (`shared_detector`): one frame at a time
         self._seen: OrderedDict[bytes, np.ndarray] = OrderedDict()  # frame digest -> the network's rows
 

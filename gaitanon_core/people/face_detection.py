@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
 from ..errors import GaitanonError
+from ..inference.anonymizer import open_session
 from ..paths import resources_dir
 from .detection import suppressed
 from .person_mask import Box
@@ -39,9 +39,7 @@ class FaceDetector:
     """An RGB frame -> boxes of the faces in it, in that frame's pixels."""
 
     def __init__(self) -> None:
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(face_model_path()), options, providers=["CPUExecutionProvider"])
+        self.session = open_session(face_model_path(), "cpu")
 
     def faces(self, frame: np.ndarray) -> list[Box]:
         height, width = frame.shape[:2]
