@@ -242,7 +242,7 @@ def _decoded_times(path: Path, stream: int, start: float) -> tuple[np.ndarray, f
     """Frame times as the decoder gives them, for files whose packets carry no
     presentation times (raw H.264, AVI): slower than the packet scan, but what the reader sees."""
     command = ffmpeg_args("-nostats", "-copyts", *source_input(path), "-map", f"0:{stream}",
-                          "-vf", "showinfo", "-f", "null", "-", loglevel="info")  # fmt: skip
+                          "-vf", "showinfo=checksum=0", "-f", "null", "-", loglevel="info")  # fmt: skip
     process = start_ffmpeg(command, stderr_pipe=True)
     timeout = SCAN_TIMEOUT_S + path.stat().st_size / DECODE_BYTES_PER_S
     watchdog = Watchdog(process, timeout)  # never fed: a deadline for the whole scan
