@@ -15,7 +15,7 @@ TensorFlow is needed only for the first step, in a separate environment (it is n
     G=$(.venv/bin/python -c "from training.naturalness import detector_files; print(detector_files()[0])")
     /tmp/tf/bin/python -m tf2onnx.convert --graphdef "$G" --opset 17 --output /tmp/ssd_full.onnx \\
         --inputs 'Preprocessor/map/TensorArrayStack/TensorArrayGatherV3:0[1,300,300,3]' --outputs concat:0,concat_1:0
-    .venv/bin/python scripts/vendor_person_detector.py /tmp/ssd_full.onnx
+    PYTHONPATH=. .venv/bin/python scripts/vendor_person_detector.py /tmp/ssd_full.onnx
 
 The last step checks the result against OpenCV's run of the wheel's graph on the demo clip's frames.
 """
