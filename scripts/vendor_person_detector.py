@@ -31,22 +31,18 @@ import onnx
 import onnxruntime as ort
 from onnx import helper, numpy_helper
 
-from training.naturalness import detector_files
+from gaitanon_core.paths import demo_clip_path
+from gaitanon_core.people.detection import PERSON_CLASS as PERSON, PersonDetector
+from gaitanon_core.video import read_frames
+from training.naturalness import DETECTOR_INPUT as SIZE, PersonDetector as OpenCVDetector
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "resources" / "person_models" / "ssd_mobilenet_v2_coco_person.onnx"
 CLASSES = 91  # the COCO label map's ids, 0 the background
-PERSON = 1
 PREDICTORS = 6  # BoxPredictor_0..5, one per feature map
 INPUT = "Preprocessor/map/TensorArrayStack/TensorArrayGatherV3:0"
 BOX_CODES, CLASS_LOGITS = "concat:0", "concat_1:0"
-SIZE = 300
 VARIANCES = np.array([0.1, 0.1, 0.2, 0.2], np.float32)  # the pbtxt's PriorBox variances (y, x, h, w order below)
-
-
-def opencv_net() -> cv2.dnn.Net:
-    graph, text = detector_files()
-    return cv2.dnn.readNetFromTensorflow(str(graph), str(text))
 
 
 def opencv_priors(net: cv2.dnn.Net) -> np.ndarray:
@@ -117,28 +113,17 @@ def decoded(model: onnx.ModelProto, priors: np.ndarray) -> None:
         node.input[:] = ["image" if name == INPUT else name for name in node.input]
 
 
-def check(target: Path, net: cv2.dnn.Net) -> None:
+def check(target: Path, theirs: OpenCVDetector) -> None:
     """The person rows OpenCV's graph finds on the demo clip's frames, found again by the ONNX model."""
-    from gaitanon_core.paths import demo_clip_path
-    from gaitanon_core.people.detection import PersonDetector
-
-    detector = PersonDetector(target)
-    capture = cv2.VideoCapture(str(demo_clip_path()))
+    ours = PersonDetector(target)
     worst = 0.0
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-        net.setInput(cv2.dnn.blobFromImage(rgb, size=(SIZE, SIZE)))
-        rows = net.forward()[0, 0]
-        rows = rows[(rows[:, 1].astype(int) == PERSON) & (rows[:, 2] >= 0.1)]
-        ours = detector.rows(rgb)
-        ours = ours[ours[:, 2] >= 0.1]
-        if len(rows) != len(ours):
-            raise SystemExit(f"{len(rows)} people by OpenCV, {len(ours)} by the ONNX model")
-        if len(rows):
-            worst = max(worst, float(np.abs(rows[:, 2:] - ours[:, 2:]).max()))
+    for frame in read_frames(demo_clip_path()):
+        expected, found = theirs.rows(frame.image), ours.rows(frame.image)
+        expected, found = expected[expected[:, 2] >= 0.1], found[found[:, 2] >= 0.1]
+        if len(expected) != len(found):
+            raise SystemExit(f"{len(expected)} people by OpenCV, {len(found)} by the ONNX model")
+        if len(found):
+            worst = max(worst, float(np.abs(expected[:, 2:] - found[:, 2:]).max()))
     if worst > 1e-4:
         raise SystemExit(f"the ONNX model's rows differ from OpenCV's by up to {worst}")
     print(f"checked on {demo_clip_path().name}: the same people, scores and corners within {worst:.1e}")
@@ -149,15 +134,15 @@ def main() -> None:
     parser.add_argument("converted", type=Path, help="tf2onnx's conversion of the wheel's frozen graph")
     args = parser.parse_args()
     model = onnx.load(args.converted)
-    net = opencv_net()
+    theirs = OpenCVDetector()
     person_only(model)
-    decoded(model, opencv_priors(net))
+    decoded(model, opencv_priors(theirs.net))
     onnx.checker.check_model(model)
     model = onnx.shape_inference.infer_shapes(model)
     onnx.save(model, TARGET)
     ort.InferenceSession(str(TARGET), providers=["CPUExecutionProvider"])
     print(f"wrote {TARGET} ({TARGET.stat().st_size / 2**20:.1f} MiB)")
-    check(TARGET, net)
+    check(TARGET, theirs)
 
 
 if __name__ == "__main__":

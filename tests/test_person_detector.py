@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
@@ -10,6 +9,7 @@ from gaitanon_core.errors import GaitanonError
 from gaitanon_core.paths import demo_clip_path
 from gaitanon_core.people import detection
 from gaitanon_core.people.detection import PersonDetector, suppressed
+from gaitanon_core.video import read_frames
 
 
 def test_suppression_keeps_the_best_of_each_overlapping_group():
@@ -34,30 +34,20 @@ def test_a_missing_model_is_a_plain_error(monkeypatch, tmp_path):
 
 
 def demo_frames(step: int) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(demo_clip_path()))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            return frames
-        if int(capture.get(cv2.CAP_PROP_POS_FRAMES)) % step == 0:
-            frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    """Every `step`-th frame of the demo clip (frames step - 1, 2 * step - 1, ...)."""
+    return [frame.image for frame in read_frames(demo_clip_path())][step - 1::step]
 
 
 def test_the_model_finds_the_rows_opencv_found_with_the_whole_graph():
     naturalness = pytest.importorskip("training.naturalness")
-    graph, text = naturalness.detector_files()  # the wheel the model was cut from (the test extra installs it)
-    net = cv2.dnn.readNetFromTensorflow(str(graph), str(text))
+    theirs = naturalness.PersonDetector()  # the wheel the model was cut from (the test extra installs it)
     ours = PersonDetector()
     compared = 0
     for frame in demo_frames(step=7):
-        net.setInput(cv2.dnn.blobFromImage(frame, size=(300, 300)))
-        theirs = net.forward()[0, 0]
-        theirs = theirs[(theirs[:, 1] == detection.PERSON_CLASS) & (theirs[:, 2] >= 0.1)]
-        rows = ours.rows(frame)
-        rows = rows[rows[:, 2] >= 0.1]
-        assert rows.shape == theirs.shape
-        np.testing.assert_allclose(rows[:, 2:], theirs[:, 2:], atol=1e-4)
+        expected, rows = theirs.rows(frame), ours.rows(frame)
+        expected, rows = expected[expected[:, 2] >= 0.1], rows[rows[:, 2] >= 0.1]
+        assert rows.shape == expected.shape
+        np.testing.assert_allclose(rows[:, 2:], expected[:, 2:], atol=1e-4)
         compared += len(rows)
     assert compared >= 10  # the walker is in most of these frames
 

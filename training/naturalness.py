@@ -53,11 +53,14 @@ class PersonDetector:
         graph, text = detector_files()
         self.net = cv2.dnn.readNetFromTensorflow(str(graph), str(text))
 
+    def rows(self, image: np.ndarray) -> np.ndarray:
+        """The people OpenCV's DetectionOutput finds: (image, class, score, x0, y0, x1, y1) rows, corners in 0..1."""
+        self.net.setInput(cv2.dnn.blobFromImage(image, size=(DETECTOR_INPUT, DETECTOR_INPUT), swapRB=False))
+        detections = self.net.forward()[0, 0]
+        return detections[detections[:, 1] == PERSON_CLASS]
+
     def person_confidence(self, image: np.ndarray) -> float:
-        blob = cv2.dnn.blobFromImage(image, size=(DETECTOR_INPUT, DETECTOR_INPUT), swapRB=False)
-        self.net.setInput(blob)
-        detections = self.net.forward()[0, 0]  # rows: (image, class, score, x0, y0, x1, y1)
-        people = detections[detections[:, 1] == PERSON_CLASS, 2]
+        people = self.rows(image)[:, 2]
         return float(people.max()) if len(people) else 0.0
 
 
