@@ -69,6 +69,7 @@ class TruthSegmenter:
         self.case, self.tamper = case, tamper
         room = case.clip.background
         self.background = BackgroundModel(room, np.zeros(room.shape[:2], np.float32), np.zeros(room.shape[:2], bool))
+        self.samples_still = True  # a still camera: the people pass judges it (`StillnessWatch`)
 
     def mask(self, index: int) -> FrameMask:
         person = self.case.clip.masks[index]

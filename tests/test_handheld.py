@@ -132,6 +132,10 @@ def test_a_handheld_casia_clip_is_anonymized_everywhere_and_only_around_the_walk
         write_handheld(clip, source)
     report = pipeline.anonymize_clip(source, target, pipeline.AnonymizeOptions(models_dir=models, seed=0))
     assert report.camera == "moving" and "camera: moving" in "\n".join(report.summary_lines())
+    if not rotated:  # the listing a user keeps a person by numbers them as the run does (its passes too)
+        listed = pipeline.people_in_clip(source)
+        assert {k: (t.first, t.last) for k, t in listed.items()} == {
+            k: (p["first_frame"], p["last_frame"]) for k, p in report.people.items()}
     inputs, outputs = ([f.image for f in read_frames(p)] for p in (source, target))
     assert len(outputs) == len(inputs) == len(clip.frames) and outputs[0].shape == inputs[0].shape
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from gaitanon_core.people import tracks
-from gaitanon_core.people.detection import PersonDetector
+from gaitanon_core.people.detection import Detection, PersonDetector
 from gaitanon_core.people.person_mask import Box
-from gaitanon_core.pipeline import camera
+from gaitanon_core.pipeline import camera, route
 from gaitanon_core.pipeline.events import Ticker
-from gaitanon_core.people.tracks import PeopleFrame
 from gaitanon_core.errors import Cancelled
+from gaitanon_core.report import StageClock
 from gaitanon_core.people.silhouettes import sample_count
 from gaitanon_core.pipeline.people import SAMPLING, clip_segmenter, find_people
 from gaitanon_core.video import Frame, probe, read_frames
@@ -101,7 +101,7 @@ def test_a_still_camera_is_judged_in_the_people_pass_without_measuring_its_path(
     info = probe(walk)
     stillness = camera.StillnessWatch(0)
     people = find_people(clip_segmenter(info, None, None), read_frames(walk, info), info.fps, 64,
-                         watch=stillness.see)
+                         watch=stillness.see_people)
     assert len(stillness.offsets) == (info.frame_count - 1) // camera.STILL_EVERY  # every tenth after the first
     judged = camera.survey_camera(info, None, None, 0, people, stillness.offsets, Ticker(info.frame_count, None, None))
     assert judged.kind == camera.STATIC
@@ -110,11 +110,10 @@ def test_a_still_camera_is_judged_in_the_people_pass_without_measuring_its_path(
 
 def test_the_stillness_watch_stops_at_the_first_frame_that_moved() -> None:
     scene = texture((300, 400), 3)
-    nobody = PeopleFrame(0, {})
     stillness = camera.StillnessWatch(first=5)
     for index, dx in enumerate([0.0] * 15 + [3.0] * 20, start=5):
         image = view(scene, similarity(dx - 40, -30), (240, 320))
-        stillness.see(Frame(index, index / 25, image), nobody)
+        stillness.see(Frame(index, index / 25, image), None)
     assert len(stillness.offsets) == 2 and stillness.offsets[0] < 0.3 and 2.5 < stillness.offsets[1] < 3.5
 
 
@@ -178,11 +177,48 @@ def test_one_offset_beyond_the_shift_is_measured_again_on_the_next_frame() -> No
     """A static camera's single thrown measurement (a mask that missed a limb) does not send the clip down the
     moving route: the next frame's offset takes its place; a camera that moved stays off and is confirmed."""
     scene = texture((400, 600), seed=3)
-    nobody = PeopleFrame(0, {})
     stillness = camera.StillnessWatch(first=0)
     shifts = {20: 3.0}  # frame 20 alone is off (as a thrown measurement reads)
     for index in range(32):
         image = view(scene, similarity(shifts.get(index, 0.0) - 40, -30), (240, 320))
-        stillness.see(Frame(index, index / 25, image), nobody)
+        stillness.see(Frame(index, index / 25, image), None)
     assert len(stillness.offsets) == 3 and max(stillness.offsets) < 0.3
     assert still(stillness.offsets)
+
+
+def test_a_camera_the_samples_saw_move_is_surveyed_in_one_light_pass(tmp_path: Path, monkeypatch) -> None:
+    """A pan the background's samples show: no people pass against their median (no scene), one light pass
+    for the path, then the people found once, each frame against its own background (#17's speed)."""
+    scene = texture((300, 900), seed=5)
+    frames = np.stack([view(scene, similarity(-4.0 * k, -20), (240, 320)) for k in range(50)])
+    clip = write_clip_at(tmp_path / "pan.mp4", frames, 25.0)
+    passes = []
+    monkeypatch.setattr(route, "find_people", lambda *args, **kwargs: passes.append(kwargs.get("join", True)) or
+                        find_people(*args, **kwargs))
+    info = probe(clip)
+    assert not clip_segmenter(info, None, None).samples_still
+    _, judged, people = route.people_and_camera(info, None, None, 64, StageClock(), Ticker(len(frames), None, None))
+    assert judged.kind == camera.MOVING and not judged.motion.flagged.any()
+    assert passes == [False] and people.tracks == {}  # the second pass only
+
+
+class _CountingDetector:
+    """Stands in for the shared detector: one person on each keyframe, 10 px further right each time."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def people(self, image: np.ndarray, confidence: float) -> list:
+        self.calls += 1
+        return [Detection(Box(10 * self.calls, 20, 10 * self.calls + 8, 60), 0.9)]
+
+
+def test_each_frame_leaves_out_the_people_of_the_keyframes_either_side(monkeypatch) -> None:
+    detector = _CountingDetector()
+    monkeypatch.setattr(camera, "shared_detector", lambda: detector)
+    segmenter = type("Full", (), {"at_work_size": staticmethod(lambda image: image)})()
+    frames = [Frame(k, k / 25, np.zeros((120, 160, 3), np.uint8)) for k in range(8)]
+    found = list(camera.detected_boxes(frames, segmenter, fps=25.0))  # keyframes 0, 3, 6
+    assert [frame.index for frame, _ in found] == list(range(8)) and detector.calls == 3
+    lefts = [sorted(box.x0 for box in boxes) for _, boxes in found]
+    assert lefts == [[10, 20]] * 3 + [[20, 30]] * 3 + [[30]] * 2

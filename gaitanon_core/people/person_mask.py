@@ -69,6 +69,12 @@ class Box:
         return Box(max(0, self.x0 - pad), max(0, self.y0 - pad), min(shape[1], self.x1 + pad),
                    min(shape[0], self.y1 + pad))
 
+    def rescaled(self, shape: tuple[int, int], to: tuple[int, int]) -> Box:
+        """The box of a `shape` frame in the pixels of a `to` frame (the same picture, larger or not)."""
+        ky, kx = to[0] / shape[0], to[1] / shape[1]
+        return Box(int(self.x0 * kx), int(self.y0 * ky), min(to[1], int(np.ceil(self.x1 * kx))),
+                   min(to[0], int(np.ceil(self.y1 * ky))))
+
     def union(self, other: Box) -> Box:
         return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1))
 

@@ -122,9 +122,10 @@ class ClipSegmenter:
     """
 
     def __init__(self, background: BackgroundModel, model: PersonMaskModel | None = None,
-                 work: BackgroundModel | None = None) -> None:
+                 work: BackgroundModel | None = None, samples_still: bool = True) -> None:
         self.background = background  # full resolution: also the colouring's empty scene
         self.work = work or background  # the (reduced) resolution the segmentation runs at
+        self.samples_still = samples_still  # the samples showed a still camera (`still_samples`)
         self.model = model or PersonMaskModel()
         self._last_box: Box | None = None  # at working resolution, like every box below
         self._body = BodyWatch()
@@ -138,11 +139,12 @@ class ClipSegmenter:
         # A moving camera's samples show no one scene: their median is no background, and the ghost search in it
         # looks at every group that disagrees (155 learned-model looks on a handheld CASIA-B clip, 12-17 on a
         # still one, 85 on vtest) for nothing; such a clip is segmented again against backgrounds of its own.
-        find_people = partial(_people_in, model, detector=shared_detector()) if still_samples(samples) else None
+        still = still_samples(samples)
+        find_people = partial(_people_in, model, detector=shared_detector()) if still else None
         if factor < 1.0:
             full, work = build_scaled_background(samples, factor, find_people)
-            return cls(full, model, work)
-        return cls(build_background(samples, find_people), model)
+            return cls(full, model, work, still)
+        return cls(build_background(samples, find_people), model, samples_still=still)
 
     def use_background(self, background: BackgroundModel, work: BackgroundModel | None = None) -> None:
         """Segment the next frames against `background` (full resolution) and `work` (reduced; None: the same);

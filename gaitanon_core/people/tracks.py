@@ -332,7 +332,7 @@ class _Follower:
         self.calm = found.settled
         people = {track: self._full(self._frame_mask(track, index, found.masks[track], found.occluded[track], shape),
                                     image) for track in found.boxes}
-        unseparated = {track: _scaled_box(found.boxes[track], shape, image.shape[:2])
+        unseparated = {track: found.boxes[track].rescaled(shape, image.shape[:2])
                        for track in self._unseparated(position, found)}
         return PeopleFrame(index, people, self._full_mask(found.unowned, image.shape[:2]), found.moved, unseparated)
 
@@ -444,13 +444,6 @@ def _outgrows(person: np.ndarray, near: np.ndarray) -> bool:
 def _near(a: Box, b: Box, reach: float) -> bool:
     """Do the boxes come within `reach` px of each other?"""
     return a.x0 - reach < b.x1 and b.x0 - reach < a.x1 and a.y0 - reach < b.y1 and b.y0 - reach < a.y1
-
-
-def _scaled_box(box: Box, shape: tuple[int, int], to: tuple[int, int]) -> Box:
-    """`box` of a `shape` frame in the pixels of a `to` frame (the same picture, larger or not)."""
-    ky, kx = to[0] / shape[0], to[1] / shape[1]
-    return Box(int(box.x0 * kx), int(box.y0 * ky), min(to[1], int(np.ceil(box.x1 * kx))),
-               min(to[0], int(np.ceil(box.y1 * ky))))
 
 
 def _box_mask(box: Box, shape: tuple[int, int]) -> np.ndarray:

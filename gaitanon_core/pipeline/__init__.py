@@ -3,9 +3,9 @@
 around it (`review.py`)."""
 
 from .events import CancelCheck, FrameSink, PreviewFrame, Progress, ProgressCallback
-from .people import PersonTrack, people_in_clip
+from .people import PersonTrack
 from .review import Review, export_review, preview_frame, preview_with, render_review, review_position
-from .route import AnonymizeOptions, anonymize_clip, model_bank
+from .route import AnonymizeOptions, anonymize_clip, model_bank, people_in_clip
 
 __all__ = [
     "AnonymizeOptions", "CancelCheck", "FrameSink", "PersonTrack", "PreviewFrame", "Progress", "ProgressCallback",

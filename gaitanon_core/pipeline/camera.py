@@ -31,7 +31,8 @@ from ..people.moving_background import (
 )
 from ..people.background import BackgroundModel, margin_disc, median_of_valid
 from ..people.silhouettes import ClipSegmenter
-from ..people.tracks import PeopleFrame
+from ..people.detection import shared_detector
+from ..people.tracks import KEYFRAME_S, UNSURE_CONFIDENCE, PeopleFrame
 from ..render.colouring import LIGHT_RING_PX, bounding_box, scene_margin
 from ..people.person_mask import Box
 from ..shape.tracking import FrameShape, MaskCrop
@@ -43,8 +44,8 @@ from .events import Ticker
 from .people import ClipPeople
 
 __all__ = ["MOVING", "STATIC", "UNSEEN", "UNSTEADY", "Camera", "PeopleMasks", "backdrop", "backdrop_box",
-           "StillnessWatch", "judge_camera", "measure_camera", "on_own_backgrounds", "survey_camera",
-           "union", "windowed", "without_standing_people"]
+           "StillnessWatch", "detected_boxes", "glance_at_camera", "judge_camera", "measure_camera",
+           "on_own_backgrounds", "survey_camera", "union", "windowed", "without_standing_people"]
 
 STATIC, MOVING = "static", "moving"
 MAX_UNSTEADY = 0.5  # refuse a clip when the camera's motion into more than this share of its frames is unknown
@@ -83,17 +84,28 @@ class PeopleMasks:
     by SURROUNDINGS of their height; a neighbour that lends the background a shadow or an edge the segmenter
     missed paints it back as a ghost) to leave out; with `unfollowed`, what moved that no track follows."""
 
-    def __init__(self, people: ClipPeople, unfollowed: bool, boxes: bool) -> None:
-        self.regions: dict[int, list[MaskCrop]] = defaultdict(list)
+    def __init__(self, regions: dict[int, list[MaskCrop]]) -> None:
+        self.regions = regions  # frame index -> what to leave out there
+        self._made: dict[tuple[int, tuple[int, int]], np.ndarray | None] = {}
+
+    @classmethod
+    def of(cls, people: ClipPeople, unfollowed: bool, boxes: bool) -> PeopleMasks:
+        regions: dict[int, list[MaskCrop]] = defaultdict(list)
         for track in people.tracks.values():
             for shape in track.shapes:
                 if not shape.person.empty:
-                    self.regions[shape.index] += [_surroundings(shape.person, shape.shadow)] if boxes else \
+                    regions[shape.index] += [_surroundings(shape.person, shape.shadow)] if boxes else \
                         [shape.person, shape.shadow]
         if unfollowed:
             for index, region in people.unfollowed.items():
-                self.regions[index].append(region)
-        self._made: dict[tuple[int, tuple[int, int]], np.ndarray | None] = {}
+                regions[index].append(region)
+        return cls(regions)
+
+    @classmethod
+    def around(cls, boxes: Mapping[int, Iterable[Box]], shape: tuple[int, int]) -> PeopleMasks:
+        """Each box (a person the detector found, no mask known) and its surroundings, as `boxes=True` takes
+        a person's."""
+        return cls({index: [_around(box, box, shape) for box in found] for index, found in boxes.items()})
 
     def mask(self, index: int, shape: tuple[int, int]) -> np.ndarray | None:
         """(H, W) bool of frame `index` (read-only), or None when no one is there. The latest few are kept: a
@@ -111,17 +123,21 @@ class PeopleMasks:
 def _surroundings(person: MaskCrop, shadow: MaskCrop) -> MaskCrop:
     """The box of the person and their shadow grown by SURROUNDINGS of their height, and the floor about their
     feet (FEET_ROWS of the height, FEET_REACH either side), where a shadow the segmenter missed falls."""
-    height = person.box.height
-    body = person.box if shadow.empty else person.box.union(shadow.box)
-    body = body.padded(int(np.ceil(SURROUNDINGS * height)), person.shape)
-    bottom = person.box.y1
-    feet = Box(person.box.x0, bottom - int(FEET_ROWS * height), person.box.x1, bottom)
-    feet = feet.padded(int(np.ceil(FEET_REACH * height)), person.shape)
+    return _around(person.box, person.box if shadow.empty else person.box.union(shadow.box), person.shape)
+
+
+def _around(person: Box, body: Box, shape: tuple[int, int]) -> MaskCrop:
+    """`_surroundings` of a person's box and the box of their body with its shadow, on a frame of `shape`."""
+    height = person.height
+    body = body.padded(int(np.ceil(SURROUNDINGS * height)), shape)
+    bottom = person.y1
+    feet = Box(person.x0, bottom - int(FEET_ROWS * height), person.x1, bottom)
+    feet = feet.padded(int(np.ceil(FEET_REACH * height)), shape)
     whole = body.union(feet)
     mask = np.zeros((whole.height, whole.width), bool)
     for part in (body, feet):
         mask[part.y0 - whole.y0 : part.y1 - whole.y0, part.x0 - whole.x0 : part.x1 - whole.x0] = True
-    return MaskCrop(whole.y0, whole.x0, mask, person.shape)
+    return MaskCrop(whole.y0, whole.x0, mask, shape)
 
 
 @dataclass
@@ -169,7 +185,7 @@ class Camera:
 def measure_camera(info: VideoInfo, start: float | None, end: float | None, people: ClipPeople,
                    ticker: Ticker) -> CameraMotion:
     """The camera's path over the clip, the first pass's people left out (one more streaming read)."""
-    masks = PeopleMasks(people, unfollowed=False, boxes=False)  # a moving camera's first pass: motion everywhere
+    masks = PeopleMasks.of(people, unfollowed=False, boxes=False)  # a moving camera's first pass: motion everywhere
     frames = ticker.watch(read_frames(info.path, info, start, end), "measuring the camera")
     images, found = tee((frame.image, masks.mask(frame.index, frame.image.shape[:2])) for frame in frames)
     return estimate_camera_motion((image for image, _ in images), (mask for _, mask in found))
@@ -191,10 +207,15 @@ class StillnessWatch:
         self._reference: Prepared | None = None
         self._doubted = False  # the last offset is beyond STATIC_SHIFT and waits for the next frame's
 
-    def see(self, frame: Frame, people: PeopleFrame) -> None:
+    def see_people(self, frame: Frame, people: PeopleFrame) -> None:
+        """`see` with everyone the people pass found on the frame left out (`find_people`'s `watch`)."""
+        self.see(frame, _everyone_on(people))
+
+    def see(self, frame: Frame, people: np.ndarray | None) -> None:
+        """Frame `frame`, `people` ((H, W) bool, or None: no one) left out."""
         if self._moved() or not (self._doubted or (frame.index - self.first) % STILL_EVERY == 0):
             return
-        picture = prepare(frame.image, _everyone_on(people))
+        picture = prepare(frame.image, people)
         if self._reference is None:
             self._reference = picture
             return
@@ -230,6 +251,58 @@ def survey_camera(info: VideoInfo, start: float | None, end: float | None, first
         return Camera(STATIC, still_motion(len(select_frames(frame_times(info.path), start, end))), first)
     motion = measure_camera(info, start, end, people, ticker)
     return Camera(judge_camera(motion, offsets, people), motion, first)
+
+
+def glance_at_camera(info: VideoInfo, start: float | None, end: float | None, first: int, segmenter: ClipSegmenter,
+                     ticker: Ticker) -> tuple[Camera, PeopleMasks] | None:
+    """A camera the background's samples saw move (`ClipSegmenter.samples_still` false), surveyed in one light
+    pass instead of the people pass: the detector's people (`detected_boxes`), their boxes grown as
+    `PeopleMasks` grows a person's, are left out of the camera's path, of the stillness watch and of the
+    backgrounds the people are then found against (`on_own_backgrounds`). The people pass against the samples'
+    median gave no more: with a moving camera that median is no scene, every pixel differs from it, and the
+    masks it left out were the learned model's on the detector's boxes. The moving camera and those boxes;
+    None where this pass finds the camera still or its motion mostly unfollowable (the people pass decides
+    those, `survey_camera`)."""
+    stillness = StillnessWatch(first)
+    boxes: dict[int, list[Box]] = {}
+    frames = ticker.watch(read_frames(info.path, info, start, end), "measuring the camera")
+
+    def left_out() -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        for frame, found in detected_boxes(frames, segmenter, info.fps):
+            boxes[frame.index] = found
+            shape = frame.image.shape[:2]
+            people = union((_around(box, box, shape) for box in found), shape) if found else None
+            stillness.see(frame, people)
+            yield frame.image, people
+
+    images, people = tee(left_out())
+    motion = estimate_camera_motion((image for image, _ in images), (mask for _, mask in people))
+    if still(stillness.offsets) or motion.flagged.sum() > MAX_UNSTEADY * len(motion.flagged):
+        return None
+    return Camera(MOVING, motion, first), PeopleMasks.around(boxes, (info.height, info.width))
+
+
+def detected_boxes(frames: Iterable[Frame], segmenter: ClipSegmenter, fps: float
+                   ) -> Iterator[tuple[Frame, list[Box]]]:
+    """Each frame with the boxes of the people the detector finds (the unsure ones too, as the tracker takes
+    them) on the keyframes each side of it: on the people pass's keyframe grid and at its working size, so
+    that the pass asks the detector for the same pictures (it remembers them). A person moves between two
+    keyframes, and a keyframe that misses someone is bridged by the next: both keyframes' boxes."""
+    every = max(1, round(KEYFRAME_S * fps))
+    detector = shared_detector()
+    waiting: list[Frame] = []
+    before: list[Box] = []
+    for position, frame in enumerate(frames):
+        if position % every == 0:
+            small = segmenter.at_work_size(frame.image)
+            now = [d.box.rescaled(small.shape[:2], frame.image.shape[:2])
+                   for d in detector.people(small, UNSURE_CONFIDENCE)]
+            for earlier in waiting:
+                yield earlier, before + now
+            waiting, before = [], now
+        waiting.append(frame)
+    for earlier in waiting:
+        yield earlier, before
 
 
 def still_motion(frames: int) -> CameraMotion:

@@ -1,10 +1,11 @@
 """The people in a clip: one pass over it that follows everyone and keeps, per track, each frame's
 measured shape (masks cropped to the person) and a thumbnail for the user to recognise them by.
 
-The route anonymizes every track from these; `gaitanon-cli people` and the GUI list them, so
-that a user can keep a person (the reporter) by their number. The numbers come from the
-same frames and the same deterministic tracker, so they agree between the listing and the
-run, for the same --start/--end.
+The route anonymizes every track from these; `gaitanon-cli people` and the GUI list them
+(`route.people_in_clip`), so that a user can keep a person (the reporter) by their number.
+The numbers come from the same passes over the same frames (a moving camera's people are
+found again against backgrounds of their own: `route.people_and_camera`) and the same
+deterministic tracker, so they agree between the listing and the run, for the same --start/--end.
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ from ..people.detection import PersonDetector
 from ..people.person_mask import Box
 from ..people.silhouettes import ClipSegmenter, FrameMask, sample_count, sample_frames
 from ..people.tracks import PeopleFrame, follow_people
-from ..shape import codec
 from ..shape.tracking import FrameShape, MaskCrop, measure_shape
-from ..video import Frame, VideoInfo, frame_times, probe, read_frames, select_frames
-from .events import CancelCheck, ProgressCallback, Ticker
+from ..video import Frame, VideoInfo
+from .events import Ticker
 from .keeping import Looks, person_look
 
-__all__ = ["ClipPeople", "PersonTrack", "clip_segmenter", "find_people", "people_in_clip"]
+__all__ = ["ClipPeople", "PersonTrack", "clip_segmenter", "find_people"]
 
 THUMBNAIL_PAD = 0.1  # the thumbnail shows the person's box grown by this share of its height
 ENTRY_REACH = 0.15  # unfollowed motion within this share of a person's height of them is theirs
@@ -255,16 +255,3 @@ def clip_segmenter(info: VideoInfo, start: float | None, end: float | None,
     watch = None if ticker is None else \
         partial(ticker.watch, stage=SAMPLING, count=sample_count(info, start, end))
     return ClipSegmenter.from_frames(sample_frames(info.path, info, start, end, watch))
-
-
-def people_in_clip(source, start: float | None = None, end: float | None = None,
-                   progress: ProgressCallback | None = None,
-                   cancel: CancelCheck | None = None) -> dict[int, PersonTrack]:
-    """The people of a clip (between `start` and `end`, s) with a thumbnail each, numbered as
-    `anonymize_clip` numbers them for the same times."""
-    info = probe(source)
-    total = len(select_frames(frame_times(info.path), start, end))
-    ticker = Ticker(total, progress, cancel)
-    segmenter = clip_segmenter(info, start, end, ticker)
-    frames = ticker.watch(read_frames(info.path, info, start, end), "finding people")
-    return find_people(segmenter, frames, info.fps, codec.N_POINTS, thumbnails=True).tracks

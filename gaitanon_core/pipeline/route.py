@@ -52,12 +52,12 @@ from ..people.silhouettes import ClipSegmenter, sample_count, sampled_frames
 from ..video import ExportOptions, Frame, VideoInfo, VideoWriter, frame_times, probe, read_frames, select_frames
 from ..video.writer import check_target
 from .camera import (
-    RADIUS, UNSEEN, UNSTEADY, Camera, PeopleMasks, StillnessWatch, backdrop, backdrop_box, on_own_backgrounds,
-    survey_camera, union, windowed, without_standing_people,
+    RADIUS, UNSEEN, UNSTEADY, Camera, PeopleMasks, StillnessWatch, backdrop, backdrop_box, glance_at_camera,
+    on_own_backgrounds, survey_camera, union, windowed, without_standing_people,
 )
 from .events import CancelCheck, FrameSink, PreviewFrame, ProgressCallback, Ticker
 from .keeping import KEPT_CROSSING, KEPT_UNCONFIRMED, crossing, kept_until
-from .people import ClipPeople, clip_segmenter, find_people
+from .people import ClipPeople, PersonTrack, clip_segmenter, find_people
 from .threads import in_order
 from .policy import (
     CameraWatch,
@@ -73,7 +73,7 @@ from .policy import (
 )
 from ..report import COVERED, ClipReport, StageClock
 
-__all__ = ["AnonymizeOptions", "anonymize_clip", "model_bank"]
+__all__ = ["AnonymizeOptions", "anonymize_clip", "model_bank", "people_and_camera", "people_in_clip"]
 
 
 KEPT_JOIN_SHARE = 0.25  # motion joined to a kept person beyond this share of their own area may be a stranger's
@@ -161,22 +161,13 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
                         model=bank.anonymizer_entry(alpha).name, alpha=alpha)
     if bank.device_note:
         report.notes.append(bank.device_note)
-    selected = select_frames(frame_times(info.path), options.start, options.end)
-    total = len(selected)
+    total = len(select_frames(frame_times(info.path), options.start, options.end))
     n = bank.n_points or codec.N_POINTS
     draws = np.random.default_rng(options.seed)  # seed None: fresh entropy from the operating system
 
     ticker = Ticker(total, progress, cancel)
-    segmenter = clock.call("background", clip_segmenter, info, options.start, options.end, ticker)
-    seen = ticker.watch(read_frames(info.path, info, options.start, options.end), "finding people")
-    stillness = StillnessWatch(selected.start)
-    people = clock.call("silhouette", partial(find_people, watch=stillness.see), segmenter,
-                        clock.iterate("decode", seen), info.fps, n)
-    camera = clock.call("camera motion", survey_camera, info, options.start, options.end, selected.start, people,
-                        stillness.offsets, ticker)
+    segmenter, camera, people = people_and_camera(info, options.start, options.end, n, clock, ticker)
     report.camera = camera.kind
-    if camera.moving:
-        people = find_people_again(segmenter, info, options, camera, people, n, clock, ticker)
     check_keep_tracks(options.keep_tracks | options.cover_tracks, people.tracks)
     report.covered_by_choice = sorted(options.cover_tracks)
     contours = {k: [shape for run in t.runs() for shape in clock.iterate("contour", complete_shapes(run, n, info.fps))]
@@ -194,7 +185,7 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     watch = CameraWatch()
     faces = FaceWatch(find_faces, info.fps, options.faces, camera.carry if camera.moving else None)
     walks = {k: WalkSampler(total) for k in people.tracks}
-    masks = PeopleMasks(people, unfollowed=True, boxes=True)
+    masks = PeopleMasks.of(people, unfollowed=True, boxes=True)
 
     frames = clock.iterate("decode", ticker.watch(read_frames(info.path, info, options.start, options.end), "drawing"))
 
@@ -249,17 +240,55 @@ def anonymize_clip(source, target, options: AnonymizeOptions, progress: Progress
     return report
 
 
-def find_people_again(segmenter: ClipSegmenter, info: VideoInfo, options: AnonymizeOptions, camera: Camera,
-                      first: ClipPeople, n: int, clock: StageClock, ticker: Ticker) -> ClipPeople:
+def people_in_clip(source, start: float | None = None, end: float | None = None,
+                   progress: ProgressCallback | None = None,
+                   cancel: CancelCheck | None = None) -> dict[int, PersonTrack]:
+    """The people of a clip (between `start` and `end`, s) with a thumbnail each, numbered as
+    `anonymize_clip` numbers them for the same times: the same passes (`people_and_camera`), the same frames,
+    the same deterministic tracker."""
+    info = probe(source)
+    ticker = Ticker(len(select_frames(frame_times(info.path), start, end)), progress, cancel)
+    return people_and_camera(info, start, end, codec.N_POINTS, StageClock(), ticker, thumbnails=True)[2].tracks
+
+
+def people_and_camera(info: VideoInfo, start: float | None, end: float | None, n: int, clock: StageClock,
+                      ticker: Ticker, thumbnails: bool = False) -> tuple[ClipSegmenter, Camera, ClipPeople]:
+    """The clip's segmenter (with its background model), its camera and its people (`thumbnails`: each with
+    one). A camera that the background's samples saw move is surveyed in a light pass of its own
+    (`glance_at_camera`); otherwise the people pass judges it on the way (`StillnessWatch`), and its path is
+    measured only where it may move. A moving camera's people are then found again, each frame against a
+    background of its own."""
+    first = select_frames(frame_times(info.path), start, end).start
+    segmenter = clock.call("background", clip_segmenter, info, start, end, ticker)
+    glance = None if segmenter.samples_still else clock.call(
+        "camera motion", glance_at_camera, info, start, end, first, segmenter, ticker)
+    if glance is None:
+        seen = ticker.watch(read_frames(info.path, info, start, end), "finding people")
+        stillness = StillnessWatch(first)
+        people = clock.call("silhouette", partial(find_people, thumbnails=thumbnails, watch=stillness.see_people),
+                            segmenter, clock.iterate("decode", seen), info.fps, n)
+        camera = clock.call("camera motion", survey_camera, info, start, end, first, people, stillness.offsets,
+                            ticker)
+        if not camera.moving:
+            return segmenter, camera, people
+        glance = camera, PeopleMasks.of(people, unfollowed=False, boxes=True)
+    camera, left_out = glance
+    return segmenter, camera, find_people_again(segmenter, info, start, end, camera, left_out, n, clock, ticker,
+                                                thumbnails)
+
+
+def find_people_again(segmenter: ClipSegmenter, info: VideoInfo, start: float | None, end: float | None,
+                      camera: Camera, left_out: PeopleMasks, n: int, clock: StageClock, ticker: Ticker,
+                      thumbnails: bool = False) -> ClipPeople:
     """A moving camera's people: each frame segmented once more, against its own background (made with the
-    first pass's people left out)."""
-    frames = clock.iterate("decode", ticker.watch(read_frames(info.path, info, options.start, options.end),
+    people found so far `left_out`)."""
+    frames = clock.iterate("decode", ticker.watch(read_frames(info.path, info, start, end),
                                                   "finding people again"))
-    aligned = on_own_backgrounds(frames, camera, PeopleMasks(first, unfollowed=False, boxes=True), segmenter)
+    aligned = on_own_backgrounds(frames, camera, left_out, segmenter)
     # No joins or entry claims here: against a background made from neighbours, what no neighbour saw moves too;
     # joined to a person it drew them a larger, wrong body, and claimed as where they came from it drew a body over
     # the scene (a striped post at the start of handheld CASIA-B 003); left unfollowed, it is covered and flagged.
-    return clock.call("silhouette", partial(find_people, join=False), segmenter,
+    return clock.call("silhouette", partial(find_people, thumbnails=thumbnails, join=False), segmenter,
                       clock.iterate("camera background", aligned), info.fps, n)
 
 
