@@ -18,3 +18,9 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 # and with the colouring on a thread of its own (pipeline/threads.py) the spinning cost 14 CPU-ms a frame.
 # Read when numpy is first imported: the command line and the app import this package first.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# OpenCV's worker threads spin between its calls too (2000 iterations, its main thread 10000), and the engine's
+# calls are many and small (a neighbour warped at the segmenter's working size: 0.13 ms); sleeping, handheld
+# CASIA-B 002 at 448x336 took about 8 % less CPU, the static walkers no more wall time (README "Speed"). Read
+# when OpenCV is loaded: the command line and the app import this package first.
+os.environ.setdefault("OPENCV_THREAD_POOL_ACTIVE_WAIT_WORKER", "0")
+os.environ.setdefault("OPENCV_THREAD_POOL_ACTIVE_WAIT_MAIN", "0")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -222,3 +226,14 @@ def test_each_frame_leaves_out_the_people_of_the_keyframes_either_side(monkeypat
     assert [frame.index for frame, _ in found] == list(range(8)) and detector.calls == 3
     lefts = [sorted(box.x0 for box in boxes) for _, boxes in found]
     assert lefts == [[10, 20]] * 3 + [[20, 30]] * 3 + [[30]] * 2
+
+
+def test_the_engine_asks_its_libraries_threads_to_sleep_unless_told_otherwise() -> None:
+    """Set before OpenCV and numpy load (the command line and the app import the engine first); a user's own
+    setting stands."""
+    read = "import gaitanon_core, os; print(os.environ['OPENCV_THREAD_POOL_ACTIVE_WAIT_WORKER'], " \
+           "os.environ['OPENCV_THREAD_POOL_ACTIVE_WAIT_MAIN'], os.environ['OPENBLAS_NUM_THREADS'])"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENCV_THREAD_POOL", "OPENBLAS"))}
+    run = partial(subprocess.run, [sys.executable, "-c", read], capture_output=True, text=True, check=True)
+    assert run(env=clean).stdout.split() == ["0", "0", "1"]
+    assert run(env={**clean, "OPENCV_THREAD_POOL_ACTIVE_WAIT_MAIN": "500"}).stdout.split() == ["0", "500", "1"]
