@@ -9,6 +9,7 @@ from gaitanon_core.people.moving_background import (
     CHAINED_REACH, DIRECT_REACH, CompensatedBackground, compensated_background, fill_behind, foreground,
     neighbour_transform,
 )
+from gaitanon_core.people import moving_background
 from gaitanon_core.video.camera_motion import corner_error, estimate_camera_motion
 from moving_scenes import similarity, texture, view
 
@@ -106,3 +107,13 @@ def test_far_neighbours_are_composed_of_hops_each_measured_once() -> None:
         truth = _camera(offset) @ np.linalg.inv(_camera(0))
         assert corner_error(matrix, truth, SHAPE) < 1.0, offset
     assert known and all(CHAINED_REACH < abs(a - b) <= DIRECT_REACH for a, b in known)
+
+
+def test_an_affine_transform_is_told_as_np_allclose_tells_it() -> None:
+    """`warp_into` takes the affine path on the camera's similarities (their last row (0, 0, 1) up to rounding)."""
+    rng = np.random.default_rng(0)
+    rows = [(0.0, 0.0, 1.0), (1e-9, -1e-9, 1 + 5e-6), (2e-8, 0.0, 1.0), (0.0, 0.0, 1.00002), (np.nan, 0.0, 1.0)]
+    rows += [tuple(row) for row in rng.normal((0.0, 0.0, 1.0), 1e-7, (200, 3))]
+    for row in rows:
+        matrix = np.vstack([np.eye(3)[:2], row])
+        assert moving_background._affine(matrix) == np.allclose(matrix[2], (0.0, 0.0, 1.0)), row

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaitanon_core.people import tracks
+from gaitanon_core.people import moving_background, tracks
 from gaitanon_core.people.detection import Detection, PersonDetector
 from gaitanon_core.people.person_mask import Box
 from gaitanon_core.pipeline import camera, route
@@ -196,14 +196,17 @@ def test_a_camera_the_samples_saw_move_is_surveyed_in_one_light_pass(tmp_path: P
     scene = texture((300, 900), seed=5)
     frames = np.stack([view(scene, similarity(-4.0 * k, -20), (240, 320)) for k in range(50)])
     clip = write_clip_at(tmp_path / "pan.mp4", frames, 25.0)
-    passes = []
+    passes, prepared_again = [], []
     monkeypatch.setattr(route, "find_people", lambda *args, **kwargs: passes.append(kwargs.get("join", True)) or
                         find_people(*args, **kwargs))
+    monkeypatch.setattr(moving_background, "prepare", lambda *args: prepared_again.append(1))
     info = probe(clip)
     assert not clip_segmenter(info, None, None).samples_still
     _, judged, people = route.people_and_camera(info, None, None, 64, StageClock(), Ticker(len(frames), None, None))
     assert judged.kind == camera.MOVING and not judged.motion.flagged.any()
     assert passes == [False] and people.tracks == {}  # the second pass only
+    assert len(judged.known) == 2 * (len(frames) - moving_background.DIRECT_REACH)  # each pair, both ways ...
+    assert prepared_again == []  # ... measured in the light pass: the backgrounds register nothing again
 
 
 class _CountingDetector:

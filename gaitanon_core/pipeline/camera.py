@@ -16,7 +16,7 @@ mostly cannot be followed is refused before anything is written.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import tee
@@ -26,8 +26,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..people.moving_background import (
-    NEIGHBOUR_OFFSETS, CompensatedBackground, Filled, FrameCache, Transforms, View, aligned_background,
-    compensated_background, fill_behind, resized,
+    DIRECT_REACH, NEIGHBOUR_OFFSETS, CompensatedBackground, Filled, FrameCache, Transforms, View,
+    aligned_background, compensated_background, fill_behind, measured, remember, resized,
 )
 from ..people.background import BackgroundModel, margin_disc, median_of_valid
 from ..people.silhouettes import ClipSegmenter
@@ -38,7 +38,7 @@ from ..people.person_mask import Box
 from ..shape.tracking import FrameShape, MaskCrop
 from ..video import Frame, VideoInfo, frame_times, read_frames, select_frames
 from ..video.camera_motion import (
-    STATIC_SHIFT, CameraMotion, Prepared, estimate_camera_motion, offset_from, prepare, still,
+    STATIC_SHIFT, CameraMotion, CameraPath, Prepared, estimate_camera_motion, offset_from, prepare, still,
 )
 from .events import Ticker
 from .people import ClipPeople
@@ -101,12 +101,6 @@ class PeopleMasks:
                 regions[index].append(region)
         return cls(regions)
 
-    @classmethod
-    def around(cls, boxes: Mapping[int, Iterable[Box]], shape: tuple[int, int]) -> PeopleMasks:
-        """Each box (a person the detector found, no mask known) and its surroundings, as `boxes=True` takes
-        a person's."""
-        return cls({index: [_around(box, box, shape) for box in found] for index, found in boxes.items()})
-
     def mask(self, index: int, shape: tuple[int, int]) -> np.ndarray | None:
         """(H, W) bool of frame `index` (read-only), or None when no one is there. The latest few are kept: a
         frame serves the backgrounds of the frames around it."""
@@ -127,7 +121,8 @@ def _surroundings(person: MaskCrop, shadow: MaskCrop) -> MaskCrop:
 
 
 def _around(person: Box, body: Box, shape: tuple[int, int]) -> MaskCrop:
-    """`_surroundings` of a person's box and the box of their body with its shadow, on a frame of `shape`."""
+    """`_surroundings` of a person's box and the box of their body with its shadow, on a frame of `shape` (a
+    detector's box: the same box twice)."""
     height = person.height
     body = body.padded(int(np.ceil(SURROUNDINGS * height)), shape)
     bottom = person.y1
@@ -257,29 +252,41 @@ def glance_at_camera(info: VideoInfo, start: float | None, end: float | None, fi
                      ticker: Ticker) -> tuple[Camera, PeopleMasks] | None:
     """A camera the background's samples saw move (`ClipSegmenter.samples_still` false), surveyed in one light
     pass instead of the people pass: the detector's people (`detected_boxes`), their boxes grown as
-    `PeopleMasks` grows a person's, are left out of the camera's path, of the stillness watch and of the
+    `PeopleMasks.of` grows a person's (`_surroundings`), are left out of the camera's path, of the stillness watch and of the
     backgrounds the people are then found against (`on_own_backgrounds`). The people pass against the samples'
     median gave no more: with a moving camera that median is no scene, every pixel differs from it, and the
     masks it left out were the learned model's on the detector's boxes. The moving camera and those boxes;
     None where this pass finds the camera still or its motion mostly unfollowable (the people pass decides
     those, `survey_camera`)."""
     stillness = StillnessWatch(first)
-    boxes: dict[int, list[Box]] = {}
+    regions: dict[int, list[MaskCrop]] = {}
+    known: Transforms = {}
+    recent: deque[Prepared] = deque(maxlen=DIRECT_REACH + 1)
+
+    def register_hops(prepared: Prepared, path: CameraPath) -> None:
+        """Each frame measured into the one DIRECT_REACH before it, while both are prepared: the pairs the
+        backgrounds compose their far neighbours of, and in the direction they first ask for
+        (`neighbour_transform`: a frame's later neighbour into it)."""
+        recent.append(prepared)
+        position = len(path.to_first) - 1
+        if len(recent) > DIRECT_REACH and path.reliable_since(position - DIRECT_REACH):
+            earlier = position - DIRECT_REACH
+            remember(known, position, earlier, measured(recent[-1], recent[0], path.between(position, earlier)))
     frames = ticker.watch(read_frames(info.path, info, start, end), "measuring the camera")
 
     def left_out() -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         for frame, found in detected_boxes(frames, segmenter, info.fps):
-            boxes[frame.index] = found
             shape = frame.image.shape[:2]
-            people = union((_around(box, box, shape) for box in found), shape) if found else None
+            regions[frame.index] = [_around(box, box, shape) for box in found]
+            people = union(regions[frame.index], shape) if found else None
             stillness.see(frame, people)
             yield frame.image, people
 
     images, people = tee(left_out())
-    motion = estimate_camera_motion((image for image, _ in images), (mask for _, mask in people))
+    motion = estimate_camera_motion((image for image, _ in images), (mask for _, mask in people), register_hops)
     if still(stillness.offsets) or motion.flagged.sum() > MAX_UNSTEADY * len(motion.flagged):
         return None
-    return Camera(MOVING, motion, first), PeopleMasks.around(boxes, (info.height, info.width))
+    return Camera(MOVING, motion, first, known), PeopleMasks(regions)
 
 
 def detected_boxes(frames: Iterable[Frame], segmenter: ClipSegmenter, fps: float

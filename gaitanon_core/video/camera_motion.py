@@ -24,12 +24,12 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import cv2
 import numpy as np
 
-__all__ = ["CameraMotion", "Prepared", "Step", "corner_error", "estimate_camera_motion", "estimate_step", "is_static",
+__all__ = ["CameraMotion", "CameraPath", "Prepared", "Step", "corner_error", "estimate_camera_motion", "estimate_step", "is_static",
            "offset_from", "prepare", "register", "register_prepared", "still", "still_samples", "working_offset"]
 
 WORK_SIDE = 640  # frames are tracked at most this wide (or high): sub-pixel enough, and fast at 720p and above
@@ -104,8 +104,7 @@ class CameraMotion:
 
     def between(self, source: int, target: int) -> np.ndarray:
         """(3, 3): pixel coordinates of frame `source` -> frame `target`'s."""
-        matrix = np.linalg.inv(self.to_first[target]) @ self.to_first[source]
-        return matrix / matrix[2, 2]
+        return _between(self.to_first[source], self.to_first[target])
 
     def linked(self, frame: int, radius: int) -> range:
         """The frames within `radius` of `frame` joined to it by reliable steps only."""
@@ -117,6 +116,40 @@ class CameraMotion:
         while last < min(len(reliable) - 1, frame + radius) and reliable[last + 1]:
             last += 1
         return range(first, last + 1)
+
+
+def _between(source_to_first: np.ndarray, target_to_first: np.ndarray) -> np.ndarray:
+    matrix = np.linalg.inv(target_to_first) @ source_to_first
+    return matrix / matrix[2, 2]
+
+
+class CameraPath:
+    """A camera path as it is measured, step by step (`estimate_camera_motion`)."""
+
+    def __init__(self) -> None:
+        self.to_first = [np.eye(3)]
+        self.step_confidence = [1.0]
+        self._last_reliable = np.eye(3)  # bridges a failed step: the camera keeps its last measured motion
+
+    def add(self, step: Step) -> None:
+        """The step into the next frame."""
+        if step.reliable:
+            self._last_reliable = step.homography
+        move = step.homography if step.reliable else self._last_reliable
+        chained = self.to_first[-1] @ np.linalg.inv(move)
+        self.to_first.append(chained / chained[2, 2])
+        self.step_confidence.append(step.confidence)
+
+    def between(self, source: int, target: int) -> np.ndarray:
+        """`CameraMotion.between` of the frames measured so far."""
+        return _between(self.to_first[source], self.to_first[target])
+
+    def reliable_since(self, frame: int) -> bool:
+        """Every step from frame `frame` to the last measured one is reliable."""
+        return min(self.step_confidence[frame + 1:], default=1.0) >= MIN_CONFIDENCE
+
+    def motion(self) -> CameraMotion:
+        return CameraMotion(np.array(self.to_first), np.array(self.step_confidence))
 
 
 def _working_scale(shape: tuple[int, int]) -> float:
@@ -268,8 +301,9 @@ def register_prepared(source: Prepared, target: Prepared, guess: np.ndarray, gui
     return _measure(source, target, guess, guided)
 
 
-def _steps(frames: Iterable[np.ndarray], people: Iterable[np.ndarray | None]) -> Iterator[Step]:
-    """The step into each frame after the first; each frame is reduced and masked once. A hand moves the
+def _steps(frames: Iterable[np.ndarray], people: Iterable[np.ndarray | None]
+           ) -> Iterator[tuple[Prepared, Step | None]]:
+    """Each frame, reduced and masked once, with the step into it (None: the first). A hand moves the
     camera smoothly: each step is first tracked from the last reliable one (`guided`), and searched for afresh
     only where that does not hold. A guided step is judged as strictly as a searched one (GOOD_INLIERS, not
     GUIDED_GOOD_INLIERS): whether steps are reliable decides whether the camera moves (a plain synthetic room
@@ -277,33 +311,31 @@ def _steps(frames: Iterable[np.ndarray], people: Iterable[np.ndarray | None]) ->
     previous, guess = None, None
     for frame, mask in zip(frames, people):
         current = prepare(frame, mask)
+        step = None
         if previous is not None:
             step = None if guess is None else _measure(previous, current, guess, guided=True, good=GOOD_INLIERS)
             if step is None or not step.reliable:
                 step = _measure(previous, current)
             guess = step.homography if step.reliable else None
-            yield step
+        yield current, step
         previous = current
 
 
-def estimate_camera_motion(frames: Iterable[np.ndarray], people: Iterable[np.ndarray | None] | None = None
-                           ) -> CameraMotion:
+def estimate_camera_motion(frames: Iterable[np.ndarray], people: Iterable[np.ndarray | None] | None = None,
+                           each: Callable[[Prepared, CameraPath], None] | None = None) -> CameraMotion:
     """The camera path of a clip, streamed: only one earlier frame is held.
 
     `frames`: RGB uint8 (H, W, 3) of one size; `people`: one (H, W) bool mask of
     everyone in view per frame (or None in place of a mask, or no iterable).
+    `each`: called with every frame as prepared and the path up to it.
     """
-    to_first = [np.eye(3)]
-    confidence = [1.0]
-    last_reliable = np.eye(3)  # bridges a failed step: the camera keeps its last measured motion
-    for step in _steps(frames, itertools.repeat(None) if people is None else people):
-        if step.reliable:
-            last_reliable = step.homography
-        move = step.homography if step.reliable else last_reliable
-        chained = to_first[-1] @ np.linalg.inv(move)
-        to_first.append(chained / chained[2, 2])
-        confidence.append(step.confidence)
-    return CameraMotion(np.array(to_first), np.array(confidence))
+    path = CameraPath()
+    for prepared, step in _steps(frames, itertools.repeat(None) if people is None else people):
+        if step is not None:
+            path.add(step)
+        if each is not None:
+            each(prepared, path)
+    return path.motion()
 
 
 def corner_error(estimated: np.ndarray, truth: np.ndarray, shape: tuple[int, int]) -> float:
