@@ -23,7 +23,8 @@ import numpy as np
 from ..video.camera_motion import CameraMotion, Prepared, prepare, register_prepared
 from .background import FOREGROUND_LEVEL, BackgroundModel, colour_difference, margin_disc, median_of_valid
 
-__all__ = ["DIRECT_REACH", "NEIGHBOUR_OFFSETS", "SLIVER_PX", "AlignedBackground", "CompensatedBackground", "Filled", "FrameCache",
+__all__ = ["DIRECT_REACH", "NEIGHBOUR_OFFSETS", "SLIVER_PX", "AlignedBackground", "CompensatedBackground", "Filled",
+           "FrameCache",
            "Transforms",
            "aligned_background", "compensated_background", "fill_behind", "foreground", "measured",
            "neighbour_transform", "remember", "resized", "View", "warp_into"]

@@ -30,7 +30,7 @@ from .detection import MIN_CONFIDENCE, PersonDetector, shared_detector
 from .person_mask import Box
 from .silhouettes import BodyWatch, ClipSegmenter, FrameMask
 
-__all__ = ["BoxTracker", "PeopleFrame", "Sighting", "follow_people"]
+__all__ = ["BoxTracker", "PeopleFrame", "Sighting", "follow_people", "keyframe_every"]
 
 KEYFRAME_S = 0.12  # the detector runs about 8 times a second while anything is unsettled; the tracker carries
 CALM_KEYFRAME_S = 0.25  # the boxes between; four times a second while every track is found on its box and nothing
@@ -304,12 +304,17 @@ class _Segmented:
     settled: bool  # see `_settled`; False where the camera moved
 
 
+def keyframe_every(fps: float) -> int:
+    """Frames between two keyframes while anything is unsettled: the grid every pass over a clip detects on."""
+    return max(1, round(KEYFRAME_S * fps))
+
+
 class _Follower:
     """Per frame: detect on keyframes, place every track, segment each on its box, settle overlaps."""
 
     def __init__(self, segmenter: ClipSegmenter, detector: PersonDetector, fps: float) -> None:
         self.segmenter, self.detector = segmenter, detector
-        self.keyframe = max(1, round(KEYFRAME_S * fps))
+        self.keyframe = keyframe_every(fps)
         self.calm_keyframe = max(self.keyframe, round(CALM_KEYFRAME_S * fps))
         self.empty_keyframe = max(self.calm_keyframe, round(EMPTY_KEYFRAME_S * fps))
         self.detected = -self.calm_keyframe  # the position of the last keyframe

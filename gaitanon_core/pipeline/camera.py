@@ -32,7 +32,7 @@ from ..people.moving_background import (
 from ..people.background import BackgroundModel, margin_disc, median_of_valid
 from ..people.silhouettes import ClipSegmenter
 from ..people.detection import shared_detector
-from ..people.tracks import KEYFRAME_S, UNSURE_CONFIDENCE, PeopleFrame
+from ..people.tracks import UNSURE_CONFIDENCE, PeopleFrame, keyframe_every
 from ..render.colouring import LIGHT_RING_PX, bounding_box, scene_margin
 from ..people.person_mask import Box
 from ..shape.tracking import FrameShape, MaskCrop
@@ -252,12 +252,12 @@ def glance_at_camera(info: VideoInfo, start: float | None, end: float | None, fi
                      ticker: Ticker) -> tuple[Camera, PeopleMasks] | None:
     """A camera the background's samples saw move (`ClipSegmenter.samples_still` false), surveyed in one light
     pass instead of the people pass: the detector's people (`detected_boxes`), their boxes grown as
-    `PeopleMasks.of` grows a person's (`_surroundings`), are left out of the camera's path, of the stillness watch and of the
-    backgrounds the people are then found against (`on_own_backgrounds`). The people pass against the samples'
-    median gave no more: with a moving camera that median is no scene, every pixel differs from it, and the
-    masks it left out were the learned model's on the detector's boxes. The moving camera and those boxes;
-    None where this pass finds the camera still or its motion mostly unfollowable (the people pass decides
-    those, `survey_camera`)."""
+    `PeopleMasks.of` grows a person's (`_surroundings`), are left out of the camera's path, of the stillness
+    watch and of the backgrounds the people are then found against (`on_own_backgrounds`). The people pass
+    against the samples' median gave no more: with a moving camera that median is no scene, every pixel
+    differs from it, and the masks it left out were the learned model's on the detector's boxes. The moving
+    camera and those boxes; None where this pass finds the camera still or its motion mostly unfollowable
+    (the people pass decides those, `survey_camera`)."""
     stillness = StillnessWatch(first)
     regions: dict[int, list[MaskCrop]] = {}
     known: Transforms = {}
@@ -272,6 +272,7 @@ def glance_at_camera(info: VideoInfo, start: float | None, end: float | None, fi
         if len(recent) > DIRECT_REACH and path.reliable_since(position - DIRECT_REACH):
             earlier = position - DIRECT_REACH
             remember(known, position, earlier, measured(recent[-1], recent[0], path.between(position, earlier)))
+
     frames = ticker.watch(read_frames(info.path, info, start, end), "measuring the camera")
 
     def left_out() -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
@@ -284,7 +285,7 @@ def glance_at_camera(info: VideoInfo, start: float | None, end: float | None, fi
 
     images, people = tee(left_out())
     motion = estimate_camera_motion((image for image, _ in images), (mask for _, mask in people), register_hops)
-    if still(stillness.offsets) or motion.flagged.sum() > MAX_UNSTEADY * len(motion.flagged):
+    if still(stillness.offsets) or _mostly_unfollowable(motion):
         return None
     return Camera(MOVING, motion, first, known), PeopleMasks(regions)
 
@@ -295,7 +296,7 @@ def detected_boxes(frames: Iterable[Frame], segmenter: ClipSegmenter, fps: float
     them) on the keyframes each side of it: on the people pass's keyframe grid and at its working size, so
     that the pass asks the detector for the same pictures (it remembers them). A person moves between two
     keyframes, and a keyframe that misses someone is bridged by the next: both keyframes' boxes."""
-    every = max(1, round(KEYFRAME_S * fps))
+    every = keyframe_every(fps)
     detector = shared_detector()
     waiting: list[Frame] = []
     before: list[Box] = []
@@ -312,6 +313,11 @@ def detected_boxes(frames: Iterable[Frame], segmenter: ClipSegmenter, fps: float
         yield earlier, before
 
 
+def _mostly_unfollowable(motion: CameraMotion) -> bool:
+    """The camera's motion into more than MAX_UNSTEADY of the frames is unknown."""
+    return motion.flagged.sum() > MAX_UNSTEADY * len(motion.flagged)
+
+
 def still_motion(frames: int) -> CameraMotion:
     """The path of a camera judged still: every frame where the first is, each step sure."""
     return CameraMotion(np.tile(np.eye(3), (frames, 1, 1)), np.ones(frames))
@@ -322,8 +328,8 @@ def judge_camera(motion: CameraMotion, offsets: list[float | None], people: Clip
     else MOVING; refuses (InputError) a clip whose camera motion mostly cannot be followed."""
     if still(offsets):
         return STATIC
-    frames, unsteady = len(motion.flagged), int(motion.flagged.sum())
-    if unsteady > MAX_UNSTEADY * frames:
+    if _mostly_unfollowable(motion):
+        frames, unsteady = len(motion.flagged), int(motion.flagged.sum())
         if len(people.mismatched) <= MAX_MISMATCH * frames:
             return STATIC
         raise InputError(f"the camera's motion could not be followed in {unsteady} of {frames} frames (parallax, "

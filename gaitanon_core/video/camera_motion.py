@@ -29,8 +29,9 @@ from typing import Callable, Iterable, Iterator
 import cv2
 import numpy as np
 
-__all__ = ["CameraMotion", "CameraPath", "Prepared", "Step", "corner_error", "estimate_camera_motion", "estimate_step", "is_static",
-           "offset_from", "prepare", "register", "register_prepared", "still", "still_samples", "working_offset"]
+__all__ = ["CameraMotion", "CameraPath", "Prepared", "Step", "corner_error", "estimate_camera_motion", "estimate_step",
+           "is_static", "offset_from", "prepare", "register", "register_prepared", "still", "still_samples",
+           "working_offset"]
 
 WORK_SIDE = 640  # frames are tracked at most this wide (or high): sub-pixel enough, and fast at 720p and above
 MAX_CORNERS = 400
