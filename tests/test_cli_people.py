@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -37,15 +39,16 @@ def _run(capsys, *argv) -> tuple[int, str, str]:
 
 
 @pytest.mark.slow
-def test_people_lists_each_walker_with_a_thumbnail(clip_file: Path, tmp_path: Path, capsys) -> None:
+def test_people_lists_each_walker_with_a_thumbnail(clip_file: Path, tmp_path: Path, capsys, monkeypatch) -> None:
     code, out, err = _run(capsys, "people", clip_file, "--thumbnails", tmp_path / "thumbs")
     assert code == 0, err
     listed = [line for line in out.splitlines() if line.startswith("person ")]
     assert len(listed) >= 2, out
     assert sorted(p.name for p in (tmp_path / "thumbs").iterdir()) == sorted(
         f"person-{line.split()[1].rstrip(':')}.png" for line in listed if "thumbnail none" not in line)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the default folder is made here, not left in /tmp
     code, out, _ = _run(capsys, "people", clip_file, "--end", "1")
-    assert code == 0 and "thumbnails in " in out  # a private temporary folder, printed
+    assert code == 0 and f"thumbnails in {tmp_path}{os.sep}gaitanon-people-" in out  # a private temporary folder
 
 
 @pytest.mark.slow
