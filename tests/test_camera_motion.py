@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gaitanon_core.video.camera_motion import (
-    STATIC_SHIFT, CameraMotion, corner_error, estimate_camera_motion, estimate_step, is_static, register,
+    MIN_CONFIDENCE, STATIC_SHIFT, CameraMotion, CameraPath, Step, corner_error, estimate_camera_motion, estimate_step, is_static, register,
     still_samples, working_offset,
 )
 from moving_scenes import similarity, texture, view
@@ -155,6 +155,20 @@ def test_between_and_chaining_agree() -> None:
     motion = CameraMotion(np.array(to_first), np.ones(4))
     np.testing.assert_allclose(motion.between(1, 3), steps[2] @ steps[1], atol=1e-9)
     np.testing.assert_allclose(motion.between(3, 1) @ motion.between(1, 3), np.eye(3), atol=1e-9)
+
+
+def test_a_path_built_step_by_step_is_the_motion_and_knows_where_its_steps_held() -> None:
+    """`CameraPath` (the light pass's path as it is measured): the same motion as `CameraMotion`, and
+    `reliable_since` as `step_reliable` reads it."""
+    confidences = [0.9, MIN_CONFIDENCE, 0.2, 0.8, 0.7, 0.1, 0.95]
+    path = CameraPath()
+    for k, confidence in enumerate(confidences):
+        path.add(Step(similarity(k, -1.0, 0.5), confidence))
+        motion = path.motion()
+        assert path.last == k + 1 and len(motion.to_first) == k + 2
+        for frame in range(path.last + 1):
+            assert path.reliable_since(frame) == bool(motion.step_reliable[frame + 1:].all()), (k, frame)
+    np.testing.assert_allclose(path.between(4, 1), motion.between(4, 1), atol=1e-12)
 
 
 def test_a_jolt_after_a_smooth_pan_is_still_measured() -> None:

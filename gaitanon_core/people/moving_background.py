@@ -24,10 +24,8 @@ from ..video.camera_motion import CameraMotion, Prepared, prepare, register_prep
 from .background import FOREGROUND_LEVEL, BackgroundModel, colour_difference, margin_disc, median_of_valid
 
 __all__ = ["DIRECT_REACH", "NEIGHBOUR_OFFSETS", "SLIVER_PX", "AlignedBackground", "CompensatedBackground", "Filled",
-           "FrameCache",
-           "Transforms",
-           "aligned_background", "compensated_background", "fill_behind", "foreground", "measured",
-           "neighbour_transform", "remember", "resized", "View", "warp_into"]
+           "FrameCache", "Transforms", "aligned_background", "compensated_background", "fill_behind", "foreground",
+           "measured", "neighbour_transform", "remember", "resized", "View", "warp_into"]
 
 # Frames each side that are warped in: the near ones line up best, the far ones show what the walker hid.
 # A walker clears their own width within about eight frames, but not the grown box their neighbours leave

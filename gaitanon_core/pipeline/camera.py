@@ -268,10 +268,9 @@ def glance_at_camera(info: VideoInfo, start: float | None, end: float | None, fi
         backgrounds compose their far neighbours of, and in the direction they first ask for
         (`neighbour_transform`: a frame's later neighbour into it)."""
         recent.append(prepared)
-        position = len(path.to_first) - 1
-        if len(recent) > DIRECT_REACH and path.reliable_since(position - DIRECT_REACH):
-            earlier = position - DIRECT_REACH
-            remember(known, position, earlier, measured(recent[-1], recent[0], path.between(position, earlier)))
+        earlier = path.last - DIRECT_REACH
+        if len(recent) > DIRECT_REACH and path.reliable_since(earlier):
+            remember(known, path.last, earlier, measured(recent[-1], recent[0], path.between(path.last, earlier)))
 
     frames = ticker.watch(read_frames(info.path, info, start, end), "measuring the camera")
 

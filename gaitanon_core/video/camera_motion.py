@@ -131,11 +131,19 @@ class CameraPath:
         self.to_first = [np.eye(3)]
         self.step_confidence = [1.0]
         self._last_reliable = np.eye(3)  # bridges a failed step: the camera keeps its last measured motion
+        self._unreliable_into = 0  # the last frame whose step into it was not reliable (0: none yet)
+
+    @property
+    def last(self) -> int:
+        """The last frame measured (0: the first)."""
+        return len(self.to_first) - 1
 
     def add(self, step: Step) -> None:
         """The step into the next frame."""
         if step.reliable:
             self._last_reliable = step.homography
+        else:
+            self._unreliable_into = self.last + 1
         move = step.homography if step.reliable else self._last_reliable
         chained = self.to_first[-1] @ np.linalg.inv(move)
         self.to_first.append(chained / chained[2, 2])
@@ -146,8 +154,8 @@ class CameraPath:
         return _between(self.to_first[source], self.to_first[target])
 
     def reliable_since(self, frame: int) -> bool:
-        """Every step from frame `frame` to the last measured one is reliable."""
-        return min(self.step_confidence[frame + 1:], default=1.0) >= MIN_CONFIDENCE
+        """Every step from frame `frame` to the last measured one is reliable (`Step.reliable`)."""
+        return self._unreliable_into <= frame
 
     def motion(self) -> CameraMotion:
         return CameraMotion(np.array(self.to_first), np.array(self.step_confidence))
